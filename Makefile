@@ -1,0 +1,55 @@
+# Two commands for everyone:
+#   make lab    set everything up, then open JupyterLab on notebooks/00_start_here.ipynb
+#   make test   set everything up, then run the whole test suite (pytest + nbval)
+#
+# Setup makes a .venv at the repo root with gorun_kit (editable) and every Python
+# dependency, installs the Debian packages the labs need when running as root
+# (or with passwordless sudo) and builds the C labs. Inside the conda
+# environment of environment.yml (`conda activate gorun-kit`) no venv is made:
+# that environment's python is used as it is.
+
+SHELL := /bin/bash
+ARGS ?=
+PYTEST_ARGS ?=
+
+ifeq ($(CONDA_DEFAULT_ENV),gorun-kit)
+  PY := python
+  SETUP_STAMP := .conda-setup.stamp
+else
+  PY := .venv/bin/python
+  SETUP_STAMP := .venv/.setup.stamp
+endif
+
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+# nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
+
+.PHONY: setup lab test test-py test-notebooks clean-setup debian-packages
+setup: $(SETUP_STAMP) debian-packages labs_c/build/.stamp
+
+$(SETUP_STAMP): pyproject.toml
+	@bash scripts/setup-python.sh "$(PY)"
+	@touch $@
+
+debian-packages:
+	@bash scripts/setup-debian.sh
+
+labs_c/build/.stamp: $(shell find labs_c -name '*.c' -o -name '*.h' -o -name Makefile 2>/dev/null | grep -v '/build/')
+	$(MAKE) -C labs_c
+	@touch $@
+
+lab: setup
+	@$(PY) -m gorun_kit doctor || echo "(some live parts will skip; see above)"
+	$(PY) -m jupyter lab notebooks/00_start_here.ipynb $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS)
+
+test: setup
+	GORUN_KIT_PROGRESS=0 $(PY) -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+# Pieces of `make test`, for working on one part.
+test-py: setup
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+test-notebooks: setup
+	GORUN_KIT_PROGRESS=0 $(PY) -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+clean-setup:
+	rm -rf .venv .conda-setup.stamp labs_c/build

@@ -1,0 +1,421 @@
+"""Building Go and C programs into a content-addressed cache.
+
+The cache key is a SHA-256 over everything that can change the output: the
+toolchain (version and root), every source file's bytes, the flags, the target,
+and for ``-overlay`` builds the overlay mapping *and the bytes of every
+replacement file*. The same inputs never rebuild; any changed input always
+does.
+
+An entry is built in a private temporary directory and renamed into place only
+when complete, with its ``meta.json`` written last, so an interrupted build
+never leaves a half-written entry (the rename is atomic on one filesystem, and
+a directory without ``meta.json`` is never treated as an entry).
+
+Nothing is ever written into GOROOT or into the source tree: outputs, overlay
+files and temporaries live under :func:`cache_dir`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from . import progress
+from .toolchain import GoToolchain, Tool, find_go, find_tool, go_env
+
+__all__ = ["Binary", "BuildError", "Diagnostic", "cache_dir", "build_go", "build_c", "write_overlay"]
+
+_SOURCE_SUFFIXES = {".go", ".c", ".h", ".s", ".S", ".syso", ".mod", ".sum"}
+_STALE_TMP_SECONDS = 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class Binary:
+    """A built program in the cache."""
+
+    path: str  # absolute path of the executable (or shared library)
+    kind: str  # "go", "c", "c-shared"
+    command: tuple[str, ...]  # the command that built it
+    toolchain: str  # "go1.27.3" or the C compiler's version line
+    key: str  # the cache key (hex SHA-256)
+    cached: bool  # True when this call found it already built
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """One ``file:line[:col]: message`` line of compiler output."""
+
+    file: str
+    line: int
+    column: int | None
+    message: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class BuildError(RuntimeError):
+    """A compile or link failed; carries the compiler's own messages.
+
+    ``output`` is the compiler's stderr/stdout verbatim, ``diagnostics`` the
+    ``file:line`` lines parsed from it, ``command`` what was run.
+    """
+
+    def __init__(self, what: str, command: Sequence[str], output: str):
+        self.what = what
+        self.command = tuple(command)
+        self.output = output
+        self.diagnostics = tuple(parse_diagnostics(output))
+        super().__init__(f"build of {what} failed:\n{output.rstrip()}")
+
+
+_DIAG = re.compile(r"^(?P<file>[^\s:][^:]*?):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?P<msg>.*)$")
+
+
+def parse_diagnostics(output: str) -> list[Diagnostic]:
+    """The ``file:line[:col]: message`` lines of compiler output, in order."""
+    found = []
+    for raw in output.splitlines():
+        m = _DIAG.match(raw.strip())
+        if m:
+            col = m.group("col")
+            found.append(Diagnostic(m.group("file"), int(m.group("line")), int(col) if col else None, m.group("msg")))
+    return found
+
+
+def cache_dir() -> Path:
+    """``$GORUN_KIT_CACHE``, else ``~/.cache/gorun_kit`` (created on demand)."""
+    root = os.environ.get("GORUN_KIT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gorun_kit")
+    path = Path(root).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# hashing
+
+class _Hasher:
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+
+    def field(self, name: str, value: object) -> None:
+        data = json.dumps(value, sort_keys=True, default=str).encode()
+        self._h.update(name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+
+    def file(self, label: str, path: Path) -> None:
+        self.field("file", label)
+        self._h.update(path.read_bytes())
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def _find_module_root(start: Path) -> Path | None:
+    for d in [start, *start.parents]:
+        if (d / "go.mod").is_file():
+            return d
+    return None
+
+
+def _module_path(root: Path) -> str:
+    m = re.search(r"^module\s+(\S+)", (root / "go.mod").read_text(), re.M)
+    return m.group(1).strip('"') if m else ""
+
+
+_IMPORT_BLOCK = re.compile(r"^import\s*\((.*?)\)", re.S | re.M)
+_IMPORT_LINE = re.compile(r'^import\s+(?:\w+\s+|\.\s+|_\s+)?"([^"]+)"', re.M)
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _imports(go_file: Path) -> set[str]:
+    text = go_file.read_text(errors="replace")
+    found = set(_IMPORT_LINE.findall(text))
+    for block in _IMPORT_BLOCK.findall(text):
+        found.update(_QUOTED.findall(block))
+    return found
+
+
+def _package_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SOURCE_SUFFIXES)
+
+
+def _go_inputs(source: Path) -> tuple[list[Path], Path | None]:
+    """The files whose bytes decide a Go build's output, and the module root.
+
+    For a file: that file. For a directory: its package files. In both cases,
+    the module's go.mod/go.sum and the files of every package of the same
+    module it imports (transitively), found by reading import lines.
+    """
+    module_root = _find_module_root(source if source.is_dir() else source.parent)
+    files = [source] if source.is_file() else _package_files(source)
+    if module_root is None:
+        return files, None
+    mod_path = _module_path(module_root)
+    seen_dirs: set[Path] = set()
+    pending = [f for f in files if f.suffix == ".go"]
+    result = list(files)
+    for extra in ("go.mod", "go.sum"):
+        if (module_root / extra).is_file():
+            result.append(module_root / extra)
+    while pending:
+        go_file = pending.pop()
+        for imp in _imports(go_file):
+            if mod_path and (imp == mod_path or imp.startswith(mod_path + "/")):
+                d = module_root / imp[len(mod_path):].lstrip("/")
+                if d.is_dir() and d not in seen_dirs:
+                    seen_dirs.add(d)
+                    pkg = _package_files(d)
+                    result.extend(pkg)
+                    pending.extend(p for p in pkg if p.suffix == ".go")
+    return sorted(set(result)), module_root
+
+
+# ---------------------------------------------------------------------------
+# the cache entry life cycle
+
+def _entry_dir(kind: str, key: str) -> Path:
+    return cache_dir() / "build" / kind / key[:2] / key
+
+
+def _load_entry(entry: Path) -> Binary | None:
+    meta = entry / "meta.json"
+    if not meta.is_file():
+        return None
+    data = json.loads(meta.read_text())
+    data["command"] = tuple(data["command"])
+    data["cached"] = True
+    binary = Binary(**data)
+    return binary if os.path.exists(binary.path) else None
+
+
+def _sweep_stale_tmp(tmp_root: Path) -> None:
+    now = time.time()
+    for child in tmp_root.glob("*"):
+        try:
+            pid = int(child.name.rsplit(".", 2)[-2])
+        except (ValueError, IndexError):
+            pid = -1
+        alive = pid > 0 and os.path.exists(f"/proc/{pid}")
+        if not alive or now - child.stat().st_mtime > _STALE_TMP_SECONDS:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _build_entry(kind: str, key: str, produce) -> Binary:
+    """Run ``produce(tmpdir) -> Binary`` in a private directory and publish it atomically."""
+    final = _entry_dir(kind, key)
+    existing = _load_entry(final)
+    if existing is not None:
+        return existing
+    tmp_root = cache_dir() / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_tmp(tmp_root)
+    work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.{os.getpid()}.", dir=tmp_root))
+    try:
+        binary = produce(work)
+        # Paths in the record point at the final location.
+        rel = Path(binary.path).relative_to(work)
+        binary = dataclasses.replace(
+            binary, path=str(final / rel),
+            command=tuple(arg.replace(str(work), str(final)) for arg in binary.command))
+        record = binary.to_dict()
+        record.pop("cached")
+        (work / "meta.json.part").write_text(json.dumps(record, indent=2))
+        os.replace(work / "meta.json.part", work / "meta.json")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            # Left over from a crash before meta.json (never a complete entry: we checked above).
+            if _load_entry(final) is not None:
+                return _load_entry(final)  # another process won the race
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.rename(work, final)
+        except OSError:
+            winner = _load_entry(final)
+            if winner is None:
+                raise
+            return winner
+        return dataclasses.replace(binary, cached=False)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Go
+
+def _flag_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def write_overlay(replace: Mapping[str | os.PathLike, str | os.PathLike | None]) -> Path:
+    """Write a ``go build -overlay`` JSON for ``{original path: replacement path}``.
+
+    A ``None`` replacement deletes the file from the build. The JSON goes into
+    the cache, named by its content, and its path is returned.
+    """
+    mapping = {os.fspath(k): (os.fspath(v) if v is not None else "") for k, v in replace.items()}
+    for original, repl in mapping.items():
+        if not os.path.isabs(original):
+            raise ValueError(f"overlay: {original!r} must be an absolute path")
+        if repl and not os.path.isfile(repl):
+            raise FileNotFoundError(f"overlay: replacement file {repl!r} for {original!r} does not exist")
+    text = json.dumps({"Replace": mapping}, indent=2, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    path = cache_dir() / "overlays" / f"{digest}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(f".{os.getpid()}.part")
+        part.write_text(text)
+        os.replace(part, path)
+    return path
+
+
+def _overlay_fields(overlay: str | os.PathLike | Mapping | None, h: _Hasher) -> Path | None:
+    if overlay is None:
+        return None
+    path = write_overlay(overlay) if isinstance(overlay, Mapping) else Path(overlay)
+    if not path.is_file():
+        raise FileNotFoundError(f"overlay file {os.fspath(path)!r} does not exist")
+    try:
+        replace = json.loads(path.read_text())["Replace"]
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"overlay file {os.fspath(path)!r} is not a go -overlay JSON ({{\"Replace\": {{...}}}}): {exc}")
+    h.field("overlay", replace)
+    for original, repl in sorted(replace.items()):
+        if repl:
+            h.file(f"overlay:{original}", Path(repl))
+    return path
+
+
+def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping | None = None,
+             gcflags: str | Sequence[str] | None = None, ldflags: str | Sequence[str] | None = None,
+             cgo: bool = False, goos: str | None = None, goarch: str | None = None,
+             tags: Sequence[str] = (), go: GoToolchain | None = None,
+             gocache: str | os.PathLike | None = None) -> Binary:
+    """Build the Go program at ``source`` (a ``.go`` file or a package directory).
+
+    ``overlay`` is a ``-overlay`` JSON path or a ``{original: replacement}``
+    mapping; ``gcflags``/``ldflags`` are passed as given (a string or a list of
+    separate flag values); ``cgo`` sets CGO_ENABLED; ``goos``/``goarch``
+    cross-compile. Returns the cached :class:`Binary`; raises
+    :class:`BuildError` with the compiler's messages on failure and
+    :class:`FileNotFoundError` when ``source`` does not exist.
+    """
+    src = Path(source).expanduser().resolve()
+    if not src.exists():
+        raise FileNotFoundError(f"Go source {os.fspath(source)!r} does not exist (give a .go file or a package directory)")
+    if src.is_file() and src.suffix != ".go":
+        raise ValueError(f"Go source {os.fspath(source)!r} is not a .go file or a directory")
+    tc = go or find_go()
+    inputs, module_root = _go_inputs(src)
+    if not any(p.suffix == ".go" for p in inputs):
+        raise ValueError(f"Go source {os.fspath(source)!r} contains no .go files")
+    target_os, target_arch = goos or tc.goos, goarch or tc.goarch
+
+    h = _Hasher()
+    h.field("toolchain", [tc.version, tc.goroot])
+    h.field("source", str(src))
+    for p in inputs:
+        h.file(str(p), p)
+    gc, ld = _flag_list(gcflags), _flag_list(ldflags)
+    h.field("flags", {"gcflags": gc, "ldflags": ld, "cgo": cgo, "goos": target_os,
+                      "goarch": target_arch, "tags": list(tags)})
+    overlay_path = _overlay_fields(overlay, h)
+    key = h.hexdigest()
+
+    name = (src.stem if src.is_file() else src.name) + (".exe" if target_os == "windows" else "")
+    workdir = src.parent if src.is_file() else src
+    labs_root = Path(__file__).resolve().parent.parent / "labs_go"
+    env = go_env(labs=module_root == labs_root, gocache=gocache, toolchain=tc)
+    env.update(CGO_ENABLED="1" if cgo else "0", GOOS=target_os, GOARCH=target_arch)
+
+    def produce(work: Path) -> Binary:
+        out = work / name
+        cmd = [tc.go, "build", "-o", str(out)]
+        cmd += [f"-gcflags={g}" for g in gc] + [f"-ldflags={l}" for l in ld]
+        if tags:
+            cmd.append("-tags=" + ",".join(tags))
+        if overlay_path is not None:
+            cmd.append(f"-overlay={overlay_path}")
+        cmd.append(src.name if src.is_file() else ".")
+        with progress.step(f"go build {src.name}" + (" (with overlay)" if overlay_path else "")):
+            proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
+        return Binary(path=str(out), kind="go", command=tuple(cmd), toolchain=tc.version, key=key, cached=False)
+
+    return _build_entry("go", key, produce)
+
+
+# ---------------------------------------------------------------------------
+# C
+
+_CROSS = {"windows": "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32": "x86_64-w64-mingw32-gcc"}
+
+
+def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags: Sequence[str] = (),
+            ldflags: Sequence[str] = (), shared: bool = False, cross: str | None = None,
+            name: str | None = None) -> Binary:
+    """Compile and link C ``sources`` (one path or several) into one program.
+
+    ``shared`` builds a shared library (.so, or .dll with ``cross="windows"``);
+    ``cross="windows"`` uses mingw-w64. Headers in the sources' directories are
+    part of the cache key. Raises :class:`BuildError` with the compiler's
+    messages on failure.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    srcs = [Path(s).expanduser().resolve() for s in sources]
+    if not srcs:
+        raise ValueError("build_c needs at least one source file")
+    for s in srcs:
+        if not s.is_file():
+            raise FileNotFoundError(f"C source {os.fspath(s)!r} does not exist")
+    if cross is not None and cross not in _CROSS:
+        raise ValueError(f"cross={cross!r}: supported cross targets are {sorted(_CROSS)}")
+    compiler: Tool = find_tool(_CROSS[cross] if cross else "cc")
+
+    h = _Hasher()
+    h.field("compiler", [compiler.path, compiler.version])
+    headers = sorted({hdr for s in srcs for hdr in s.parent.glob("*.h")})
+    for p in sorted(set(srcs)) + headers:
+        h.file(str(p), p)
+    h.field("flags", {"cflags": list(cflags), "ldflags": list(ldflags), "shared": shared, "cross": cross})
+    key = h.hexdigest()
+
+    windows = cross is not None
+    stem = name or srcs[0].stem
+    suffix = (".dll" if windows else ".so") if shared else (".exe" if windows else "")
+    filename = (stem if (not shared or windows or stem.startswith("lib")) else "lib" + stem) + suffix
+
+    def produce(work: Path) -> Binary:
+        out = work / filename
+        cmd = [compiler.path, *cflags]
+        if shared:
+            cmd += ["-shared", "-fPIC"]
+        cmd += ["-o", str(out), *map(str, srcs), *ldflags]
+        with progress.step(f"cc {' '.join(s.name for s in srcs)}"):
+            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise BuildError(", ".join(map(str, srcs)), cmd, proc.stderr + proc.stdout)
+        return Binary(path=str(out), kind="c-shared" if shared else "c", command=tuple(cmd),
+                      toolchain=compiler.version, key=key, cached=False)
+
+    return _build_entry("c", key, produce)

@@ -1,0 +1,26 @@
+"""Report what this machine has (Go, C compiler, dot, strace, wine, ptrace) and
+which chapters can run live. Exit status 0 when chapters 1-4 can run live."""
+from __future__ import annotations
+
+import json
+
+NAME = "doctor"
+HELP = "what this machine has and which chapters can run live"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON ('-' for stdout)")
+
+
+def run(args) -> int:
+    from ..doctor import diagnose
+
+    report = diagnose()
+    if args.json == "-":
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(report.render())
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(report.to_dict(), fh, indent=2, ensure_ascii=False)
+    return 0 if report.ok else 1

@@ -1,0 +1,114 @@
+"""Citations into the installed GOROOT, resolved at run time.
+
+A notebook never types "proc.go:1875": it asks :func:`find_func` for the
+function and prints where *this* toolchain has it, so a citation follows the
+Go release instead of going stale. A function that is not there raises
+:class:`SourceNotFound`, which a claim cell turns into a failed assertion.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from .toolchain import GoToolchain, find_go
+
+__all__ = ["Citation", "SourceNotFound", "find_func", "find_asm", "grep", "func_source"]
+
+
+class SourceNotFound(LookupError):
+    """The symbol or text is not in this GOROOT (the message names both)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Citation:
+    """A place in GOROOT: ``file`` is relative to GOROOT (``src/runtime/proc.go``)."""
+
+    file: str
+    line: int
+    symbol: str
+    text: str  # the line itself, stripped
+    go_version: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} ({self.symbol})"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _go_files(tc: GoToolchain, pkg: str, suffixes=(".go",)) -> list[Path]:
+    directory = Path(tc.goroot, "src", pkg)
+    if not directory.is_dir():
+        raise SourceNotFound(f"package directory src/{pkg} is not in GOROOT {tc.goroot} ({tc.version})")
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in suffixes and not p.name.endswith("_test.go"))
+
+
+def _func_pattern(name: str) -> re.Pattern:
+    """``newosproc``, ``Builder.Do`` or ``(*Builder).Do`` -> a regex for its ``func`` line."""
+    m = re.fullmatch(r"\(?\*?(\w+)\)?\.(\w+)", name)
+    if m:
+        recv, meth = m.groups()
+        return re.compile(rf"^func \(\s*\w*\s*\*?{recv}(\[[^\]]*\])?\s*\)\s+{meth}\s*[(\[]")
+    return re.compile(rf"^func {re.escape(name)}\s*[(\[]")
+
+
+def find_func(name: str, pkg: str = "runtime", *, goos: str | None = "linux",
+              toolchain: GoToolchain | None = None) -> Citation:
+    """Where the Go function (or method) ``name`` of package ``pkg`` is defined.
+
+    ``pkg`` is a directory under GOROOT/src (``runtime``, ``os/exec``,
+    ``cmd/go/internal/run``). Files for other GOOS (``_windows.go``...) are
+    skipped unless ``goos`` is None.
+    """
+    tc = toolchain or find_go()
+    pattern = _func_pattern(name)
+    others = ("windows", "darwin", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "aix",
+              "dragonfly", "illumos", "wasip1", "js", "ios", "android")
+    for path in _go_files(tc, pkg):
+        if goos and any(f"_{o}" in path.stem for o in others if o != goos):
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if pattern.match(line):
+                return Citation(str(path.relative_to(tc.goroot)), number, f"{pkg}.{name}", line.strip(), tc.version)
+    raise SourceNotFound(f"func {name} not found in src/{pkg} of {tc.version} ({tc.goroot})")
+
+
+def find_asm(symbol: str, pkg: str = "runtime", *, arch: str = "amd64", goos: str = "linux",
+             toolchain: GoToolchain | None = None) -> Citation:
+    """Where the assembly TEXT symbol ``pkg·symbol`` is defined for ``goos``/``arch``."""
+    tc = toolchain or find_go()
+    pattern = re.compile(rf"^TEXT\s+(\w+)?·{re.escape(symbol)}(<ABIInternal>)?\(SB\)")
+    candidates = [p for p in _go_files(tc, pkg, (".s",)) if arch in p.stem]
+    candidates.sort(key=lambda p: (goos not in p.stem, p.name))
+    for path in candidates:
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if pattern.match(line):
+                return Citation(str(path.relative_to(tc.goroot)), number, f"{pkg}·{symbol}", line.strip(), tc.version)
+    raise SourceNotFound(f"TEXT ·{symbol} not found in src/{pkg}/*{arch}*.s of {tc.version}")
+
+
+def grep(pattern: str, pkg: str = "runtime", *, toolchain: GoToolchain | None = None,
+         suffixes=(".go", ".s")) -> list[Citation]:
+    """Every line of package ``pkg`` matching the regex ``pattern``."""
+    tc = toolchain or find_go()
+    rx = re.compile(pattern)
+    hits = []
+    for path in _go_files(tc, pkg, suffixes):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if rx.search(line):
+                hits.append(Citation(str(path.relative_to(tc.goroot)), number, pattern, line.strip(), tc.version))
+    return hits
+
+
+def func_source(citation: Citation, *, max_lines: int = 80, toolchain: GoToolchain | None = None) -> str:
+    """The text of the function starting at ``citation``, up to its closing brace."""
+    tc = toolchain or find_go()
+    lines = Path(tc.goroot, citation.file).read_text(errors="replace").splitlines()
+    body = []
+    for line in lines[citation.line - 1:citation.line - 1 + max_lines]:
+        body.append(line)
+        if line.startswith("}") or (line.startswith("RET") and citation.file.endswith(".s")):
+            break
+    return "\n".join(body)

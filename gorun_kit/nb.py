@@ -1,0 +1,61 @@
+"""Small helpers every chapter notebook uses: the version stamp, live/skip
+decisions, claim checks and source citations, so notebooks hold prose and
+experiments rather than plumbing."""
+from __future__ import annotations
+
+import sys
+
+from . import goroot
+from .toolchain import ToolchainMissing, version_stamp
+
+__all__ = ["stamp", "live", "confirm", "cite", "ClaimFailed"]
+
+
+class ClaimFailed(AssertionError):
+    """A ledger claim's demonstration no longer holds on this toolchain."""
+
+
+def stamp() -> dict:
+    """Print where this chapter's outputs come from, and return it as a dict."""
+    info = version_stamp()
+    print("outputs made with: " + " | ".join(f"{k} {v}" for k, v in info.items()))
+    return info
+
+
+def live(*needs: str) -> bool:
+    """True when this machine can run the live cells that need ``needs``.
+
+    ``needs`` are doctor check names ("go", "cc", "ptrace", "strace", "wine64",
+    "mingw-w64", "dot", "java"). When something is missing, prints one line
+    saying which part is skipped and why, and returns False.
+    """
+    if sys.platform != "linux":
+        print(f"skipped: live labs run on Linux; this is {sys.platform}. "
+              "The recorded outputs below show what Linux produced.")
+        return False
+    from .doctor import diagnose
+
+    report = diagnose()
+    missing = [c for c in report.checks if c.name in needs and not c.ok]
+    for c in missing:
+        print(f"skipped: needs {c.name} ({c.found}); fix: {c.fix}")
+    return not missing
+
+
+def confirm(claim_id: str, ok: bool, what: str) -> None:
+    """Assert a ledger claim's measured behaviour; print it when it holds."""
+    if not ok:
+        raise ClaimFailed(f"claim {claim_id}: expected {what}, but the measurement disagrees "
+                          "(did the Go release change this behaviour?)")
+    print(f"claim {claim_id}: confirmed: {what}")
+
+
+def cite(name: str, pkg: str = "runtime", *, asm: bool = False) -> goroot.Citation:
+    """Print and return where ``pkg.name`` lives in the installed GOROOT."""
+    try:
+        c = goroot.find_asm(name, pkg) if asm else goroot.find_func(name, pkg)
+    except ToolchainMissing as exc:
+        print(f"(no Go installed: {exc})")
+        raise
+    print(f"{c.symbol}: {c.file}:{c.line} in {c.go_version}")
+    return c
