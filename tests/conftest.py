@@ -1,0 +1,44 @@
+"""Shared fixtures. Tests that need Linux, Go or ptrace skip with the reason elsewhere."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def go():
+    from gorun_kit.toolchain import ToolchainMissing, find_go
+
+    try:
+        return find_go()
+    except ToolchainMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch) -> Path:
+    """A private, empty gorun_kit cache for tests that count builds."""
+    cache = tmp_path / "kit-cache"
+    monkeypatch.setenv("GORUN_KIT_CACHE", str(cache))
+    return cache
+
+
+def pytest_collection_modifyitems(config, items):
+    if sys.platform != "linux":
+        skip = pytest.mark.skip(reason="live labs run on Linux only")
+        for item in items:
+            if "live" in item.keywords:
+                item.add_marker(skip)
+
+
+os.environ.setdefault("GORUN_KIT_PROGRESS", "0")

@@ -1,0 +1,51 @@
+"""The README's two commands: `make lab` must start a JupyterLab that answers."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_make_lab_no_browser_serves_jupyterlab(repo):
+    port, token = free_port(), "gorun-kit-test-token"
+    args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
+    proc = subprocess.Popen(["make", "-s", "lab", f"ARGS={args}"], cwd=repo, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        status = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2) as r:
+                    status = json.load(r)
+                    break
+            except OSError:
+                time.sleep(1)
+        assert status is not None, f"no answer on port {port}; make lab said:\n{proc.stdout.read() if proc.poll() is not None else ''}"
+        assert "started" in status
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/00_start_here.ipynb?token={token}",
+                                    timeout=10) as r:
+            assert r.status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # the whole group is gone
