@@ -20,7 +20,7 @@ else
   SETUP_STAMP := .venv/.setup.stamp
 endif
 
-NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 # nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
