@@ -1,0 +1,349 @@
+"""What ``go run`` really does, measured on the installed toolchain.
+
+* :func:`action_graph` runs ``go run``/``go build`` with the hidden
+  ``-debug-actiongraph`` flag (written by ``(*Builder).Do``) and returns its
+  actions: mode, package, dependencies, command and Go's own timings.
+* :func:`command_log` runs ``go run -x -work`` and splits the log into
+  phases (compile per package, link, cache copies, run), timed from the same
+  run's action graph; it shows the flags ``go run`` adds (``-dwarf=false``
+  on compile, ``-s -w`` on link) and, run twice, that the second ``go run``
+  starts the binary stored in the build cache without linking again.
+* :func:`entry_points` cites ``run.runRun``, ``(*Builder).Do`` and
+  ``buildRunProgram`` in the installed GOROOT, so the citations follow the release.
+
+The target is copied into a private directory under the cache (optionally
+with a fresh comment, so the first run really compiles and links), and
+``-work`` directories are removed afterwards: nothing is left behind.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from . import build, goroot
+from .toolchain import GoToolchain, find_go, go_env
+
+__all__ = ["Action", "ActionGraph", "Phase", "CommandLog", "action_graph", "command_log",
+           "run_twice", "entry_points", "is_std"]
+
+
+def is_std(package: str) -> bool:
+    """Standard-library import paths have no dot in their first element."""
+    if package in ("", "command-line-arguments", "main"):
+        return False
+    return "." not in package.split("/")[0]
+
+
+def _ts(text: str | None) -> float | None:
+    if not text or text.startswith("0001-"):
+        return None
+    # Go writes RFC 3339 with nanoseconds; Python wants at most microseconds.
+    m = re.match(r"(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
+    if not m:
+        return None
+    base, frac, zone = m.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    stamp = _dt.datetime.fromisoformat(base + zone).timestamp()
+    return stamp + (int(frac) / 10 ** len(frac) if frac else 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Action:
+    """One node of Go's action graph (``cmd/go/internal/work.Action``)."""
+
+    id: int
+    mode: str  # "go run", "link", "build", "build check cache", "built-in package", "nop", ...
+    package: str
+    deps: tuple[int, ...]
+    cmd: tuple[str, ...]  # the tool commands it ran (empty when served from the cache)
+    start: float | None  # seconds since the graph's first start
+    done: float | None
+    need_build: bool
+    built: str
+    target: str
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.start is None or self.done is None else self.done - self.start
+
+    @property
+    def std(self) -> bool:
+        return is_std(self.package)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionGraph:
+    """The whole graph of one ``go`` command, with what was asked."""
+
+    command: tuple[str, ...]
+    actions: tuple[Action, ...]
+
+    @property
+    def root(self) -> Action:
+        return self.actions[0]
+
+    def by_id(self, i: int) -> Action:
+        return self.actions[i]
+
+    def modes(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.mode] = out.get(a.mode, 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def chain(self) -> list[Action]:
+        """The spine a student should see: root -> link -> build of the main package."""
+        spine = [self.root]
+        for mode in ("link", "build"):
+            nxt = [self.by_id(d) for d in spine[-1].deps if self.by_id(d).mode == mode
+                   and not self.by_id(d).std]
+            if not nxt:
+                break
+            spine.append(nxt[0])
+        return spine
+
+    def std_packages(self) -> list[str]:
+        return sorted({a.package for a in self.actions if a.std and a.mode == "build"})
+
+    def to_dict(self) -> dict:
+        return {"command": list(self.command), "actions": [a.to_dict() for a in self.actions]}
+
+
+def _parse_graph(data: list[dict], command: list[str]) -> ActionGraph:
+    starts = [t for t in (_ts(a.get("TimeStart")) for a in data) if t is not None]
+    t0 = min(starts) if starts else 0.0
+    actions = []
+    for a in data:
+        s, d = _ts(a.get("TimeStart")), _ts(a.get("TimeDone"))
+        actions.append(Action(
+            id=a["ID"], mode=a["Mode"], package=a.get("Package", ""), deps=tuple(a.get("Deps") or ()),
+            cmd=tuple(a.get("Cmd") or ()), start=None if s is None else s - t0,
+            done=None if d is None else d - t0, need_build=bool(a.get("NeedBuild")),
+            built=a.get("Built", ""), target=a.get("Target", "")))
+    return ActionGraph(tuple(command), tuple(actions))
+
+
+# ---------------------------------------------------------------------------
+# running go in a private copy of the target
+
+def _workspace(target: str | os.PathLike, fresh: bool) -> tuple[Path, str, bool, Path]:
+    """Copy ``target`` (a .go file or a package directory) into a private directory.
+
+    Returns (cwd, the argument to pass to go, whether it is a labs module, the directory to remove).
+    ``fresh`` appends a unique comment so the compile and link really happen.
+    """
+    src = Path(target).expanduser().resolve()
+    if not src.exists():
+        raise FileNotFoundError(f"go run target {os.fspath(target)!r} does not exist (give a .go file or a package directory)")
+    if src.is_file() and src.suffix != ".go":
+        raise ValueError(f"go run target {os.fspath(target)!r} is not a .go file or a directory")
+    base = build.cache_dir() / "work"
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="gorun-", dir=base))
+    files = [src] if src.is_file() else sorted(p for p in src.iterdir() if p.suffix == ".go" and not p.name.endswith("_test.go"))
+    if not files:
+        shutil.rmtree(tmp)
+        raise ValueError(f"go run target {os.fspath(target)!r} has no .go files")
+    for f in files:
+        shutil.copyfile(f, tmp / f.name)
+    if fresh:
+        with open(tmp / files[0].name, "a") as fh:
+            fh.write(f"\n// gorun-kit fresh build {uuid.uuid4().hex}\n")
+    arg = files[0].name if src.is_file() else "."
+    if not src.is_file():
+        (tmp / "go.mod").write_text("module gorunkit.local/scratch\n\ngo 1.22\n")
+    return tmp, arg, False, tmp
+
+
+def _go(tc: GoToolchain, args: list[str], cwd: Path, timeout: float = 600) -> tuple[subprocess.CompletedProcess, list[tuple[float, str]]]:
+    """Run go, recording when each stderr line arrived (monotonic seconds from start)."""
+    env = go_env(toolchain=tc)
+    t0 = time.monotonic()
+    proc = subprocess.Popen([tc.go, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[tuple[float, str]] = []
+    try:
+        import threading
+
+        out_chunks: list[str] = []
+        reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
+        reader.start()
+        for line in proc.stderr:
+            lines.append((time.monotonic() - t0, line.rstrip("\n")))
+        proc.wait(timeout=timeout)
+        reader.join(timeout=timeout)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+    lines.append((time.monotonic() - t0, ""))  # the exit, so the last phase has an end
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out_chunks),
+                                       "\n".join(l for _, l in lines))
+    return done, lines
+
+
+def action_graph(target: str | os.PathLike, *, mode: str = "run", fresh: bool = False,
+                 go: GoToolchain | None = None) -> ActionGraph:
+    """The action graph of ``go run TARGET`` (or ``go build`` with ``mode="build"``)."""
+    if mode not in ("run", "build"):
+        raise ValueError(f"mode {mode!r}: use 'run' or 'build'")
+    tc = go or find_go()
+    cwd, arg, _, cleanup = _workspace(target, fresh)
+    try:
+        graph_file = cwd / "actiongraph.json"
+        args = [mode, f"-debug-actiongraph={graph_file}"]
+        if mode == "build":
+            args += ["-o", os.devnull]
+        args.append(arg)
+        proc, _ = _go(tc, args, cwd)
+        if proc.returncode != 0 and not graph_file.exists():
+            raise build.BuildError(os.fspath(target), [tc.go, *args], proc.stderr)
+        data = json.loads(graph_file.read_text())
+        return _parse_graph(data, ["go", *args[:1], "-debug-actiongraph=FILE", *args[2:]])
+    finally:
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# the -x log
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One command of the ``-x`` log that does real work."""
+
+    kind: str  # "compile", "link", "cache-put", "run"
+    package: str
+    command: str  # the line as go printed it ($WORK kept)
+    flags: tuple[str, ...]  # the interesting flags on it (-dwarf=false, -s, -w, ...)
+    seconds: float | None  # from the action graph (compile/link) or the log's clock (run)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandLog:
+    """One ``go run -x -work`` of a target, split into phases."""
+
+    command: tuple[str, ...]
+    work: str  # the WORK directory go printed (already removed)
+    lines: tuple[str, ...]
+    phases: tuple[Phase, ...]
+    output: str  # what the program printed
+    returncode: int
+    ran: str  # the path of the binary go started
+    graph: ActionGraph
+
+    @property
+    def ran_cached_binary(self) -> bool:
+        """True when go started a binary from the build cache, not from $WORK."""
+        return not self.ran.startswith("$WORK")
+
+    def kinds(self) -> list[str]:
+        return [p.kind for p in self.phases]
+
+    def phase(self, kind: str) -> list[Phase]:
+        return [p for p in self.phases if p.kind == kind]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["graph"] = self.graph.to_dict()
+        return d
+
+
+_RUN_LINE = re.compile(r"^(\$WORK/b\d+/exe/[^/\s]+|/\S*/[0-9a-f]{2}/[0-9a-f]{64}-d/[^/\s]+)$")
+_INTERESTING = ("-dwarf=false", "-s", "-w", "-buildmode=exe", "-complete", "-std", "-trimpath")
+
+
+def _phases(lines: list[tuple[float, str]], graph: ActionGraph) -> tuple[list[Phase], str]:
+    compile_secs = {a.package: a.seconds for a in graph.actions if a.mode == "build" and a.cmd}
+    link_secs = [a.seconds for a in graph.actions if a.mode == "link" and a.cmd]
+    phases, ran = [], ""
+    for t, line in lines:
+        words = line.split()
+        if not words:
+            continue
+        tool = next((w for w in words if not re.match(r"^\w+=", w)), "")
+        if tool.endswith("/compile"):
+            pkg = words[words.index("-p") + 1] if "-p" in words else ""
+            key = "command-line-arguments" if pkg == "main" else pkg
+            phases.append(Phase("compile", pkg, line, tuple(w for w in words if w in _INTERESTING),
+                                compile_secs.get(key)))
+        elif tool.endswith("/link"):
+            phases.append(Phase("link", "main", line, tuple(w for w in words if w in _INTERESTING),
+                                link_secs[0] if link_secs else None))
+        elif words[0] == "cp" and line.endswith("# internal") and "/exe/" in line:
+            phases.append(Phase("cache-put", "main", line, (), None))
+        elif _RUN_LINE.match(words[0]):
+            # go -x prints the program it starts: the linked $WORK/bNNN/exe/NAME, or the
+            # executable stored in the build cache (GOCACHE/xx/<hash>-d/NAME).
+            ran = words[0]
+            phases.append(Phase("run", "main", line, (), lines[-1][0] - t))
+    return phases, ran
+
+
+def command_log(target: str | os.PathLike, *, fresh: bool = True, args: tuple[str, ...] = (),
+                go: GoToolchain | None = None, _workspace_dir: tuple | None = None) -> CommandLog:
+    """``go run -x -work TARGET ARGS``: the log split into phases, with timings.
+
+    ``fresh`` (default) makes the first compile and link really happen (a
+    unique comment is added to the private copy); see :func:`run_twice`.
+    """
+    tc = go or find_go()
+    cwd, arg, _, cleanup = _workspace_dir or _workspace(target, fresh)
+    graph_file = cwd / f"actiongraph-{uuid.uuid4().hex[:8]}.json"
+    cmd = ["run", "-x", "-work", f"-debug-actiongraph={graph_file}", arg, *args]
+    work = ""
+    try:
+        proc, lines = _go(tc, cmd, cwd)
+        work = next((l.split("=", 1)[1] for _, l in lines if l.startswith("WORK=")), "")
+        if not graph_file.exists():
+            raise build.BuildError(os.fspath(target), [tc.go, *cmd], proc.stderr)
+        graph = _parse_graph(json.loads(graph_file.read_text()), ["go", *cmd])
+        graph_file.unlink()
+        phases, ran = _phases(lines, graph)
+        return CommandLog(("go", "run", "-x", "-work", arg, *args), work, tuple(l for _, l in lines[:-1]),
+                          tuple(phases), proc.stdout, proc.returncode, ran, graph)
+    finally:
+        if work and Path(work).name.startswith("go-build"):
+            shutil.rmtree(work, ignore_errors=True)  # -work keeps it; we do not
+        if _workspace_dir is None:
+            shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def run_twice(target: str | os.PathLike, *, go: GoToolchain | None = None) -> tuple[CommandLog, CommandLog]:
+    """Two ``go run`` of the same fresh copy: the first compiles and links, the second reuses the cache."""
+    ws = _workspace(target, True)
+    try:
+        first = command_log(target, go=go, _workspace_dir=ws)
+        second = command_log(target, go=go, _workspace_dir=ws)
+    finally:
+        shutil.rmtree(ws[3], ignore_errors=True)
+    return first, second
+
+
+def entry_points(go: GoToolchain | None = None) -> dict[str, goroot.Citation]:
+    """Where ``go run`` is implemented in the installed GOROOT (resolved now, not typed)."""
+    tc = go or find_go()
+    return {
+        "run.runRun": goroot.find_func("runRun", "cmd/go/internal/run", toolchain=tc),
+        "run.buildRunProgram": goroot.find_func("buildRunProgram", "cmd/go/internal/run", toolchain=tc),
+        "work.(*Builder).Do": goroot.find_func("Builder.Do", "cmd/go/internal/work", toolchain=tc),
+        "work.(*Builder).LinkAction": goroot.find_func("Builder.LinkAction", "cmd/go/internal/work", toolchain=tc),
+        "base.RunStdin": goroot.find_func("RunStdin", "cmd/go/internal/base", toolchain=tc),
+    }

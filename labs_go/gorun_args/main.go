@@ -1,0 +1,17 @@
+// gorun_args shows what a program started by `go run` receives: the
+// arguments after the .go files, the environment go gives it (GOROOT/bin put
+// first on PATH by base.AppendPATH), and it exits with status 3 so the
+// notebook can show that `go run` itself exits with 1 whatever the child said.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	fmt.Printf("args: %q\n", os.Args[1:])
+	fmt.Printf("PATH first: %s\n", filepath.SplitList(os.Getenv("PATH"))[0])
+	os.Exit(3)
+}

@@ -1,0 +1,87 @@
+"""gorun_kit.gorun: the action graph, the -x log and its phases, the cache on
+a second run, and the entry points cited in GOROOT -- all measured live."""
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pytest
+
+from gorun_kit import build, gorun
+from gorun_kit.viz import gorun as viz
+
+HELLO = Path(__file__).resolve().parents[1] / "labs_go" / "hello" / "main.go"
+
+
+@pytest.fixture(scope="module")
+def twice():
+    before = set(glob.glob("/tmp/go-build*"))
+    first, second = gorun.run_twice(HELLO)
+    return first, second, before
+
+
+def test_action_graph_shape():
+    g = gorun.action_graph(HELLO)
+    assert g.root.mode == "go run"
+    assert [a.mode for a in g.chain()] == ["go run", "link", "build"]
+    modes = g.modes()
+    # one "build" and one "build check cache" action per package
+    assert modes["build"] == modes["build check cache"] and modes["build"] > 10
+    assert "runtime" in g.std_packages() and "fmt" in g.std_packages()
+    assert all(d < len(g.actions) for a in g.actions for d in a.deps)
+    dot = viz.action_graph(g)
+    assert "standard library" in dot.source and f"{modes['build'] - 1} actions" in dot.source
+
+
+def test_first_run_compiles_and_links_with_go_run_flags(twice):
+    first, _, _ = twice
+    assert first.kinds()[-1] == "run" and "link" in first.kinds() and "compile" in first.kinds()
+    main_compile = [p for p in first.phase("compile") if p.package == "main"][0]
+    assert "-dwarf=false" in main_compile.flags
+    link = first.phase("link")[0]
+    assert "-s" in link.flags and "-w" in link.flags
+    assert first.ran.startswith("$WORK/") and not first.ran_cached_binary
+    assert first.phase("cache-put"), "the linked binary is copied into the build cache"
+    assert link.seconds is not None and link.seconds > 0 and main_compile.seconds > 0
+    assert "hello from" in first.output
+
+
+def test_second_run_starts_the_cached_binary(twice):
+    first, second, _ = twice
+    assert second.kinds() == ["run"] and second.ran_cached_binary
+    put = first.phase("cache-put")[0].command.split()[2]
+    assert second.ran == put  # the very file the first run stored
+    assert second.output == first.output
+
+
+def test_work_dirs_and_copies_are_removed(twice):
+    first, second, before = twice
+    assert not os.path.exists(first.work) and not os.path.exists(second.work)
+    assert not list((build.cache_dir() / "work").glob("gorun-*"))
+
+
+def test_entry_points_resolve_in_goroot():
+    eps = gorun.entry_points()
+    assert eps["run.runRun"].file.endswith("cmd/go/internal/run/run.go")
+    assert eps["work.(*Builder).Do"].file.endswith("cmd/go/internal/work/exec.go")
+    assert "buildRunProgram" in eps["run.buildRunProgram"].text
+
+
+def test_bad_target_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        gorun.action_graph(tmp_path / "nope.go")
+    (tmp_path / "x.txt").write_text("hi")
+    with pytest.raises(ValueError, match="not a .go file"):
+        gorun.command_log(tmp_path / "x.txt")
+
+
+def test_program_args_path_and_exit_status():
+    from gorun_kit.toolchain import find_go
+
+    log = gorun.command_log(HELLO.parents[1] / "gorun_args" / "main.go", args=("a", "b"))
+    assert 'args: ["a" "b"]' in log.output  # everything after the .go files goes to the program
+    first = log.output.split("PATH first: ")[1].strip()
+    assert os.path.samefile(first, os.path.join(find_go().goroot, "bin"))  # base.AppendPATH
+    assert "exit status 3" in log.lines and log.returncode == 1  # go run exits 1 whatever the child says
+    assert log.kinds()[-1] == "run"
