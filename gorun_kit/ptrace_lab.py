@@ -1,0 +1,335 @@
+"""The ptrace lab's check: run a teaching tracer (labs_c/ptrace_lab) on test
+programs with random arguments and compare what it prints with what an
+independent instrument recorded for the same command.
+
+The test program is ``/usr/bin/env -i VARS... PATH=/nonexistent:/bin true
+ARGS...``: it makes three execve calls with random strings -- one that
+succeeds (env itself), one that fails with ENOENT (env's PATH search tries
+``/nonexistent/true`` first) and one that succeeds (``/bin/true``) -- so the
+check covers filename, argv, envp, the result and the exec event.
+
+The reference is the course's production tracer (:mod:`gorun_kit.trace`) when
+it is installed, else strace; :class:`CheckResult` says which one was used.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import re
+import signal
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["ExecCall", "CheckResult", "parse_tracer_output", "random_case", "reference_execs",
+           "check_tracer", "lab_dir", "build_lab"]
+
+_EXITKILL_TIMEOUT = 30.0
+_ENV = "/usr/bin/env"
+_FAIL_DIR = "/nonexistent-gorun-kit"
+_MAX_FAILURES = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecCall:
+    """One execve as seen at its entry (and, for the teaching tracer, its exit)."""
+
+    filename: bytes
+    argv: tuple[bytes, ...]
+    envp: tuple[bytes, ...]
+    result: int | None  # 0, -errno, or None when the instrument did not say
+    cmdline: tuple[bytes, ...] | None = None  # from the PTRACE_EVENT_EXEC stop, if printed
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        for k in ("filename",):
+            d[k] = d[k].decode(errors="backslashreplace")
+        for k in ("argv", "envp", "cmdline"):
+            if d[k] is not None:
+                d[k] = [x.decode(errors="backslashreplace") for x in d[k]]
+        return d
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckResult:
+    """The verdict of :func:`check_tracer`: ``ok`` and, when not, why (with the TODO to look at)."""
+
+    ok: bool
+    cases: int
+    instrument: str  # "gorun_kit.trace" or "strace"
+    failures: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        head = f"{'PASS' if self.ok else 'FAIL'}: {self.cases} random cases compared with {self.instrument}"
+        return "\n".join([head, *("  - " + f for f in self.failures)])
+
+
+# ---------------------------------------------------------------------------
+# the teaching tracer's output
+
+_STR = r'"((?:[^"\\]|\\.)*)"'
+_LINE_EXECVE = re.compile(r"^execve pid=\d+ filename=(?:" + _STR + r"|<error (\d+)>)$")
+_LINE_ITEM = re.compile(r"^(argv|envp)\[(\d+)\]=(?:" + _STR + r"|<error (\d+)>)$")
+_LINE_EVENT = re.compile(r"^event-exec pid=\d+ cmdline\[(\d+)\]=" + _STR + "$")
+_LINE_EXIT = re.compile(r"^exit pid=\d+ rax=(-?\d+)$")
+
+
+def _unescape(s: str) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            nxt = s[i + 1]
+            if nxt == "x" and i + 3 < len(s) + 1:
+                out.append(int(s[i + 2:i + 4], 16))
+                i += 4
+                continue
+            out.extend(nxt.encode())
+            i += 2
+            continue
+        out.extend(c.encode("latin-1") if ord(c) < 256 else c.encode())
+        i += 1
+    return bytes(out)
+
+
+def parse_tracer_output(text: str) -> list[ExecCall]:
+    """The execve calls a teaching tracer printed (the format in tracer.c's header).
+
+    Lines the format does not know are ignored; an ``<error N>`` string is
+    kept as the bytes ``<error N>`` so a comparison shows it.
+    """
+    calls: list[dict] = []
+    for line in text.splitlines():
+        m = _LINE_EXECVE.match(line)
+        if m:
+            fn = _unescape(m.group(1)) if m.group(1) is not None else f"<error {m.group(2)}>".encode()
+            calls.append({"filename": fn, "argv": [], "envp": [], "result": None, "cmdline": None})
+            continue
+        if not calls:
+            continue
+        m = _LINE_ITEM.match(line)
+        if m:
+            val = _unescape(m.group(3)) if m.group(3) is not None else f"<error {m.group(4)}>".encode()
+            calls[-1][m.group(1)].append(val)
+            continue
+        m = _LINE_EVENT.match(line)
+        if m:
+            calls[-1]["cmdline"] = (calls[-1]["cmdline"] or []) + [_unescape(m.group(2))]
+            continue
+        m = _LINE_EXIT.match(line)
+        if m:
+            calls[-1]["result"] = int(m.group(1))
+    return [ExecCall(c["filename"], tuple(c["argv"]), tuple(c["envp"]), c["result"],
+                     tuple(c["cmdline"]) if c["cmdline"] is not None else None) for c in calls]
+
+
+# ---------------------------------------------------------------------------
+# random test programs
+
+_ALPHABET = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+             " !#$%&'()*+,-./:;<>?@[]^_`{|}~\\\"\t")
+
+
+def _random_bytes(rng: random.Random, lo: int, hi: int) -> bytes:
+    n = rng.randint(lo, hi)
+    s = "".join(rng.choice(_ALPHABET) for _ in range(n)).encode()
+    if rng.random() < 0.3:  # some non-ASCII bytes (UTF-8 and raw) too
+        s += rng.choice(["é", "ß", "进程"]).encode() + bytes([rng.randint(0x80, 0xff)])
+    return s
+
+
+def random_case(rng: random.Random) -> list[bytes]:
+    """A command line for the test program, with random argument and environment strings.
+
+    Some strings are long (over a page) so a reader that stops early or
+    crosses into unmapped memory is caught.
+    """
+    env = []
+    for i in range(rng.randint(1, 5)):
+        name = "GK" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") for _ in range(rng.randint(1, 8))) + str(i)
+        env.append(name.encode() + b"=" + _random_bytes(rng, 0, 40).replace(b"=", b":"))
+    args = [_random_bytes(rng, 0, 30) for _ in range(rng.randint(0, 6))]
+    if rng.random() < 0.5:
+        args.append(_random_bytes(rng, 5000, 9000))
+    return [_ENV.encode(), b"-i", *env, f"PATH={_FAIL_DIR}:/bin".encode(), b"true", *args]
+
+
+# ---------------------------------------------------------------------------
+# running things
+
+def _run(cmd: Sequence[bytes | str], timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run in its own session; on timeout kill the whole group and reap it."""
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+_STRACE_LINE = re.compile(r'^\d+\s+execve\((?P<fn>"[^"]*"), \[(?P<argv>[^\]]*)\], \[(?P<envp>[^\]]*)\]\) = '
+                          r'(?P<ret>-?\d+)(?: (?P<errno>E\w+))?')
+
+
+def _hex_strings(s: str) -> tuple[bytes, ...]:
+    return tuple(bytes.fromhex(q.replace("\\x", "")) for q in re.findall(r'"((?:\\x[0-9a-f]{2})*)"', s))
+
+
+def _strace_execs(cmd: Sequence[bytes], timeout: float, env: dict | None) -> list[ExecCall]:
+    import errno as errno_mod
+    import tempfile
+
+    from .toolchain import find_tool
+
+    strace = find_tool("strace").path
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-ptrace-lab-") as tmp:
+        log = os.path.join(tmp, "strace.log")
+        _run([strace, "-f", "-qq", "-e", "trace=execve", "-v", "-s", "1000000", "-xx", "-o", log, *cmd], timeout, env)
+        text = Path(log).read_text()
+    calls = []
+    for line in text.splitlines():
+        m = _STRACE_LINE.match(line)
+        if not m:
+            continue
+        ret = int(m.group("ret"))
+        if ret == -1 and m.group("errno"):
+            ret = -getattr(errno_mod, m.group("errno"), 0)
+        calls.append(ExecCall(_hex_strings(m.group("fn"))[0], _hex_strings(m.group("argv")),
+                              _hex_strings(m.group("envp")), ret))
+    return calls
+
+
+def _trace_execs(cmd: Sequence[bytes], timeout: float, env: dict | None) -> list[ExecCall]:
+    import errno as errno_mod
+
+    from . import trace
+
+    t = trace.run([os.fsdecode(c) for c in cmd], env=env, timeout=timeout)
+    calls = []
+    for e in t.events:  # in the order they happened
+        if isinstance(e, (trace.ExecEvent, trace.ExecFailedEvent)):
+            failed = isinstance(e, trace.ExecFailedEvent)
+            result = -getattr(errno_mod, e.errno, 0) if failed else 0
+            calls.append(ExecCall(os.fsencode(e.filename), tuple(map(os.fsencode, e.argv)),
+                                  tuple(map(os.fsencode, e.envp)), result))
+    return calls
+
+
+def reference_execs(cmd: Sequence[bytes], *, instrument: str = "auto", timeout: float = _EXITKILL_TIMEOUT,
+                    env: dict | None = None) -> tuple[str, list[ExecCall]]:
+    """The execve calls ``cmd`` makes, recorded by the production tracer or strace.
+
+    ``instrument``: "trace", "strace" or "auto" (the production tracer when
+    gorun_kit.trace is installed, else strace). Returns (name, calls).
+    """
+    if instrument not in ("auto", "trace", "strace"):
+        raise ValueError(f"instrument={instrument!r}: use 'auto', 'trace' or 'strace'")
+    if instrument in ("auto", "trace"):
+        try:
+            from . import trace  # noqa: F401
+            return "gorun_kit.trace", _trace_execs(cmd, timeout, env)
+        except ImportError:
+            if instrument == "trace":
+                raise
+    return "strace", _strace_execs(cmd, timeout, env)
+
+
+def _compare(case: int, want: list[ExecCall], got: list[ExecCall], failures: list[str]) -> None:
+    def short(b: bytes) -> str:
+        s = b.decode(errors="backslashreplace")
+        return repr(s if len(s) < 60 else s[:57] + "...")
+
+    if len(got) != len(want):
+        failures.append(f"case {case}: expected {len(want)} execve calls, the tracer printed {len(got)}")
+    for i, (w, g) in enumerate(zip(want, got)):
+        where = f"case {case}, execve #{i + 1}"
+        if g.filename != w.filename:
+            failures.append(f"{where}: filename {short(g.filename)}, expected {short(w.filename)} "
+                            "(TODO 1/2: reading a string)")
+        if g.argv != w.argv:
+            hint = "TODO 3: walking the array" if len(g.argv) != len(w.argv) else "TODO 1/2: reading a string"
+            bad = next((j for j, (a, b) in enumerate(zip(g.argv, w.argv)) if a != b), min(len(g.argv), len(w.argv)))
+            failures.append(f"{where}: argv has {len(g.argv)} entries (expected {len(w.argv)}), first difference "
+                            f"at argv[{bad}] ({hint})")
+        if g.envp != w.envp:
+            failures.append(f"{where}: envp differs: {len(g.envp)} entries, expected {len(w.envp)} (TODO 3)")
+        if w.result is not None and g.result is not None and g.result != w.result:
+            failures.append(f"{where}: result {g.result}, expected {w.result}")
+        if w.result == 0 and g.cmdline != w.argv:
+            got_n = "no event-exec lines" if g.cmdline is None else f"{len(g.cmdline)} cmdline entries"
+            failures.append(f"{where}: the PTRACE_EVENT_EXEC stop printed {got_n}, expected the "
+                            f"{len(w.argv)} argv strings of the new program (TODO 4)")
+        if w.result not in (None, 0) and g.cmdline is not None:
+            failures.append(f"{where}: a failed execve printed an exec event (TODO 4)")
+
+
+def check_tracer(tracer: str | os.PathLike, *, cases: int = 4, seed: int | None = None, method: str = "peek",
+                 instrument: str = "auto", timeout: float = _EXITKILL_TIMEOUT) -> CheckResult:
+    """Run the teaching tracer ``tracer`` (an executable) on ``cases`` random test
+    programs and compare its execve records with the reference instrument's.
+
+    ``method`` is passed as ``-m peek|vm`` (PTRACE_PEEKDATA or process_vm_readv).
+    """
+    path = Path(tracer)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise FileNotFoundError(f"tracer {os.fspath(path)!r} is not an executable file; build it first "
+                                "(make -C labs_c, or gorun_kit.ptrace_lab.build_lab())")
+    if method not in ("peek", "vm"):
+        raise ValueError(f"method={method!r}: use 'peek' or 'vm'")
+    if not os.path.exists(_ENV):
+        raise FileNotFoundError(f"the test program needs {_ENV}")
+    rng = random.Random(seed)
+    failures: list[str] = []
+    name = "?"
+    for case in range(1, cases + 1):
+        cmd = random_case(rng)
+        # a small random environment for the first execve, the same for both runs,
+        # so the result does not depend on the caller's environment
+        env = {"PATH": "/usr/bin:/bin", "GK_OUTER": _random_bytes(rng, 0, 20).decode("latin-1")}
+        name, want = reference_execs(cmd, instrument=instrument, timeout=timeout, env=env)
+        if not want:
+            # the test program always makes three execve calls; none means the
+            # reference instrument is broken, which must not pass for a tracer bug
+            raise RuntimeError(f"{name} recorded no execve for the test program {cmd[:3]}...; "
+                               "check that it runs here (gorun-kit doctor)")
+        proc = _run([os.fspath(path), "-m", method, *cmd], timeout, env)
+        if proc.returncode != 0:
+            failures.append(f"case {case}: the tracer exited {proc.returncode}: "
+                            f"{proc.stderr.decode(errors='replace').strip()[:200]}")
+        got = parse_tracer_output(proc.stdout.decode("latin-1"))
+        _compare(case, want, got, failures)
+    if len(failures) > _MAX_FAILURES:
+        failures = failures[:_MAX_FAILURES] + [f"... and {len(failures) - _MAX_FAILURES} more"]
+    return CheckResult(not failures, cases, name, tuple(failures))
+
+
+# ---------------------------------------------------------------------------
+# the lab's programs
+
+def lab_dir() -> Path:
+    """labs_c/ptrace_lab of this checkout."""
+    return Path(__file__).resolve().parent.parent / "labs_c" / "ptrace_lab"
+
+
+def build_lab(which: str = "tracer"):
+    """Build one of the lab's programs into the cache: "tracer" (solution),
+    "student" (the generated copy) or "seed_regs"."""
+    from .build import build_c
+
+    sources = {"tracer": lab_dir() / "tracer.c", "student": lab_dir() / "student" / "tracer.c",
+               "seed_regs": lab_dir() / "seed_regs.c"}
+    if which not in sources:
+        raise ValueError(f"which={which!r}: choose one of {sorted(sources)}")
+    return build_c(sources[which], cflags=["-O2", "-Wall", "-std=gnu11"],
+                   name="student_tracer" if which == "student" else which)
