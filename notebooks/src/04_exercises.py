@@ -3,22 +3,8 @@
 notebooks/exercises/04_newosproc_threads_exercises.ipynb -- extend the hook in Go
 notebooks/exercises/04_creation_tree_exercises.ipynb     -- read the creation tree
 """
-from _nbgen import code, md, write
+from _nbgen import check, code, given, md, solution, write
 
-
-def solution(source: str, grade_id: str):
-    return code(source, nbgrader={"grade": False, "grade_id": grade_id, "locked": False,
-                                  "schema_version": 3, "solution": True, "task": False})
-
-
-def check(source: str, grade_id: str, points: int):
-    return code(source, nbgrader={"grade": True, "grade_id": grade_id, "locked": True, "points": points,
-                                  "schema_version": 3, "solution": False, "task": False})
-
-
-def given(source: str, grade_id: str):
-    return code(source, nbgrader={"grade": False, "grade_id": grade_id, "locked": True,
-                                  "schema_version": 3, "solution": False, "task": False})
 
 
 hook_cells = [

@@ -34,3 +34,28 @@ def write(relative_path: str, cells: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+# nbgrader cells (schema 3). The committed exercise notebooks hold these
+# solution versions; `gorun-kit course release` makes the student copies.
+def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: int | None = None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def solution(source: str, grade_id: str):
+    """A cell the student writes (### BEGIN SOLUTION / ### END SOLUTION inside)."""
+    return code(source, nbgrader=_nbgrader(grade_id, grade=False, solution=True, locked=False))
+
+
+def check(source: str, grade_id: str, points: int):
+    """A graded, locked test cell (may hold ### BEGIN HIDDEN TESTS)."""
+    return code(source, nbgrader=_nbgrader(grade_id, grade=True, solution=False, locked=True, points=points))
+
+
+def given(source: str, grade_id: str):
+    """A locked cell of given code the student reads but does not change."""
+    return code(source, nbgrader=_nbgrader(grade_id, grade=False, solution=False, locked=True))
