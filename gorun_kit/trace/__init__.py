@@ -1,0 +1,76 @@
+"""Every clone and every exec of a program tree, from the course's ptrace tracer.
+
+Public API
+==========
+
+Running::
+
+    run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True) -> Trace
+        Trace ``cmd`` (a list of arguments) with labs_c/tracer. ``mode``:
+        "events" (default: seccomp stops only at execve/execveat, clone flags
+        from the PTRACE_EVENT_CLONE/FORK/VFORK stops), "seccomp" (seccomp stops
+        at clone/clone3/fork/vfork too) or "syscalls" (PTRACE_SYSCALL, every
+        syscall stops). Raises CommandNotFound, TraceTimeout (``.partial``),
+        TracerError (ptrace not permitted, ...). Nothing is left running.
+    strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True) -> Trace
+        The same records parsed from ``strace -f`` (an independent cross-check;
+        ``Trace.tool == "strace"``, timestamps from strace's clock).
+    load(path) -> Trace            a tracer JSON Lines file (``--output``)
+    tracer_binary() -> str         the built tracer executable
+
+Records (frozen dataclasses with ``to_dict()``; ``type`` is a class constant):
+
+    SpawnEvent(ts_ns, parent_pid, parent_tid, child_pid, child_tid, syscall,
+               flags: int, flag_names: tuple[str], exit_signal: str|None, is_thread: bool)
+        syscall is "clone", "clone3", "fork" or "vfork"; ``has("CLONE_VM", ...)``.
+    ExecEvent(ts_ns, pid, tid, syscall, filename, argv: tuple, envp: tuple,
+              former_tid: int|None, source="entry", complete=True)
+        former_tid: the tid that called execve when it was not the thread group
+        leader (the kernel gave it the leader's tid = pid). ``filename_bytes``,
+        ``argv_bytes``, ``envp_bytes``: exact bytes (os.fsencode), ``program``.
+    ExecFailedEvent(ts_ns, pid, tid, syscall, filename, argv, envp, errno: str, source, complete)
+        errno is the name ("ENOENT"); the same ``*_bytes`` properties.
+    ExitEvent(ts_ns, pid, tid, exit_code: int|None, signal: str|None, last_thread: bool, core_dumped)
+
+``stats`` is the tracer's ``end`` record: ``exit_status``, ``tracer_cpu_ns``,
+``stops`` by kind, ``mem_read_calls``/``mem_read_bytes``, ``records``.
+The tracer itself (``labs_c/tracer``, schema in its README.md) also has
+``--attach PID``; ``gorun-kit trace [--json FILE] [--mode M] -- CMD...`` is the
+command line; ``gorun_kit.viz.trace`` draws traces.
+
+Strings are ``str``; bytes that are not UTF-8 appear as U+DC80..U+DCFF
+(surrogateescape), so ``os.fsencode(s)`` gives back the exact bytes.
+
+Trace (frozen): ``command, mode, root_pid, returncode, events, stats, tool,
+start_ns, stdout, stderr``; views ``spawns, execs, exec_failures, exits``;
+``processes() -> {pid: Process}``, ``threads() -> {tid: Thread}``,
+``process_tree() -> {parent pid: (child pids)}``, ``thread_tree(pid) ->
+{tid: (tids it created)}``, ``thread_tids(pid) -> frozenset`` (the
+CLONE_THREAD children of a process), ``edges()``, ``classify() -> {SpawnEvent:
+kind}``, ``spawn_kinds() -> Counter``, ``lifetimes() -> (Lifetime, ...)``,
+``summary()``, ``to_dicts()``, ``write_jsonl(path)``.
+
+    Process(pid, parent_pid, spawn, kind, execs, exec_failures, tids, start_ns,
+            end_ns, exit_code, signal) with ``program``
+    Thread(tid, pid, parent_tid, spawn, start_ns, end_ns, exit)
+    Lifetime(kind "process"|"thread", id, pid, start_ns, end_ns, label)
+
+Spawn kinds (``SPAWN_KINDS``, ``classify_spawn(spawn, child_execs)``):
+go-thread, pthread, thread, go-exec, go-pidfd-probe, go-exec-nopidfd,
+glibc-fork, posix_spawn, vfork, fork, process.
+"""
+from __future__ import annotations
+
+from .records import (CLONE_FLAGS, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
+                      Process, SpawnEvent, Thread, Trace, TraceFormatError, classify_spawn, from_lines, load,
+                      parse_records)
+from .runner import (MODES, CommandNotFound, TraceError, TracerError, TraceTimeout, run, tracer_binary,
+                     tracer_source)
+from .strace import strace_run, parse_strace
+
+__all__ = [
+    "run", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "tracer_binary", "tracer_source",
+    "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
+    "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES",
+    "TraceError", "TracerError", "TraceTimeout", "CommandNotFound", "TraceFormatError",
+]

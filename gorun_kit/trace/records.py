@@ -1,0 +1,484 @@
+"""The records of a trace and the questions asked of them.
+
+One record per line of the tracer's JSON Lines (schema: labs_c/tracer/README.md),
+as frozen dataclasses, and :class:`Trace`, which holds them in order and builds
+the process tree, the thread tree, lifetimes and the spawn classification.
+Parsing strace's output (``strace.py``) produces the same records, so the two
+instruments can be compared field by field.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from typing import ClassVar, Iterable, Iterator, Mapping, Union
+
+__all__ = [
+    "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread",
+    "Lifetime", "Trace", "TraceFormatError", "parse_records", "load", "classify_spawn", "SPAWN_KINDS",
+    "CLONE_FLAGS",
+]
+
+# Clone flag bits (linux/sched.h), for classification and tests.
+CLONE_FLAGS = {
+    "CLONE_NEWTIME": 0x80, "CLONE_VM": 0x100, "CLONE_FS": 0x200, "CLONE_FILES": 0x400,
+    "CLONE_SIGHAND": 0x800, "CLONE_PIDFD": 0x1000, "CLONE_PTRACE": 0x2000, "CLONE_VFORK": 0x4000,
+    "CLONE_PARENT": 0x8000, "CLONE_THREAD": 0x10000, "CLONE_NEWNS": 0x20000, "CLONE_SYSVSEM": 0x40000,
+    "CLONE_SETTLS": 0x80000, "CLONE_PARENT_SETTID": 0x100000, "CLONE_CHILD_CLEARTID": 0x200000,
+    "CLONE_DETACHED": 0x400000, "CLONE_UNTRACED": 0x800000, "CLONE_CHILD_SETTID": 0x1000000,
+    "CLONE_NEWCGROUP": 0x2000000, "CLONE_NEWUTS": 0x4000000, "CLONE_NEWIPC": 0x8000000,
+    "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000, "CLONE_NEWNET": 0x40000000,
+    "CLONE_IO": 0x80000000, "CLONE_CLEAR_SIGHAND": 0x100000000, "CLONE_INTO_CGROUP": 0x200000000,
+}
+
+
+class TraceFormatError(ValueError):
+    """A line of a trace file is not a record of the documented schema."""
+
+
+class _Record:
+    type: ClassVar[str]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return {"type": self.type, **d}
+
+
+@dataclasses.dataclass(frozen=True)
+class SpawnEvent(_Record):
+    """A new thread or process (clone, clone3, fork, vfork), seen in its creator.
+
+    ``flags`` is the raw value: clone's first argument (its low byte is the
+    exit signal), clone3's ``clone_args.flags``; for fork and vfork the flags
+    the kernel uses for them (0 and CLONE_VM|CLONE_VFORK).
+    """
+
+    type: ClassVar[str] = "spawn"
+    ts_ns: int
+    parent_pid: int
+    parent_tid: int
+    child_pid: int
+    child_tid: int
+    syscall: str
+    flags: int
+    flag_names: tuple[str, ...]
+    exit_signal: str | None
+    is_thread: bool
+
+    def has(self, *names: str) -> bool:
+        """True when every CLONE_* flag named is set."""
+        return all(self.flags & CLONE_FLAGS[n] for n in names)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecEvent(_Record):
+    """A successful execve/execveat. Strings are ``str`` with surrogateescape:
+    ``os.fsencode(s)`` gives the exact bytes (see ``*_bytes``)."""
+
+    type: ClassVar[str] = "exec"
+    ts_ns: int
+    pid: int
+    tid: int
+    syscall: str
+    filename: str
+    argv: tuple[str, ...]
+    envp: tuple[str, ...] = dataclasses.field(repr=False)
+    former_tid: int | None  # the tid that called execve, when it was not the leader
+    source: str = "entry"  # "entry": read at syscall entry; "proc": from /proc after the exec
+    complete: bool = True
+
+    @property
+    def filename_bytes(self) -> bytes:
+        return os.fsencode(self.filename)
+
+    @property
+    def argv_bytes(self) -> tuple[bytes, ...]:
+        return tuple(os.fsencode(a) for a in self.argv)
+
+    @property
+    def envp_bytes(self) -> tuple[bytes, ...]:
+        return tuple(os.fsencode(e) for e in self.envp)
+
+    @property
+    def program(self) -> str:
+        return os.path.basename(self.filename)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExecFailedEvent(_Record):
+    """An execve attempt that returned an error (``errno`` is its name, e.g. "ENOENT")."""
+
+    type: ClassVar[str] = "exec_failed"
+    ts_ns: int
+    pid: int
+    tid: int
+    syscall: str
+    filename: str
+    argv: tuple[str, ...]
+    envp: tuple[str, ...] = dataclasses.field(repr=False)
+    errno: str
+    source: str = "entry"
+    complete: bool = True
+
+    filename_bytes = ExecEvent.filename_bytes
+    argv_bytes = ExecEvent.argv_bytes
+    envp_bytes = ExecEvent.envp_bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class ExitEvent(_Record):
+    """A thread ended: its exit code, or the signal that killed it."""
+
+    type: ClassVar[str] = "exit"
+    ts_ns: int
+    pid: int
+    tid: int
+    exit_code: int | None
+    signal: str | None
+    last_thread: bool
+    core_dumped: bool = False
+
+
+Event = Union[SpawnEvent, ExecEvent, ExecFailedEvent, ExitEvent]
+_TYPES = {c.type: c for c in (SpawnEvent, ExecEvent, ExecFailedEvent, ExitEvent)}
+_TUPLE_FIELDS = {"argv", "envp", "flag_names"}
+
+
+def _make(cls, d: Mapping, lineno: int):
+    names = {f.name for f in dataclasses.fields(cls)}
+    required = {f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    missing = required - d.keys()
+    if missing:
+        raise TraceFormatError(f"line {lineno}: {d.get('type')} record lacks {sorted(missing)}")
+    kw = {k: (tuple(v) if k in _TUPLE_FIELDS else v) for k, v in d.items() if k in names}
+    return cls(**kw)
+
+
+def parse_records(lines: Iterable[str]) -> tuple[dict | None, tuple[Event, ...], dict | None]:
+    """Parse JSON Lines: returns (start record, events, end record)."""
+    start = end = None
+    events: list[Event] = []
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError as exc:
+            raise TraceFormatError(f"line {lineno} is not JSON ({exc}): {line[:80]!r}") from None
+        kind = d.get("type")
+        if kind == "start":
+            start = d
+        elif kind == "end":
+            end = d
+        elif kind in _TYPES:
+            events.append(_make(_TYPES[kind], d, lineno))
+        else:
+            raise TraceFormatError(f"line {lineno}: unknown record type {kind!r}")
+    return start, tuple(events), end
+
+
+# ---------------------------------------------------------------------------
+# derived views
+
+
+@dataclasses.dataclass(frozen=True)
+class Thread:
+    tid: int
+    pid: int
+    parent_tid: int | None  # the thread that created it (None: the root, or unknown)
+    spawn: SpawnEvent | None
+    start_ns: int | None
+    end_ns: int | None
+    exit: ExitEvent | None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Process:
+    pid: int
+    parent_pid: int | None  # the process whose thread created it (None: the root)
+    spawn: SpawnEvent | None
+    kind: str | None  # classify_spawn of its spawn
+    execs: tuple[ExecEvent, ...]
+    exec_failures: tuple[ExecFailedEvent, ...]
+    tids: tuple[int, ...]  # every thread it had, in order of appearance (the leader first)
+    start_ns: int | None
+    end_ns: int | None
+    exit_code: int | None
+    signal: str | None
+
+    @property
+    def program(self) -> str | None:
+        """The last program it exec'd (basename), or None if it never exec'd."""
+        return self.execs[-1].program if self.execs else None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lifetime:
+    kind: str  # "process" or "thread"
+    id: int  # pid or tid
+    pid: int
+    start_ns: int
+    end_ns: int
+    label: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+_VM = CLONE_FLAGS["CLONE_VM"]
+_GO_THREAD = sum(CLONE_FLAGS[n] for n in ("CLONE_VM", "CLONE_FS", "CLONE_FILES", "CLONE_SIGHAND",
+                                           "CLONE_SYSVSEM", "CLONE_THREAD"))
+_PTHREAD_TID = CLONE_FLAGS["CLONE_PARENT_SETTID"] | CLONE_FLAGS["CLONE_CHILD_CLEARTID"]
+_GLIBC_FORK = CLONE_FLAGS["CLONE_CHILD_SETTID"] | CLONE_FLAGS["CLONE_CHILD_CLEARTID"]
+
+SPAWN_KINDS = {
+    "go-thread": "Go runtime thread (newosproc: clone VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS)",
+    "pthread": "pthread_create (glibc: CLONE_THREAD with PARENT_SETTID|CHILD_CLEARTID; cgo threads)",
+    "thread": "another kind of thread (CLONE_THREAD)",
+    "go-exec": "os/exec child (clone VM|VFORK|PIDFD that then execs)",
+    "go-pidfd-probe": "the pidfd probe child (clone VM|VFORK|PIDFD that exits without exec)",
+    "go-exec-nopidfd": "a Go fork/exec child without CLONE_PIDFD (clone VM|VFORK)",
+    "glibc-fork": "glibc fork() (clone CHILD_SETTID|CHILD_CLEARTID|SIGCHLD)",
+    "posix_spawn": "glibc posix_spawn/system (clone3 VM|VFORK with its own stack)",
+    "vfork": "the vfork syscall",
+    "fork": "the fork syscall",
+    "process": "another kind of process",
+}
+
+
+def classify_spawn(spawn: SpawnEvent, child_execs: bool) -> str:
+    """Which pattern made this thread or process (a key of SPAWN_KINDS).
+
+    ``child_execs``: whether the child process called execve (successfully or
+    not); it tells os/exec's child from the pidfd probe, whose flags are the same.
+    """
+    f = spawn.flags
+    if spawn.is_thread:
+        if f & _PTHREAD_TID == _PTHREAD_TID:
+            return "pthread"
+        if f & _GO_THREAD == _GO_THREAD and spawn.syscall == "clone":
+            return "go-thread"
+        return "thread"
+    if spawn.syscall == "vfork":
+        return "vfork"
+    if spawn.syscall == "fork":
+        return "fork"
+    vm_vfork = _VM | CLONE_FLAGS["CLONE_VFORK"]
+    if spawn.syscall == "clone" and f & vm_vfork == vm_vfork:
+        if f & CLONE_FLAGS["CLONE_PIDFD"]:
+            return "go-exec" if child_execs else "go-pidfd-probe"
+        return "go-exec-nopidfd"
+    if spawn.syscall == "clone3" and f & vm_vfork == vm_vfork:
+        return "posix_spawn"
+    if spawn.syscall == "clone" and (f & ~0xff) == _GLIBC_FORK:
+        return "glibc-fork"
+    return "process"
+
+
+@dataclasses.dataclass(frozen=True)
+class Trace:
+    """Everything one traced run produced.
+
+    ``events`` are in the order the tracer saw them; ``returncode`` is the
+    traced command's exit status (128+N when signal N killed it); ``stats``
+    is the tracer's ``end`` record (stop counts, bytes read) or {}.
+    """
+
+    command: tuple[str, ...]
+    mode: str
+    root_pid: int
+    returncode: int | None
+    events: tuple[Event, ...]
+    stats: Mapping = dataclasses.field(default_factory=dict, compare=False)
+    tool: str = "tracer"  # "tracer" or "strace"
+    start_ns: int | None = None
+    stdout: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
+    stderr: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    # -- plain selections ------------------------------------------------
+    @property
+    def spawns(self) -> tuple[SpawnEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, SpawnEvent))
+
+    @property
+    def execs(self) -> tuple[ExecEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, ExecEvent))
+
+    @property
+    def exec_failures(self) -> tuple[ExecFailedEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, ExecFailedEvent))
+
+    @property
+    def exits(self) -> tuple[ExitEvent, ...]:
+        return tuple(e for e in self.events if isinstance(e, ExitEvent))
+
+    def thread_tids(self, pid: int) -> frozenset[int]:
+        """The tids of the CLONE_THREAD children created in process ``pid``
+        (the leader excluded): what a runtime thread hook and
+        /proc/<pid>/task should agree with."""
+        return frozenset(s.child_tid for s in self.spawns if s.is_thread and s.child_pid == pid)
+
+    # -- trees ------------------------------------------------------------
+    def processes(self) -> dict[int, Process]:
+        """Every process of the tree by pid, in order of appearance."""
+        order: list[int] = [self.root_pid]
+        spawn: dict[int, SpawnEvent] = {}
+        execs: dict[int, list] = {}
+        fails: dict[int, list] = {}
+        tids: dict[int, list] = {self.root_pid: [self.root_pid]}
+        end: dict[int, ExitEvent] = {}
+        for e in self.events:
+            if isinstance(e, SpawnEvent):
+                if e.is_thread:
+                    tids.setdefault(e.child_pid, [e.child_pid]).append(e.child_tid)
+                else:
+                    if e.child_pid not in spawn:
+                        order.append(e.child_pid)
+                    spawn[e.child_pid] = e
+                    tids.setdefault(e.child_pid, [e.child_pid])
+            elif isinstance(e, ExecEvent):
+                execs.setdefault(e.pid, []).append(e)
+            elif isinstance(e, ExecFailedEvent):
+                fails.setdefault(e.pid, []).append(e)
+            elif isinstance(e, ExitEvent) and e.last_thread:
+                end[e.pid] = e
+        out = {}
+        for pid in dict.fromkeys(order):
+            s = spawn.get(pid)
+            x = end.get(pid)
+            out[pid] = Process(
+                pid=pid, parent_pid=s.parent_pid if s else None, spawn=s,
+                kind=classify_spawn(s, bool(execs.get(pid) or fails.get(pid))) if s else None,
+                execs=tuple(execs.get(pid, ())), exec_failures=tuple(fails.get(pid, ())),
+                tids=tuple(dict.fromkeys(tids.get(pid, [pid]))),
+                start_ns=s.ts_ns if s else self.start_ns, end_ns=x.ts_ns if x else None,
+                exit_code=x.exit_code if x else None, signal=x.signal if x else None)
+        return out
+
+    def threads(self) -> dict[int, Thread]:
+        """Every thread by tid (a process's leader is the thread whose tid is its pid)."""
+        info: dict[int, dict] = {self.root_pid: dict(tid=self.root_pid, pid=self.root_pid, parent_tid=None,
+                                                     spawn=None, start_ns=self.start_ns, end_ns=None, exit=None)}
+        for e in self.events:
+            if isinstance(e, SpawnEvent):
+                info[e.child_tid] = dict(tid=e.child_tid, pid=e.child_pid, parent_tid=e.parent_tid, spawn=e,
+                                         start_ns=e.ts_ns, end_ns=None, exit=None)
+            elif isinstance(e, ExecEvent) and e.former_tid and e.former_tid in info:
+                # the exec'ing thread took the leader's tid: its old tid ends here
+                info[e.former_tid]["end_ns"] = e.ts_ns
+            elif isinstance(e, ExitEvent) and e.tid in info:
+                info[e.tid]["end_ns"] = e.ts_ns
+                info[e.tid]["exit"] = e
+        return {tid: Thread(**d) for tid, d in info.items()}
+
+    def process_tree(self) -> dict[int, tuple[int, ...]]:
+        """parent pid -> the pids of the processes its threads created."""
+        tree: dict[int, list[int]] = {}
+        for p in self.processes().values():
+            if p.parent_pid is not None:
+                tree.setdefault(p.parent_pid, []).append(p.pid)
+        return {k: tuple(v) for k, v in tree.items()}
+
+    def thread_tree(self, pid: int) -> dict[int, tuple[int, ...]]:
+        """Within process ``pid``: creating tid -> the tids it created."""
+        tree: dict[int, list[int]] = {}
+        for s in self.spawns:
+            if s.is_thread and s.child_pid == pid:
+                tree.setdefault(s.parent_tid, []).append(s.child_tid)
+        return {k: tuple(v) for k, v in tree.items()}
+
+    def edges(self) -> frozenset[tuple[int, int]]:
+        """(parent pid, child pid) of every process creation."""
+        return frozenset((s.parent_pid, s.child_pid) for s in self.spawns if not s.is_thread)
+
+    def classify(self) -> dict[SpawnEvent, str]:
+        """Each spawn with its pattern (see SPAWN_KINDS)."""
+        execd = {e.pid for e in self.events if isinstance(e, (ExecEvent, ExecFailedEvent))}
+        return {s: classify_spawn(s, s.child_pid in execd) for s in self.spawns}
+
+    def spawn_kinds(self) -> Counter:
+        return Counter(self.classify().values())
+
+    def lifetimes(self) -> tuple[Lifetime, ...]:
+        """Start and end of every process and thread (end = last record seen
+        when the tracer saw no exit, e.g. after a timeout)."""
+        last = max((e.ts_ns for e in self.events), default=self.start_ns or 0)
+        out = []
+        for p in self.processes().values():
+            start = p.start_ns if p.start_ns is not None else (self.start_ns or 0)
+            out.append(Lifetime("process", p.pid, p.pid, start, p.end_ns if p.end_ns is not None else last,
+                                p.program or "?"))
+        for t in self.threads().values():
+            start = t.start_ns if t.start_ns is not None else (self.start_ns or 0)
+            out.append(Lifetime("thread", t.tid, t.pid, start, t.end_ns if t.end_ns is not None else last,
+                                f"tid {t.tid}"))
+        return tuple(out)
+
+    # -- output -------------------------------------------------------------
+    def to_dicts(self) -> list[dict]:
+        return [e.to_dict() for e in self.events]
+
+    def to_dict(self) -> dict:
+        return {"command": list(self.command), "mode": self.mode, "root_pid": self.root_pid,
+                "returncode": self.returncode, "tool": self.tool, "stats": dict(self.stats),
+                "events": self.to_dicts()}
+
+    def write_jsonl(self, path: str | os.PathLike) -> None:
+        """The trace as the tracer's JSON Lines (start record, events, end
+        record), readable again with :func:`load`. Non-UTF-8 bytes stay
+        ``\\udcXX`` escapes (ensure_ascii), as the tracer writes them."""
+        start = {"type": "start", "ts_ns": self.start_ns or 0, "pid": self.root_pid, "mode": self.mode,
+                 "argv": list(self.command), "version": 1}
+        with open(path, "w", encoding="ascii") as f:
+            for d in [start, *self.to_dicts()] + ([dict(self.stats)] if self.stats else []):
+                f.write(json.dumps(d, ensure_ascii=True, separators=(",", ":")) + "\n")
+
+    def summary(self) -> str:
+        """A few readable lines: counts, spawn kinds, programs."""
+        procs = self.processes()
+        nthreads = sum(1 for s in self.spawns if s.is_thread)
+        lines = [f"{' '.join(self.command)}: exit status {self.returncode}",
+                 f"  {len(procs)} processes, {nthreads} threads created, {len(self.execs)} execs, "
+                 f"{len(self.exec_failures)} failed exec attempts"]
+        kinds = self.spawn_kinds()
+        if kinds:
+            lines.append("  spawns: " + ", ".join(f"{k} x{n}" for k, n in kinds.most_common()))
+        progs = Counter(e.program for e in self.execs)
+        if progs:
+            lines.append("  programs: " + ", ".join(f"{k} x{n}" if n > 1 else k for k, n in progs.most_common(12))
+                         + (" ..." if len(progs) > 12 else ""))
+        return "\n".join(lines)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+def load(path: str | os.PathLike, *, command: tuple[str, ...] = ()) -> Trace:
+    """A Trace from a JSON Lines file written by the tracer (``--output``)."""
+    with open(path, encoding="utf-8", errors="surrogatepass") as f:
+        return from_lines(f, command=command)
+
+
+def from_lines(lines: Iterable[str], *, command: tuple[str, ...] = (), returncode: int | None = None) -> Trace:
+    start, events, end = parse_records(lines)
+    if start is None:
+        raise TraceFormatError("no 'start' record: this is not a complete tracer output")
+    rc = returncode if returncode is not None else (end or {}).get("exit_status")
+    return Trace(command=tuple(command or start.get("argv", ())), mode=start.get("mode", "?"),
+                 root_pid=start["pid"], returncode=rc, events=events, stats=dict(end or {}),
+                 start_ns=start.get("ts_ns"))

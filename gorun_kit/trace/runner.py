@@ -1,0 +1,148 @@
+"""Running a command under the C tracer (labs_c/tracer/tracer.c).
+
+The tracer is built from the course's own source into the build cache
+(gorun_kit.build.build_c), started as ``tracer --output FILE --mode MODE --
+CMD...``, and its JSON Lines are parsed into a :class:`~.records.Trace`.
+
+Cleanup: the tracer kills the whole traced tree when it gets SIGTERM/SIGINT,
+and PTRACE_O_EXITKILL kills it if the tracer itself dies. On a timeout or a
+KeyboardInterrupt we send SIGTERM, wait, then SIGKILL: nothing is left.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .. import build
+from .records import Trace, TraceFormatError, from_lines
+
+__all__ = ["run", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
+           "CommandNotFound", "MODES", "TRACER_EXIT_ERROR"]
+
+MODES = ("events", "seccomp", "syscalls")
+TRACER_EXIT_ERROR = 125  # the tracer's own failure (cannot ptrace, bad usage)
+_GRACE = 10.0  # seconds the tracer gets to kill and reap the tree after SIGTERM
+
+
+class TraceError(RuntimeError):
+    """Base of the errors of gorun_kit.trace."""
+
+
+class TracerError(TraceError):
+    """The tracer could not do its job (ptrace not permitted, seccomp filter
+    refused, bad output). ``stderr`` holds its own messages."""
+
+    def __init__(self, message: str, stderr: str = ""):
+        super().__init__(message)
+        self.stderr = stderr
+
+
+class TraceTimeout(TraceError, TimeoutError):
+    """The traced command ran longer than ``timeout``; the tree was killed.
+    ``partial`` is what was recorded until then (or None)."""
+
+    def __init__(self, message: str, partial: Trace | None):
+        super().__init__(message)
+        self.partial = partial
+
+
+class CommandNotFound(TraceError, FileNotFoundError):
+    """The command to trace does not exist or is not executable."""
+
+
+def tracer_source() -> Path:
+    return Path(__file__).resolve().parents[2] / "labs_c" / "tracer" / "tracer.c"
+
+
+def tracer_binary() -> str:
+    """Path of the built tracer (built once into the cache)."""
+    src = tracer_source()
+    if not src.is_file():
+        raise TracerError(f"the tracer's source {src} is missing: gorun_kit must run from the course checkout")
+    return build.build_c([src], cflags=("-O2", "-g", "-Wall", "-Wextra", "-std=gnu11"), name="tracer").path
+
+
+def _resolve(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.PathLike | None) -> None:
+    prog = cmd[0]
+    if "/" in prog:
+        path = Path(cwd or ".") / prog
+        if not path.exists():
+            raise CommandNotFound(f"command {prog!r} does not exist (looked at {path}); check the path")
+        if path.is_dir() or not os.access(path, os.X_OK):
+            raise CommandNotFound(f"command {prog!r} is not an executable file ({path})")
+        return
+    search = (env if env is not None else os.environ).get("PATH", os.defpath)
+    if shutil.which(prog, path=search) is None:
+        raise CommandNotFound(f"command {prog!r} not found on PATH ({search}); give its full path or fix PATH")
+
+
+def _stop(proc: subprocess.Popen) -> tuple[bytes | None, bytes | None]:
+    """SIGTERM the tracer (it kills and reaps the tree), then SIGKILL if it hangs
+    (EXITKILL then kills the tracees)."""
+    try:
+        proc.send_signal(signal.SIGTERM)
+        return proc.communicate(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
+        mode: str = "events", timeout: float | None = None, capture: bool = True) -> Trace:
+    """Run ``cmd`` under the tracer and return its :class:`Trace`.
+
+    ``env``/``cwd`` as for subprocess (PATH in ``env`` is the one searched);
+    ``mode`` one of MODES; ``timeout`` in seconds. With ``capture`` the
+    command's stdout/stderr are kept in ``Trace.stdout``/``stderr``
+    (otherwise they go to ours). Raises CommandNotFound, TraceTimeout,
+    TracerError; a command that fails is not an error (see ``returncode``).
+    """
+    if isinstance(cmd, (str, bytes)) or not cmd:
+        raise ValueError(f"cmd must be a non-empty list of arguments, not {cmd!r}")
+    cmd = [os.fsdecode(c) for c in cmd]  # bytes arguments kept exactly (surrogateescape)
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: use one of {', '.join(MODES)}")
+    _resolve(cmd, env, cwd)
+    tracer = tracer_binary()
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-trace-") as tmp:
+        out = os.path.join(tmp, "trace.jsonl")
+        pipe = subprocess.PIPE if capture else None
+        proc = subprocess.Popen([tracer, "--output", out, "--mode", mode, "--", *cmd], env=env, cwd=cwd,
+                                stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = _stop(proc)
+            partial = _parse(out, cmd, None, stdout, stderr, strict=False)
+            raise TraceTimeout(f"{' '.join(cmd)!r} did not finish within {timeout} s; "
+                               f"the traced processes were killed", partial) from None
+        except BaseException:
+            _stop(proc)
+            raise
+        return _parse(out, cmd, proc.returncode, stdout, stderr, strict=True)
+
+
+def _parse(out: str, cmd, returncode, stdout, stderr, *, strict: bool) -> Trace | None:
+    err_text = (stderr or b"").decode(errors="replace")
+    try:
+        with open(out, encoding="utf-8") as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        lines = []
+    try:
+        trace = from_lines(lines, command=tuple(cmd), returncode=returncode)
+    except TraceFormatError as exc:
+        if not strict:
+            return None
+        ours = "\n".join(l for l in err_text.splitlines() if l.startswith("tracer:"))
+        raise TracerError(f"tracing {' '.join(cmd)!r} failed: {ours or exc}", err_text) from None
+    if strict and returncode == TRACER_EXIT_ERROR and "tracer: error:" in err_text:
+        raise TracerError(f"tracing {' '.join(cmd)!r} failed: "
+                          + "\n".join(l for l in err_text.splitlines() if l.startswith("tracer:")), err_text)
+    return dataclasses.replace(trace, stdout=stdout, stderr=stderr)

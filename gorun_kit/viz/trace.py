@@ -1,0 +1,194 @@
+"""Pictures of a trace (records from :mod:`gorun_kit.trace`): the clone/exec
+tree as a graphviz graph and the lifetimes of processes and threads as a
+matplotlib timeline.
+
+Both stay readable for big trees (``go build`` makes hundreds of processes):
+the graph merges sibling subtrees that are the same (same program, same
+spawn kind, same shape below) into one box marked ``×N``, and caps the
+number of boxes; the timeline gives every process that has children its own
+row and puts all childless processes running the same program on one shared
+row.
+"""
+from __future__ import annotations
+
+import html
+from collections import Counter, defaultdict
+
+from ..trace.records import Process, Trace
+
+__all__ = ["process_graph", "lifetime_timeline", "short_flags"]
+
+_FLAG_ABBREV = {"CLONE_": ""}
+
+
+def short_flags(names) -> str:
+    """CLONE_VM|CLONE_VFORK|SIGCHLD -> VM|VFORK|SIGCHLD (for edge labels)."""
+    return "|".join(n.replace("CLONE_", "") for n in names)
+
+
+def _program(p: Process) -> str:
+    if p.execs:
+        return p.execs[-1].program
+    return "(no exec)"
+
+
+def _exec_chain(p: Process, width: int = 48) -> str:
+    if not p.execs:
+        return "(no exec: a copy of its parent)"
+    progs = " → ".join(e.program for e in p.execs)
+    args = " ".join(p.execs[-1].argv[1:4])
+    if len(p.execs[-1].argv) > 4:
+        args += " …"
+    text = f"{progs} {args}".strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6, collapse: bool = True):
+    """The clone/exec tree: one box per process (pid, the programs it exec'd,
+    its argv), its threads inside it (listed when at most ``threads_inline``,
+    else counted by kind), edges labelled with the spawn syscall and flags.
+
+    ``collapse`` merges identical sibling subtrees into one box ``×N``;
+    beyond ``max_boxes`` the remaining children of a box become one
+    "… N more" box. Returns a ``graphviz.Digraph``.
+    """
+    import graphviz
+
+    procs = trace.processes()
+    kinds = trace.classify()
+    children: dict[int, list[int]] = defaultdict(list)
+    for p in procs.values():
+        if p.parent_pid is not None and p.parent_pid in procs:
+            children[p.parent_pid].append(p.pid)
+    thread_kinds: dict[int, Counter] = defaultdict(Counter)
+    thread_list: dict[int, list[int]] = defaultdict(list)
+    for s, k in kinds.items():
+        if s.is_thread:
+            thread_kinds[s.child_pid][k] += 1
+            thread_list[s.child_pid].append(s.child_tid)
+
+    sig_cache: dict[int, tuple] = {}
+
+    def signature(pid: int) -> tuple:
+        """What makes two subtrees "the same" for collapsing."""
+        if pid not in sig_cache:
+            p = procs[pid]
+            sig_cache[pid] = (_program(p), p.kind, p.spawn.syscall if p.spawn else None,
+                              p.spawn.flags if p.spawn else None, tuple(sorted(thread_kinds[pid].items())),
+                              tuple(sorted(Counter(signature(c) for c in children[pid]).items())))
+        return sig_cache[pid]
+
+    g = graphviz.Digraph("trace", graph_attr={"rankdir": "LR", "fontsize": "10"},
+                         node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
+                         edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+    boxes = 0
+
+    def label(p: Process, count: int) -> str:
+        head = f"pid {p.pid}" if count == 1 else f"{count} processes like pid {p.pid}"
+        rows = [f"<B>{html.escape(head)}</B>", html.escape(_exec_chain(p))]
+        if p.exec_failures:
+            rows.append(f"{len(p.exec_failures)} failed exec attempt(s)")
+        tk = thread_kinds[p.pid]
+        if tk:
+            if count == 1 and sum(tk.values()) <= threads_inline:
+                rows.append("threads: " + ", ".join(f"{t} ({kinds_by_tid[t]})" for t in thread_list[p.pid]))
+            else:
+                rows.append("threads: " + ", ".join(f"{k} ×{n}" for k, n in tk.most_common())
+                            + (" each" if count > 1 else ""))
+        if p.signal:
+            rows.append(f"killed by {p.signal}")
+        elif p.exit_code not in (0, None):
+            rows.append(f"exit {p.exit_code}")
+        return "<" + "<BR/>".join(rows) + ">"
+
+    kinds_by_tid = {s.child_tid: k for s, k in kinds.items() if s.is_thread}
+
+    def draw(pid: int, count: int) -> str:
+        nonlocal boxes
+        boxes += 1
+        p = procs[pid]
+        node = f"p{pid}"
+        g.node(node, label(p, count), style="rounded" + (",filled" if count > 1 else ""),
+               fillcolor="lightyellow")
+        kids = children[pid]
+        groups: dict[tuple, list[int]] = {}
+        for c in kids:
+            groups.setdefault(signature(c) if collapse else (c,), []).append(c)
+        for i, members in enumerate(groups.values()):
+            if boxes >= max_boxes:
+                rest = sum(len(m) for m in list(groups.values())[i:])
+                g.node(f"more{pid}", f"… {rest} more processes", shape="plaintext")
+                g.edge(node, f"more{pid}")
+                break
+            first = procs[members[0]]
+            s = first.spawn
+            edge = f"{s.syscall}\\n{short_flags(s.flag_names)}" if s else ""
+            if first.kind:
+                edge += f"\\n[{first.kind}]"
+            child_node = draw(members[0], len(members) * count)
+            g.edge(node, child_node, label=edge + (f"\\n×{len(members)}" if len(members) > 1 else ""))
+        return node
+
+    draw(trace.root_pid, 1)
+    return g
+
+
+def lifetime_timeline(trace: Trace, *, max_rows: int = 40, max_thread_lanes: int = 6):
+    """Processes and threads over time (ms since the trace started).
+
+    Every process with children gets a row of its own (its threads as thin
+    bars under the process bar, in at most ``max_thread_lanes`` lanes);
+    childless processes share one row per program, each drawn as a bar at
+    its own time. Beyond ``max_rows`` rows the rest are summed in a last row.
+    Returns a matplotlib Figure.
+    """
+    from matplotlib.figure import Figure
+
+    procs = trace.processes()
+    lifetimes = trace.lifetimes()
+    if not lifetimes:
+        raise ValueError("lifetime_timeline needs a trace with at least one process")
+    t0 = min(lt.start_ns for lt in lifetimes)
+    parents = {p.parent_pid for p in procs.values() if p.parent_pid is not None}
+    proc_span = {lt.id: (lt.start_ns, lt.end_ns) for lt in lifetimes if lt.kind == "process"}
+    thread_spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for lt in lifetimes:
+        if lt.kind == "thread" and lt.id != lt.pid:
+            thread_spans[lt.pid].append((lt.start_ns, lt.end_ns))
+
+    rows: list[tuple[str, list[int]]] = []  # label, pids drawn on that row
+    shared: dict[str, list[int]] = {}
+    for p in procs.values():
+        if p.pid in parents or p.pid == trace.root_pid:
+            rows.append((f"{_program(p)} [{p.pid}]", [p.pid]))
+        else:
+            shared.setdefault(_program(p), []).append(p.pid)
+    for prog, pids in sorted(shared.items(), key=lambda kv: min(proc_span[x][0] for x in kv[1])):
+        rows.append((f"{prog} ×{len(pids)}" if len(pids) > 1 else f"{prog} [{pids[0]}]", pids))
+    if len(rows) > max_rows:
+        rest = [pid for _, pids in rows[max_rows - 1:] for pid in pids]
+        rows = rows[: max_rows - 1] + [(f"{len(rest)} other processes", rest)]
+
+    fig = Figure(figsize=(10, 1.0 + 0.32 * len(rows)))
+    ax = fig.subplots()
+    ms = 1e-6
+    for y, (lab, pids) in enumerate(rows):
+        bars = [((proc_span[p][0] - t0) * ms, max((proc_span[p][1] - proc_span[p][0]) * ms, 0.05)) for p in pids]
+        ax.broken_barh(bars, (y - 0.3, 0.34), facecolors="tab:blue", alpha=0.8)
+        if len(pids) == 1:
+            spans = sorted(thread_spans.get(pids[0], []))
+            lane_h = 0.24 / max_thread_lanes
+            for i, (a, b) in enumerate(spans):
+                lane = i % max_thread_lanes
+                ax.broken_barh([((a - t0) * ms, max((b - a) * ms, 0.05))],
+                               (y + 0.08 + lane * lane_h, lane_h * 0.8), facecolors="tab:orange")
+            if spans:
+                lab += f" ({len(spans)} threads)"
+        rows[y] = (lab, pids)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms since the trace started")
+    ax.set_title(f"lifetimes: {len(procs)} processes (blue), "
+                 f"{sum(len(v) for v in thread_spans.values())} threads (orange)", fontsize=10)
+    fig.tight_layout()
+    return fig

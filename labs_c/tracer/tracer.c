@@ -1,0 +1,1481 @@
+/*
+ * tracer: record every clone and every exec of a program tree with ptrace.
+ *
+ *   tracer [--output FILE] [--mode events|seccomp|syscalls] -- CMD [ARG...]
+ *   tracer [--output FILE] [--mode events|syscalls] --attach PID
+ *
+ * The lab of chapter 3. It starts CMD, follows every thread and every child
+ * it creates (and theirs), and writes one JSON object per line for each
+ * spawn (clone, clone3, fork, vfork), each exec (and each failed exec
+ * attempt) and each thread exit. README.md next to this file documents the
+ * records. It exits with CMD's exit status (128+N when a signal N killed it).
+ *
+ * Read it top to bottom; the ptrace rules that are easy to get wrong are
+ * explained where the code depends on them. In short:
+ *
+ *  - We use PTRACE_SEIZE, not PTRACE_TRACEME/PTRACE_ATTACH: a seized tracee
+ *    is not stopped by attaching, its group-stops can be told apart from our
+ *    own stops (PTRACE_EVENT_STOP) and kept stopped with PTRACE_LISTEN, and
+ *    PTRACE_O_EXITKILL kills every tracee if this tracer dies for any reason.
+ *  - PTRACE_O_TRACECLONE/FORK/VFORK attach every new thread and process
+ *    automatically, before it runs a single instruction. The new task reports
+ *    an initial stop of its own, and that report may arrive BEFORE or AFTER
+ *    its parent's PTRACE_EVENT_CLONE/FORK/VFORK stop; we hold such a child
+ *    stopped until we have written its parent's spawn record.
+ *  - The argv and envp of an execve are pointers into the OLD program's
+ *    memory. The PTRACE_EVENT_EXEC stop comes after the new program has
+ *    replaced the old one, so by then those pointers point at nothing. They
+ *    must be read at syscall ENTRY. In the default mode a seccomp filter
+ *    stops the tracee at the entry of execve/execveat only, so the other
+ *    syscalls run at full speed.
+ *
+ * Modes:
+ *   events   (default) seccomp stops for execve/execveat only; clone flags are
+ *            read from the registers at the PTRACE_EVENT_CLONE/FORK/VFORK stop
+ *            (the parent is still inside the syscall, its argument registers
+ *            are intact). Fewest stops.
+ *   seccomp  seccomp stops for clone/clone3/fork/vfork/execve/execveat: the
+ *            clone flags are read at syscall entry (one more stop per spawn);
+ *            a cross-check of the events mode.
+ *   syscalls PTRACE_SYSCALL: stop at entry and exit of EVERY syscall, like
+ *            strace without --seccomp-bpf. Slow; for teaching and comparison.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if !defined(__x86_64__)
+#error "this lab reads x86-64 registers (orig_rax, rdi, rsi, rdx); build it on linux/amd64"
+#endif
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef __NR_execveat
+#define __NR_execveat 322
+#endif
+
+#define TRACER_EXIT_ERROR 125 /* the tracer itself failed (could not ptrace, bad usage) */
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "tracer: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(TRACER_EXIT_ERROR);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p)
+		die("%s", "out of memory");
+	return p;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A growable byte buffer. */
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON output                                                               */
+/*
+ * Strings from a tracee are bytes, not text. Valid UTF-8 is written as it is;
+ * every byte that is not part of a valid UTF-8 sequence is written as the
+ * escape \udcXX (XX = the byte, 80..ff). That is Python's "surrogateescape"
+ * convention: json.loads gives a str holding U+DC80..U+DCFF for those bytes,
+ * and os.fsencode (UTF-8 + surrogateescape) turns it back into the exact
+ * original bytes. Control characters, '"' and '\\' are escaped as JSON
+ * requires.
+ */
+static FILE *out;
+static unsigned long long n_records;
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if the byte at p does not start
+ * one. This is exactly what Python's strict UTF-8 decoder accepts. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (n >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0) /* overlong */
+			return 0;
+		if (c == 0xed && p[1] >= 0xa0) /* UTF-16 surrogate */
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90) /* overlong */
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90) /* above U+10FFFF */
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static void json_bytes(const unsigned char *s, size_t n)
+{
+	putc('"', out);
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		/* Most bytes need no escape: write a whole run of them at once. */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			fwrite(s + i, 1, run - i, out);
+			i = run;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			putc('\\', out);
+			putc(c, out);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n': fputs("\\n", out); break;
+			case '\t': fputs("\\t", out); break;
+			case '\r': fputs("\\r", out); break;
+			default: fprintf(out, "\\u%04x", c);
+			}
+			i++;
+		} else {
+			size_t k = utf8_len(s + i, n - i);
+			if (k == 0) {
+				fprintf(out, "\\udc%02x", c); /* surrogateescape */
+				i++;
+			} else {
+				fwrite(s + i, 1, k, out);
+				i += k;
+			}
+		}
+	}
+	putc('"', out);
+}
+
+static void json_str(const char *s)
+{
+	if (s)
+		json_bytes((const unsigned char *)s, strlen(s));
+	else
+		fputs("null", out);
+}
+
+/* A list of strings kept as one buffer of NUL-terminated strings. */
+struct strv {
+	struct buf data;
+	size_t count;
+};
+
+static void json_strv(const struct strv *v)
+{
+	putc('[', out);
+	size_t off = 0;
+	for (size_t i = 0; i < v->count; i++) {
+		size_t n = strlen((const char *)v->data.p + off);
+		if (i)
+			putc(',', out);
+		json_bytes(v->data.p + off, n);
+		off += n + 1;
+	}
+	putc(']', out);
+}
+
+static void record_begin(const char *type, uint64_t ts)
+{
+	n_records++;
+	fprintf(out, "{\"type\":\"%s\",\"ts_ns\":%llu", type, (unsigned long long)ts);
+}
+
+static void record_end(void)
+{
+	fputs("}\n", out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names of syscalls, clone flags, signals and errnos                        */
+
+static const char *syscall_name(long nr)
+{
+	switch (nr) {
+	case __NR_clone: return "clone";
+	case __NR_clone3: return "clone3";
+	case __NR_fork: return "fork";
+	case __NR_vfork: return "vfork";
+	case __NR_execve: return "execve";
+	case __NR_execveat: return "execveat";
+	default: return NULL;
+	}
+}
+
+static const struct { uint64_t bit; const char *name; } clone_flags[] = {
+	{0x00000080ULL, "CLONE_NEWTIME"},   /* clone3 only: for clone() this bit is part of the exit signal */
+	{0x00000100ULL, "CLONE_VM"},
+	{0x00000200ULL, "CLONE_FS"},
+	{0x00000400ULL, "CLONE_FILES"},
+	{0x00000800ULL, "CLONE_SIGHAND"},
+	{0x00001000ULL, "CLONE_PIDFD"},
+	{0x00002000ULL, "CLONE_PTRACE"},
+	{0x00004000ULL, "CLONE_VFORK"},
+	{0x00008000ULL, "CLONE_PARENT"},
+	{0x00010000ULL, "CLONE_THREAD"},
+	{0x00020000ULL, "CLONE_NEWNS"},
+	{0x00040000ULL, "CLONE_SYSVSEM"},
+	{0x00080000ULL, "CLONE_SETTLS"},
+	{0x00100000ULL, "CLONE_PARENT_SETTID"},
+	{0x00200000ULL, "CLONE_CHILD_CLEARTID"},
+	{0x00400000ULL, "CLONE_DETACHED"},
+	{0x00800000ULL, "CLONE_UNTRACED"},
+	{0x01000000ULL, "CLONE_CHILD_SETTID"},
+	{0x02000000ULL, "CLONE_NEWCGROUP"},
+	{0x04000000ULL, "CLONE_NEWUTS"},
+	{0x08000000ULL, "CLONE_NEWIPC"},
+	{0x10000000ULL, "CLONE_NEWUSER"},
+	{0x20000000ULL, "CLONE_NEWPID"},
+	{0x40000000ULL, "CLONE_NEWNET"},
+	{0x80000000ULL, "CLONE_IO"},
+	{0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
+	{0x200000000ULL, "CLONE_INTO_CGROUP"},
+};
+
+static void json_signal(int sig)
+{
+	const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
+	if (abbrev)
+		fprintf(out, "\"SIG%s\"", abbrev);
+	else if (sig > 0)
+		fprintf(out, "\"SIG%d\"", sig);
+	else
+		fputs("null", out);
+}
+
+/* clone() packs the exit signal into the low byte of flags (CSIGNAL);
+ * clone3() has a separate exit_signal field, and bit 0x80 means CLONE_NEWTIME. */
+static void json_flag_names(uint64_t flags, int is_clone3)
+{
+	int first = 1;
+	putc('[', out);
+	for (size_t i = 0; i < sizeof clone_flags / sizeof clone_flags[0]; i++) {
+		if (!is_clone3 && clone_flags[i].bit <= 0xff)
+			continue;
+		if (flags & clone_flags[i].bit) {
+			fprintf(out, "%s\"%s\"", first ? "" : ",", clone_flags[i].name);
+			first = 0;
+		}
+	}
+	if (!is_clone3 && (flags & 0xff)) {
+		fputs(first ? "" : ",", out);
+		json_signal((int)(flags & 0xff));
+	}
+	putc(']', out);
+}
+
+static void json_errno(int err)
+{
+	const char *name = strerrorname_np(err);
+	if (name)
+		fprintf(out, "\"%s\"", name);
+	else
+		fprintf(out, "\"E%d\"", err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Statistics: where the time goes (written in the "end" record)             */
+
+static struct {
+	unsigned long long seccomp, syscall, spawn_event, exec_event, initial, group, interrupt, signal;
+	unsigned long long mem_calls, mem_bytes, peek_words;
+} stats;
+
+/* ------------------------------------------------------------------------ */
+/* Reading the tracee's memory                                               */
+/*
+ * process_vm_readv copies straight from the tracee's address space in one
+ * syscall. It stops at the first page that is not mapped, and it transfers
+ * whole iovec elements only, so we describe the remote range as one element
+ * per page: a partial result then ends exactly at the first bad page.
+ * When process_vm_readv is not allowed (some container seccomp profiles) we
+ * fall back to PTRACE_PEEKDATA, one word per syscall; -1 is a valid word, so
+ * errno must be cleared before and checked after each call.
+ */
+#define PAGE 4096u
+#define WINDOW_PAGES 16u
+
+static int vm_readv_works = 1;
+
+static size_t peek_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		uint64_t a = addr + done;
+		uint64_t aligned = a & ~7ULL;
+		errno = 0;
+		long word = ptrace(PTRACE_PEEKDATA, tid, (void *)aligned, NULL);
+		stats.peek_words++;
+		if (errno)
+			break;
+		size_t skip = a - aligned, take = 8 - skip;
+		if (take > n - done)
+			take = n - done;
+		memcpy(dst + done, (unsigned char *)&word + skip, take);
+		done += take;
+	}
+	return done;
+}
+
+/* Read up to n bytes at addr; returns how many could be read (stops at an
+ * unmapped page). */
+static size_t mem_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
+{
+	if (vm_readv_works) {
+		struct iovec local = {dst, n};
+		struct iovec remote[WINDOW_PAGES + 1] = {{0}};
+		size_t k = 0, covered = 0;
+		while (covered < n && k < WINDOW_PAGES + 1) {
+			uint64_t a = addr + covered;
+			size_t chunk = PAGE - (a % PAGE);
+			if (chunk > n - covered)
+				chunk = n - covered;
+			remote[k].iov_base = (void *)a;
+			remote[k].iov_len = chunk;
+			covered += chunk;
+			k++;
+		}
+		local.iov_len = covered;
+		stats.mem_calls++;
+		ssize_t got = process_vm_readv(tid, &local, 1, remote, k, 0);
+		if (got >= 0) {
+			stats.mem_bytes += (size_t)got;
+			if ((size_t)got == covered && covered < n)
+				return got + mem_read(tid, addr + covered, dst + covered, n - covered);
+			return (size_t)got;
+		}
+		if (errno == ENOSYS || errno == EPERM)
+			vm_readv_works = 0; /* not allowed here: use PEEKDATA from now on */
+		else
+			return 0;
+	}
+	return peek_read(tid, addr, dst, n);
+}
+
+/* A window of the tracee's memory, so that the many short strings of an
+ * environment cost a few syscalls instead of one each. Valid only while the
+ * tracee stays stopped: window_reset() at every stop. */
+static struct {
+	pid_t tid;
+	uint64_t base;
+	size_t len, next; /* next: how much the next refill asks for */
+	unsigned char data[WINDOW_PAGES * PAGE];
+} win;
+
+static void window_reset(void)
+{
+	win.len = 0;
+	win.tid = 0;
+	win.next = PAGE;
+}
+
+/* Make the window cover addr; returns the bytes available from addr on. */
+static size_t window_at(pid_t tid, uint64_t addr, const unsigned char **p)
+{
+	if (win.tid != tid || addr < win.base || addr >= win.base + win.len) {
+		/* Start with the rest of one page (most argv fit), double on
+		 * every refill: a 100 KB environment costs a handful of calls. */
+		size_t want = win.next - (addr % PAGE);
+		if (win.next < sizeof win.data)
+			win.next *= 2;
+		win.tid = tid;
+		win.base = addr;
+		win.len = mem_read(tid, addr, win.data, want);
+		if (win.len == 0)
+			return 0;
+	}
+	*p = win.data + (addr - win.base);
+	return win.base + win.len - addr;
+}
+
+static long arg_max;
+
+/* Append the NUL-terminated string at addr (with its NUL) to b. */
+static int read_string(pid_t tid, uint64_t addr, struct buf *b)
+{
+	size_t total = 0;
+	for (;;) {
+		const unsigned char *p;
+		size_t avail = window_at(tid, addr, &p);
+		if (avail == 0)
+			return -1;
+		const unsigned char *nul = memchr(p, 0, avail);
+		size_t take = nul ? (size_t)(nul - p) + 1 : avail;
+		buf_add(b, p, take);
+		if (nul)
+			return 0;
+		total += take;
+		addr += take;
+		if ((long)total > arg_max) /* the kernel would refuse it (E2BIG) */
+			return -1;
+	}
+}
+
+/* Read the strings at ptrs[0..n) into v. The strings of an argv or envp
+ * may lie anywhere (a shell keeps its variables scattered over its heap), so
+ * one process_vm_readv fetches the first GUESS bytes of up to BATCH strings
+ * at once, one remote iovec each (never crossing a page, so one unmapped
+ * page cannot hide the others); only a string longer than that is read on
+ * through the window. A few syscalls per exec instead of one per string. */
+#define GUESS 512u
+#define BATCH 256u
+
+static int read_strings(pid_t tid, const uint64_t *ptrs, size_t n, struct strv *v)
+{
+	static unsigned char buf[BATCH * GUESS];
+	struct iovec remote[BATCH];
+	size_t off[BATCH], len[BATCH];
+	for (size_t start = 0; start < n; start += BATCH) {
+		size_t k = n - start < BATCH ? n - start : BATCH, total = 0;
+		ssize_t got = -1;
+		if (vm_readv_works) {
+			for (size_t i = 0; i < k; i++) {
+				uint64_t a = ptrs[start + i];
+				len[i] = PAGE - (a % PAGE);
+				if (len[i] > GUESS)
+					len[i] = GUESS;
+				off[i] = total;
+				remote[i].iov_base = (void *)a;
+				remote[i].iov_len = len[i];
+				total += len[i];
+			}
+			struct iovec local = {buf, total};
+			stats.mem_calls++;
+			got = process_vm_readv(tid, &local, 1, remote, k, 0);
+			if (got > 0)
+				stats.mem_bytes += (size_t)got;
+		}
+		for (size_t i = 0; i < k; i++) {
+			const unsigned char *nul = NULL;
+			if (got >= 0 && off[i] + len[i] <= (size_t)got)
+				nul = memchr(buf + off[i], 0, len[i]);
+			if (nul) {
+				buf_add(&v->data, buf + off[i], (size_t)(nul - (buf + off[i])) + 1);
+			} else if (read_string(tid, ptrs[start + i], &v->data) < 0) {
+				buf_add(&v->data, "", 1);
+				v->count++;
+				return -1;
+			}
+			v->count++;
+		}
+	}
+	return 0;
+}
+
+/* Read a NULL-terminated array of string pointers (argv or envp): first the
+ * whole pointer array (it usually lies apart from the strings), then each
+ * string through the window. */
+static int read_strv(pid_t tid, uint64_t addr, struct strv *v)
+{
+	static uint64_t *ptrs;
+	static size_t cap;
+	size_t n = 0;
+	v->data.len = 0;
+	v->count = 0;
+	if (addr == 0) /* Linux accepts argv == NULL / envp == NULL as empty */
+		return 0;
+	for (;;) {
+		if (n + 512 > cap) {
+			cap = cap ? cap * 2 : 4096;
+			ptrs = xrealloc(ptrs, cap * sizeof *ptrs);
+		}
+		/* up to the end of the page, at most 512 pointers at a time */
+		size_t want = (PAGE - (addr % PAGE)) / 8;
+		if (want == 0 || want > 512)
+			want = 512;
+		size_t got = mem_read(tid, addr, (unsigned char *)(ptrs + n), want * 8) / 8;
+		if (got == 0)
+			return -1;
+		size_t i;
+		for (i = 0; i < got && ptrs[n + i]; i++)
+			;
+		n += i;
+		if (i < got)
+			break; /* found the NULL */
+		addr += got * 8;
+		if ((long)n > arg_max / 8)
+			return -1;
+	}
+	return read_strings(tid, ptrs, n, v);
+}
+
+/* Read a whole /proc file (used only when no syscall-entry stop was seen). */
+static int read_proc_file(pid_t tid, const char *what, struct buf *b)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", tid, what);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	unsigned char tmp[65536];
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof tmp)) > 0)
+		buf_add(b, tmp, (size_t)n);
+	close(fd);
+	return 0;
+}
+
+static void strv_from_nul_list(struct strv *v)
+{
+	v->count = 0;
+	for (size_t i = 0; i < v->data.len; i++)
+		if (v->data.p[i] == 0)
+			v->count++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tasks (threads) and processes                                             */
+
+enum {
+	T_KNOWN = 1,        /* we have written its spawn record (or it is the root) */
+	T_STARTED = 2,      /* its initial stop was seen (or it never gets one) */
+	T_HELD = 4,         /* stopped at its initial stop, waiting for the parent's event */
+	T_IN_SYSCALL = 8,   /* syscalls mode: between entry and exit stop */
+	T_EXEC_PENDING = 16,/* execve entered: argv/envp saved, outcome not known yet */
+	T_WANT_EXIT = 32,   /* resume with PTRACE_SYSCALL to see this execve's return value */
+	T_CLONE_PENDING = 64,/* seccomp mode: clone flags read at entry */
+};
+
+struct pending_exec {
+	long nr;
+	int dirfd, at_flags;
+	struct buf filename;
+	struct strv argv, envp;
+	int incomplete;
+};
+
+struct task {
+	pid_t tid, pid;
+	int flags;
+	struct pending_exec px;
+	long clone_nr;
+	uint64_t clone_flags, clone_exit_signal;
+	struct task *next;
+};
+
+struct proc {
+	pid_t pid;
+	int nthreads;
+	struct proc *next;
+};
+
+#define NBUCKET 4096
+static struct task *tasks[NBUCKET];
+static struct proc *procs[NBUCKET];
+static long n_tasks;
+
+static struct task *task_find(pid_t tid)
+{
+	for (struct task *t = tasks[tid % NBUCKET]; t; t = t->next)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+static struct task *task_new(pid_t tid)
+{
+	struct task *t = calloc(1, sizeof *t);
+	if (!t)
+		die("%s", "out of memory");
+	t->tid = tid;
+	t->next = tasks[tid % NBUCKET];
+	tasks[tid % NBUCKET] = t;
+	n_tasks++;
+	return t;
+}
+
+static void px_free(struct pending_exec *px)
+{
+	free(px->filename.p);
+	free(px->argv.data.p);
+	free(px->envp.data.p);
+	memset(px, 0, sizeof *px);
+}
+
+static void task_unlink(struct task *t)
+{
+	struct task **pp = &tasks[t->tid % NBUCKET];
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = t->next;
+	n_tasks--;
+}
+
+static void task_free(struct task *t)
+{
+	task_unlink(t);
+	px_free(&t->px);
+	free(t);
+}
+
+static struct proc *proc_find(pid_t pid)
+{
+	for (struct proc *p = procs[pid % NBUCKET]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static struct proc *proc_get(pid_t pid)
+{
+	struct proc *p = proc_find(pid);
+	if (!p) {
+		p = calloc(1, sizeof *p);
+		if (!p)
+			die("%s", "out of memory");
+		p->pid = pid;
+		p->next = procs[pid % NBUCKET];
+		procs[pid % NBUCKET] = p;
+	}
+	return p;
+}
+
+static void proc_free(struct proc *p)
+{
+	struct proc **pp = &procs[p->pid % NBUCKET];
+	while (*pp != p)
+		pp = &(*pp)->next;
+	*pp = p->next;
+	free(p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resuming                                                                  */
+
+enum mode { MODE_EVENTS, MODE_SECCOMP, MODE_SYSCALLS };
+static enum mode mode = MODE_EVENTS;
+
+/* PTRACE_CONT runs the tracee until its next event, seccomp stop or signal;
+ * PTRACE_SYSCALL also stops it at the next syscall entry or exit. After an
+ * execve's seccomp stop we use PTRACE_SYSCALL for that one thread, so that a
+ * failing execve shows its return value at the syscall-exit stop. */
+static void resume(struct task *t, int sig)
+{
+	int req = (mode == MODE_SYSCALLS || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
+	if (ptrace(req, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
+		fprintf(stderr, "tracer: warning: resuming %d: %s\n", t->tid, strerror(errno));
+	/* ESRCH: it was killed meanwhile (SIGKILL needs no resume); its death is
+	 * reported by waitpid like any other. */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Records                                                                   */
+
+static void emit_spawn(uint64_t ts, struct task *parent, pid_t child_pid, pid_t child_tid, long nr,
+		       uint64_t flags, uint64_t exit_signal)
+{
+	const char *name = syscall_name(nr);
+	record_begin("spawn", ts);
+	fprintf(out, ",\"parent_pid\":%d,\"parent_tid\":%d,\"child_pid\":%d,\"child_tid\":%d,\"syscall\":", parent->pid, parent->tid,
+		child_pid, child_tid);
+	json_str(name ? name : "unknown");
+	fprintf(out, ",\"flags\":%llu,\"flag_names\":", (unsigned long long)flags);
+	json_flag_names(flags, nr == __NR_clone3);
+	fputs(",\"exit_signal\":", out);
+	json_signal((int)exit_signal);
+	fprintf(out, ",\"is_thread\":%s", (flags & 0x10000) ? "true" : "false");
+	record_end();
+}
+
+static void emit_exec(const char *type, uint64_t ts, struct task *t, pid_t former_tid, int err,
+		      const char *source)
+{
+	struct pending_exec *px = &t->px;
+	record_begin(type, ts);
+	fprintf(out, ",\"pid\":%d,\"tid\":%d,\"syscall\":", t->pid, t->tid);
+	json_str(syscall_name(px->nr) ? syscall_name(px->nr) : "execve");
+	fputs(",\"filename\":", out);
+	if (px->filename.len)
+		json_bytes(px->filename.p, px->filename.len - 1);
+	else
+		json_str("");
+	fputs(",\"argv\":", out);
+	json_strv(&px->argv);
+	fputs(",\"envp\":", out);
+	json_strv(&px->envp);
+	if (px->nr == __NR_execveat)
+		fprintf(out, ",\"dirfd\":%d,\"at_flags\":%d", px->dirfd, px->at_flags);
+	if (strcmp(type, "exec") == 0) {
+		if (former_tid && former_tid != t->tid)
+			fprintf(out, ",\"former_tid\":%d", former_tid);
+		else
+			fputs(",\"former_tid\":null", out);
+	} else {
+		fputs(",\"errno\":", out);
+		json_errno(err);
+	}
+	fprintf(out, ",\"source\":\"%s\",\"complete\":%s", source, px->incomplete ? "false" : "true");
+	record_end();
+}
+
+/* ------------------------------------------------------------------------ */
+/* What to do at each kind of stop                                           */
+
+static pid_t root_pid;
+static int root_status = -1;
+
+/*
+ * Syscall arguments on x86-64 (see syscall(2)): the number goes in rax, the
+ * arguments in rdi, rsi, rdx, r10, r8, r9. At a syscall-ENTRY stop the kernel
+ * has already saved the number in orig_rax and put -ENOSYS into rax (rax will
+ * hold the return value at the EXIT stop), so the number is orig_rax, never
+ * rax. For execve(filename, argv, envp): rdi = filename, rsi = argv, rdx = envp.
+ * For execveat(dirfd, pathname, argv, envp, flags): rdi, rsi, rdx, r10, r8.
+ */
+static void save_exec_args(struct task *t, const struct user_regs_struct *r)
+{
+	struct pending_exec *px = &t->px;
+	uint64_t filename, argv, envp;
+	px_free(px);
+	px->nr = (long)r->orig_rax;
+	if (px->nr == __NR_execveat) {
+		px->dirfd = (int)r->rdi;
+		filename = r->rsi;
+		argv = r->rdx;
+		envp = r->r10;
+		px->at_flags = (int)r->r8;
+	} else {
+		filename = r->rdi;
+		argv = r->rsi;
+		envp = r->rdx;
+	}
+	if (read_string(t->tid, filename, &px->filename) < 0)
+		px->incomplete = 1;
+	if (read_strv(t->tid, argv, &px->argv) < 0)
+		px->incomplete = 1;
+	if (read_strv(t->tid, envp, &px->envp) < 0)
+		px->incomplete = 1;
+	t->flags |= T_EXEC_PENDING;
+}
+
+/* struct clone_args (linux/sched.h), the first 8 fields: all that clone3's
+ * oldest version (CLONE_ARGS_SIZE_VER0 = 64 bytes) has. */
+struct clone_args_v0 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+static void clone_args_from_regs(pid_t tid, const struct user_regs_struct *r, long *nr, uint64_t *flags,
+				 uint64_t *exit_signal)
+{
+	*nr = (long)r->orig_rax;
+	switch (*nr) {
+	case __NR_clone: /* clone(flags, stack, parent_tid, child_tid, tls): flags in rdi */
+		*flags = r->rdi;
+		*exit_signal = r->rdi & 0xff;
+		break;
+	case __NR_clone3: { /* clone3(struct clone_args *args, size_t size): args in rdi */
+		struct clone_args_v0 ca;
+		memset(&ca, 0, sizeof ca);
+		if (mem_read(tid, r->rdi, (unsigned char *)&ca, sizeof ca) != sizeof ca)
+			fprintf(stderr, "tracer: warning: cannot read clone_args of %d\n", tid);
+		*flags = ca.flags;
+		*exit_signal = ca.exit_signal;
+		break;
+	}
+	case __NR_vfork: /* the kernel's vfork is clone(CLONE_VFORK|CLONE_VM|SIGCHLD) */
+		*flags = 0x4000 | 0x100;
+		*exit_signal = SIGCHLD;
+		break;
+	default: /* fork: clone(SIGCHLD) with no flags */
+		*flags = 0;
+		*exit_signal = SIGCHLD;
+	}
+}
+
+static void on_spawn_event(struct task *t, uint64_t ts)
+{
+	unsigned long msg = 0;
+	struct user_regs_struct r;
+	long nr;
+	uint64_t flags, exit_signal;
+	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg); /* the new task's tid */
+	pid_t child_tid = (pid_t)msg;
+	stats.spawn_event++;
+
+	if (t->flags & T_CLONE_PENDING) {
+		/* seccomp mode: the flags were read at syscall entry */
+		nr = t->clone_nr;
+		flags = t->clone_flags;
+		exit_signal = t->clone_exit_signal;
+		t->flags &= ~T_CLONE_PENDING;
+	} else {
+		/* The parent is stopped inside clone: its argument registers still
+		 * hold what it passed, and orig_rax says which syscall it was. */
+		if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0) {
+			resume(t, 0);
+			return;
+		}
+		clone_args_from_regs(t->tid, &r, &nr, &flags, &exit_signal);
+	}
+	int is_thread = (flags & 0x10000) != 0; /* CLONE_THREAD */
+	pid_t child_pid = is_thread ? t->pid : child_tid;
+	proc_get(child_pid)->nthreads++;
+	emit_spawn(ts, t, child_pid, child_tid, nr, flags, exit_signal);
+
+	struct task *c = task_find(child_tid);
+	if (!c)
+		c = task_new(child_tid);
+	c->pid = child_pid;
+	c->flags |= T_KNOWN;
+	if (c->flags & T_HELD) { /* its initial stop came first: release it now */
+		c->flags &= ~T_HELD;
+		resume(c, 0);
+	}
+	resume(t, 0);
+}
+
+static void on_seccomp_stop(struct task *t)
+{
+	struct user_regs_struct r;
+	stats.seccomp++;
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0)
+		return;
+	long nr = (long)r.orig_rax;
+	if (nr == __NR_execve || nr == __NR_execveat) {
+		save_exec_args(t, &r);
+		t->flags |= T_WANT_EXIT;
+	} else if (syscall_name(nr)) {
+		clone_args_from_regs(t->tid, &r, &t->clone_nr, &t->clone_flags, &t->clone_exit_signal);
+		t->flags |= T_CLONE_PENDING;
+	}
+	resume(t, 0);
+}
+
+/* A syscall-entry or -exit stop (PTRACE_SYSCALL, seen as SIGTRAP|0x80 thanks
+ * to PTRACE_O_TRACESYSGOOD). */
+static void on_syscall_stop(struct task *t, uint64_t ts)
+{
+	struct user_regs_struct r;
+	stats.syscall++;
+	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0)
+		return;
+	int entering;
+	if (mode == MODE_SYSCALLS) {
+		/* Entry and exit stops alternate; a new task starts outside a syscall.
+		 * (At entry rax is always -ENOSYS, but a syscall can also return
+		 * -ENOSYS, so rax alone cannot tell entry from exit.) */
+		t->flags ^= T_IN_SYSCALL;
+		entering = (t->flags & T_IN_SYSCALL) != 0;
+	} else {
+		entering = 0; /* events/seccomp: we only ask for the exit of an execve */
+	}
+	if (entering) {
+		long nr = (long)r.orig_rax;
+		if (nr == __NR_execve || nr == __NR_execveat)
+			save_exec_args(t, &r);
+	} else if (t->flags & T_EXEC_PENDING) {
+		/* At the exit stop rax holds the return value: -errno on failure. A
+		 * successful execve never gets here with T_EXEC_PENDING set, because
+		 * its PTRACE_EVENT_EXEC stop came first and wrote the exec record. */
+		long ret = (long)r.rax;
+		if (ret < 0)
+			emit_exec("exec_failed", ts, t, 0, (int)-ret, "entry");
+		px_free(&t->px);
+		t->flags &= ~T_EXEC_PENDING;
+	}
+	t->flags &= ~T_WANT_EXIT;
+	resume(t, 0);
+}
+
+/*
+ * PTRACE_EVENT_EXEC: the execve has succeeded. This stop comes AFTER the
+ * kernel replaced the old program with the new one: rsi and rdx (if they
+ * were still intact) would point into an address space that no longer
+ * exists, and PTRACE_PEEKDATA there fails with EIO or reads the new
+ * program's bytes. That is why argv and envp were copied at the syscall
+ * ENTRY stop (save_exec_args); here we only write them out.
+ */
+static void on_exec_event(struct task *t, uint64_t ts)
+{
+	unsigned long former = (unsigned long)t->tid;
+	stats.exec_event++;
+	struct proc *pr = proc_find(t->pid);
+	if (!pr || pr->nthreads > 1) /* only then can another thread be the exec'ing one */
+		ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &former);
+	if ((pid_t)former != t->tid) {
+		/* A non-leader thread called execve. The kernel killed every other
+		 * thread and gave the exec'ing thread the leader's tid (= the pid);
+		 * its own old tid is gone and will never be reported again. Move
+		 * what we saved at its syscall entry over to the leader's entry. */
+		struct task *f = task_find((pid_t)former);
+		if (f) {
+			px_free(&t->px);
+			t->px = f->px;
+			memset(&f->px, 0, sizeof f->px);
+			t->flags = (t->flags & (T_KNOWN | T_STARTED)) | (f->flags & ~(T_KNOWN | T_STARTED | T_HELD));
+			task_free(f);
+			struct proc *p = proc_find(t->pid);
+			if (p)
+				p->nthreads--;
+		}
+	}
+	const char *source = "entry";
+	if (!(t->flags & T_EXEC_PENDING)) {
+		/* No entry stop was seen (e.g. a 32-bit execve that our x86-64
+		 * filter lets through). The old argv is gone, but the kernel copied
+		 * argv and envp onto the new stack, and nothing has run yet, so
+		 * /proc/<pid>/cmdline and environ still hold them exactly. The
+		 * filename is not kept anywhere: we give the path of the executable. */
+		struct pending_exec *px = &t->px;
+		px_free(px);
+		px->nr = __NR_execve;
+		char path[64], target[PATH_MAX];
+		snprintf(path, sizeof path, "/proc/%d/exe", t->tid);
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		buf_add(&px->filename, target, n > 0 ? (size_t)n : 0);
+		buf_add(&px->filename, "", 1);
+		if (read_proc_file(t->tid, "cmdline", &px->argv.data) < 0)
+			px->incomplete = 1;
+		if (read_proc_file(t->tid, "environ", &px->envp.data) < 0)
+			px->incomplete = 1;
+		strv_from_nul_list(&px->argv);
+		strv_from_nul_list(&px->envp);
+		source = "proc";
+	}
+	emit_exec("exec", ts, t, (pid_t)former, 0, source);
+	px_free(&t->px);
+	t->flags &= ~(T_EXEC_PENDING | T_WANT_EXIT);
+	resume(t, 0);
+}
+
+static void on_death(pid_t tid, int status, uint64_t ts)
+{
+	struct task *t = task_find(tid);
+	pid_t pid = t ? t->pid : 0;
+	if (pid <= 0)
+		pid = -1; /* a task that died before we learnt its process (race with exit_group) */
+	struct proc *p = pid > 0 ? proc_find(pid) : NULL;
+	int last = 1;
+	if (p) {
+		p->nthreads--;
+		last = p->nthreads <= 0;
+	}
+	record_begin("exit", ts);
+	fprintf(out, ",\"pid\":%d,\"tid\":%d,\"exit_code\":", pid, tid);
+	if (WIFEXITED(status))
+		fprintf(out, "%d,\"signal\":null", WEXITSTATUS(status));
+	else {
+		fputs("null,\"signal\":", out);
+		json_signal(WTERMSIG(status));
+	}
+	fprintf(out, ",\"core_dumped\":%s,\"last_thread\":%s", (WIFSIGNALED(status) && WCOREDUMP(status)) ? "true" : "false",
+		last ? "true" : "false");
+	record_end();
+	if (pid == root_pid && last)
+		root_status = status;
+	if (p && last)
+		proc_free(p);
+	if (t)
+		task_free(t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Starting the command                                                      */
+
+/*
+ * The seccomp filter: a tiny BPF program the kernel runs at every syscall of
+ * the tracee (and, inherited, of all its descendants). It answers
+ * SECCOMP_RET_TRACE for the syscalls we want to see at entry, which becomes
+ * a PTRACE_EVENT_SECCOMP stop, and SECCOMP_RET_ALLOW for everything else, so
+ * those never stop. Syscall numbers depend on the architecture, so the filter
+ * checks it first; a 32-bit (int 0x80) or x32 syscall is allowed through, and
+ * such an execve is still seen at its PTRACE_EVENT_EXEC stop.
+ */
+#ifndef SECCOMP_FILTER_FLAG_SPEC_ALLOW
+#define SECCOMP_FILTER_FLAG_SPEC_ALLOW (1UL << 2)
+#endif
+
+/* A seccomp filter normally also switches on the kernel's speculative-
+ * execution mitigations for the task (SSBD, STIBP on kernels configured
+ * "seccomp"), which makes every context switch dearer. Ours observes and
+ * sandboxes nothing, so ask for no such change (SPEC_ALLOW, Linux 4.17+):
+ * the traced programs then run as they would untraced. */
+static int set_filter(struct sock_fprog *prog)
+{
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, prog) == 0)
+		return 0;
+	if (errno == EINVAL) /* an older kernel without the flag */
+		return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog);
+	return -1;
+}
+
+static int install_filter(void)
+{
+	long nrs[6];
+	int n = 0;
+	nrs[n++] = __NR_execve;
+	nrs[n++] = __NR_execveat;
+	if (mode == MODE_SECCOMP) {
+		nrs[n++] = __NR_clone;
+		nrs[n++] = __NR_clone3;
+		nrs[n++] = __NR_fork;
+		nrs[n++] = __NR_vfork;
+	}
+	struct sock_filter f[16];
+	int k = 0;
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	for (int i = 0; i < n; i++) /* match: jump over the remaining tests and the ALLOW */
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nrs[i], (unsigned char)(n - i), 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	struct sock_fprog prog = {(unsigned short)k, f};
+	/* Installing a filter needs CAP_SYS_ADMIN or no_new_privs. Try without
+	 * first, so that setuid programs in the tree still work when we may. */
+	if (set_filter(&prog) == 0)
+		return 0;
+	if (errno == EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && set_filter(&prog) == 0)
+		return 0;
+	return -1;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGALRM)
+		return; /* only there to interrupt waitpid, see below */
+	interrupted = sig;
+	/* If this signal came just after the main loop checked `interrupted`
+	 * and just before it entered waitpid, waitpid would sleep on until some
+	 * tracee reports. SIGALRM in a second interrupts it in that case. */
+	alarm(1);
+}
+
+/* Start argv[0] as our child, seized before it executes anything of its own. */
+static pid_t start_command(char **argv)
+{
+	int go[2], report[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* The child: undo what the tracer set for itself, install the filter,
+		 * then wait until the parent has seized us. If the parent is gone
+		 * (EOF), exit instead of running untraced. */
+		char c;
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		close(go[1]);
+		close(report[0]);
+		int e = 0;
+		if (mode != MODE_SYSCALLS && install_filter() < 0)
+			e = errno;
+		if (write(report[1], &e, sizeof e) != (ssize_t)sizeof e || e)
+			_exit(TRACER_EXIT_ERROR);
+		close(report[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(TRACER_EXIT_ERROR);
+		/* execvp walks PATH with one execve per candidate: each failed
+		 * attempt is recorded as exec_failed, like any other. */
+		execvp(argv[0], argv);
+		e = errno;
+		fprintf(stderr, "tracer: cannot execute '%s': %s\n", argv[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(go[0]);
+	close(report[1]);
+	int e = -1;
+	if (read(report[0], &e, sizeof e) != (ssize_t)sizeof e || e) {
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "tracer: error: cannot install the seccomp filter: %s; try --mode syscalls\n",
+			e > 0 ? strerror(e) : "the child died");
+		exit(TRACER_EXIT_ERROR);
+	}
+	close(report[0]);
+	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
+		    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+	if (mode != MODE_SYSCALLS)
+		opts |= PTRACE_O_TRACESECCOMP;
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fprintf(stderr,
+			"tracer: error: PTRACE_SEIZE of the command failed: %s.\n"
+			"tracer: ptrace is not permitted here: run as a user allowed to trace its children "
+			"(kernel.yama.ptrace_scope), or in a container add --cap-add SYS_PTRACE / a seccomp "
+			"profile that allows ptrace.\n",
+			strerror(e));
+		exit(TRACER_EXIT_ERROR);
+	}
+	if (mode == MODE_SYSCALLS) {
+		/* PTRACE_SYSCALL needs a stopped tracee: interrupt it once; that stop
+		 * is its "initial stop" (PTRACE_EVENT_STOP) and it is resumed with
+		 * PTRACE_SYSCALL like any new task. */
+		ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
+	}
+	if (write(go[1], "g", 1) != 1) {
+		/* the child is gone; waitpid will tell */
+	}
+	close(go[1]);
+	return pid;
+}
+
+/* Kill every process we trace. SIGKILL also ends a ptrace-stopped task. */
+static void kill_all(void)
+{
+	for (int i = 0; i < NBUCKET; i++)
+		for (struct task *t = tasks[i]; t; t = t->next)
+			kill(t->pid > 0 ? t->pid : t->tid, SIGKILL);
+}
+
+/*
+ * --attach PID: trace a process that is already running. PTRACE_SEIZE each
+ * of its threads (listed in /proc/PID/task; a thread created meanwhile is
+ * caught by the second pass). No seccomp filter can be put into a running
+ * process, so exec records come from /proc at the PTRACE_EVENT_EXEC stop
+ * ("source": "proc") and failed exec attempts are not seen. No EXITKILL:
+ * when we stop, the process goes on, detached.
+ */
+static int attaching;
+
+static void attach_process(pid_t pid)
+{
+	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
+		    PTRACE_O_TRACESYSGOOD;
+	int seized = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		if (!d)
+			die("cannot attach: no process %s", path);
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			pid_t tid = (pid_t)atoi(e->d_name);
+			if (tid <= 0 || task_find(tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts) < 0) {
+				if (errno == ESRCH)
+					continue;
+				die("PTRACE_SEIZE of the process to attach failed: %s", strerror(errno));
+			}
+			struct task *t = task_new(tid);
+			t->pid = pid;
+			t->flags = T_KNOWN | T_STARTED;
+			if (mode == MODE_SYSCALLS) {
+				t->flags &= ~T_STARTED; /* its PTRACE_INTERRUPT stop is its "initial" stop */
+				ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+			}
+			proc_get(pid)->nthreads++;
+			seized++;
+		}
+		closedir(d);
+	}
+	if (!seized)
+		die("%s", "cannot attach: the process has no threads left");
+}
+
+/* Stop tracing, leave every tracee running as if we had never been there:
+ * a tracee can only be detached while stopped, so interrupt each one and
+ * detach it at its next stop (see the main loop). */
+static void detach_all(void)
+{
+	for (int i = 0; i < NBUCKET; i++)
+		for (struct task *t = tasks[i]; t; t = t->next)
+			if (ptrace(PTRACE_DETACH, t->tid, NULL, NULL) < 0) /* works if it is stopped now */
+				ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tracer [--output FILE] [--mode events|seccomp|syscalls] -- CMD [ARG...]\n"
+			"       tracer [--output FILE] [--mode events|syscalls] --attach PID\n");
+	exit(TRACER_EXIT_ERROR);
+}
+
+int main(int argc, char **argv)
+{
+	const char *output = NULL;
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"mode", required_argument, NULL, 'm'},
+		{"attach", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	pid_t attach_pid = 0;
+	while ((c = getopt_long(argc, argv, "+o:m:a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'a':
+			attach_pid = (pid_t)atoi(optarg);
+			if (attach_pid <= 0)
+				die("--attach needs a process id, not '%s'", optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "events") == 0)
+				mode = MODE_EVENTS;
+			else if (strcmp(optarg, "seccomp") == 0)
+				mode = MODE_SECCOMP;
+			else if (strcmp(optarg, "syscalls") == 0)
+				mode = MODE_SYSCALLS;
+			else
+				die("unknown --mode '%s' (use events, seccomp or syscalls)", optarg);
+			break;
+		default: usage();
+		}
+	}
+	if ((optind >= argc) == !attach_pid)
+		usage(); /* a command, or --attach, one of the two */
+	if (attach_pid && mode == MODE_SECCOMP)
+		die("%s", "--mode seccomp needs a filter installed before exec: it cannot --attach");
+	char **cmd = argv + optind;
+	attaching = attach_pid != 0;
+
+	arg_max = sysconf(_SC_ARG_MAX);
+	if (arg_max <= 0)
+		arg_max = 2 * 1024 * 1024;
+	if (output) {
+		out = fopen(output, "we"); /* "e": O_CLOEXEC, the tracee must not inherit it */
+		if (!out)
+			die("cannot open the output file: %s", strerror(errno));
+	} else {
+		out = stderr;
+	}
+	static char outbuf[1 << 20];
+	setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
+	/* We are single-threaded: skip stdio's per-call locking (JSON is
+	 * written a few bytes at a time, megabytes of it for big environments). */
+	__fsetlocking(out, FSETLOCKING_BYCALLER);
+
+	/* Orphans of the traced tree (a parent exits before its children) are
+	 * re-parented to us instead of to init, so we reap every one of them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+	/* No SA_RESTART: a signal must interrupt waitpid so that we can react. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (attaching) {
+		root_pid = attach_pid;
+		attach_process(attach_pid);
+	} else {
+		root_pid = start_command(cmd);
+		struct task *root = task_new(root_pid);
+		root->pid = root_pid;
+		/* In syscalls mode the root reports a stop for our PTRACE_INTERRUPT;
+		 * otherwise it was seized running and gets no initial stop. */
+		root->flags = T_KNOWN | (mode == MODE_SYSCALLS ? 0 : T_STARTED);
+		proc_get(root_pid)->nthreads = 1;
+	}
+
+	record_begin("start", now_ns());
+	fprintf(out, ",\"pid\":%d,\"mode\":\"%s\",\"argv\":", root_pid,
+		mode == MODE_EVENTS ? "events" : mode == MODE_SECCOMP ? "seccomp" : "syscalls");
+	putc('[', out);
+	for (char **a = cmd; !attaching && *a; a++) {
+		if (a != cmd)
+			putc(',', out);
+		json_str(*a);
+	}
+	fprintf(out, "],\"attached\":%s,\"version\":1", attaching ? "true" : "false");
+	record_end();
+
+	int killing = 0;
+	for (;;) {
+		if (interrupted && !killing) {
+			killing = 1;
+			if (attaching)
+				detach_all();
+			else
+				kill_all();
+		}
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) /* no tracee and no child left */
+				break;
+			die("waitpid: %s", strerror(errno));
+		}
+		uint64_t ts = now_ns();
+		window_reset();
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			on_death(tid, status, ts);
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		struct task *t = task_find(tid);
+		if (!t) {
+			/* A new task whose initial stop came before its parent's
+			 * spawn event. Keep it stopped until that event. */
+			t = task_new(tid);
+		}
+		if (killing && attaching) {
+			/* stopped now: let it go, passing on a signal it was about to get */
+			int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+			int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+			ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)pass);
+			task_free(t);
+			continue;
+		}
+		if (killing) {
+			kill(t->pid > 0 ? t->pid : tid, SIGKILL);
+			continue;
+		}
+		int sig = WSTOPSIG(status);
+		int event = (unsigned)status >> 16;
+		switch (event) {
+		case PTRACE_EVENT_FORK:
+		case PTRACE_EVENT_VFORK:
+		case PTRACE_EVENT_CLONE:
+			on_spawn_event(t, ts);
+			break;
+		case PTRACE_EVENT_EXEC:
+			on_exec_event(t, ts);
+			break;
+		case PTRACE_EVENT_SECCOMP:
+			on_seccomp_stop(t);
+			break;
+		case PTRACE_EVENT_STOP:
+			if (!(t->flags & T_STARTED)) {
+				/* The initial stop of an auto-attached task. */
+				stats.initial++;
+				t->flags |= T_STARTED;
+				if (t->flags & T_KNOWN) {
+					resume(t, 0);
+				} else {
+					/* Its parent's spawn event has not been seen yet:
+					 * keep it stopped until then (on_spawn_event). */
+					t->flags |= T_HELD;
+				}
+			} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+				/* A group-stop (the process was stopped by a signal). Under
+				 * PTRACE_SEIZE, PTRACE_LISTEN leaves it stopped, as it would
+				 * be without us, until a SIGCONT wakes it. PTRACE_CONT here
+				 * would wrongly let it run on. */
+				stats.group++;
+				ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+			} else {
+				stats.interrupt++;
+				resume(t, 0);
+			}
+			break;
+		default:
+			if (sig == (SIGTRAP | 0x80)) {
+				on_syscall_stop(t, ts);
+			} else {
+				/* A signal is about to be delivered to the tracee: pass it on
+				 * unchanged (resuming with 0 would swallow it). */
+				stats.signal++;
+				resume(t, sig);
+			}
+		}
+	}
+
+	int exit_status;
+	if (interrupted)
+		exit_status = 128 + interrupted;
+	else if (root_status < 0)
+		exit_status = TRACER_EXIT_ERROR;
+	else if (WIFEXITED(root_status))
+		exit_status = WEXITSTATUS(root_status);
+	else
+		exit_status = 128 + WTERMSIG(root_status);
+
+	/* Our own CPU time (not the tracees'): how much of the overhead is the
+	 * tracer's work, as opposed to the stops themselves. */
+	struct rusage self;
+	getrusage(RUSAGE_SELF, &self);
+	unsigned long long self_ns = (unsigned long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000000ULL +
+				     (unsigned long long)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1000ULL;
+	record_begin("end", now_ns());
+	fprintf(out, ",\"exit_status\":%d,\"tracer_cpu_ns\":%llu,\"interrupted_by\":", exit_status, self_ns);
+	json_signal(interrupted);
+	fprintf(out,
+		",\"stops\":{\"seccomp\":%llu,\"syscall\":%llu,\"spawn_event\":%llu,\"exec_event\":%llu,"
+		"\"initial\":%llu,\"group\":%llu,\"interrupt\":%llu,\"signal\":%llu},"
+		"\"mem_read_calls\":%llu,\"mem_read_bytes\":%llu,\"peek_words\":%llu,\"records\":%llu",
+		stats.seccomp, stats.syscall, stats.spawn_event, stats.exec_event, stats.initial, stats.group,
+		stats.interrupt, stats.signal, stats.mem_calls, stats.mem_bytes, stats.peek_words, n_records);
+	record_end();
+	if (fflush(out) != 0 || (out != stderr && fclose(out) != 0)) {
+		fprintf(stderr, "tracer: error: writing the records failed: %s\n", strerror(errno));
+		return TRACER_EXIT_ERROR;
+	}
+	return exit_status;
+}

@@ -1,0 +1,358 @@
+"""gorun_kit.trace and labs_c/tracer: the schema, agreement with strace,
+the modes, the classification, errors, and cleanup."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gorun_kit import trace
+
+sys.path.insert(0, os.path.dirname(__file__))
+from trace_helpers import all_pids, c_prog, canonical, go_prog, leftovers, marked_env  # noqa: E402
+
+pytestmark = pytest.mark.live
+
+# --- the JSON Lines schema of labs_c/tracer/README.md ----------------------
+INT, STR, BOOL, LIST, NULL, DICT = int, str, bool, list, type(None), dict
+SCHEMA = {
+    "start": {"ts_ns": INT, "pid": INT, "mode": STR, "argv": LIST, "attached": BOOL, "version": INT},
+    "spawn": {"ts_ns": INT, "parent_pid": INT, "parent_tid": INT, "child_pid": INT, "child_tid": INT,
+              "syscall": STR, "flags": INT, "flag_names": LIST, "exit_signal": (STR, NULL), "is_thread": BOOL},
+    "exec": {"ts_ns": INT, "pid": INT, "tid": INT, "syscall": STR, "filename": STR, "argv": LIST, "envp": LIST,
+             "former_tid": (INT, NULL), "source": STR, "complete": BOOL},
+    "exec_failed": {"ts_ns": INT, "pid": INT, "tid": INT, "syscall": STR, "filename": STR, "argv": LIST,
+                    "envp": LIST, "errno": STR, "source": STR, "complete": BOOL},
+    "exit": {"ts_ns": INT, "pid": INT, "tid": INT, "exit_code": (INT, NULL), "signal": (STR, NULL),
+             "core_dumped": BOOL, "last_thread": BOOL},
+    "end": {"ts_ns": INT, "exit_status": INT, "tracer_cpu_ns": INT, "interrupted_by": (STR, NULL), "stops": DICT,
+            "mem_read_calls": INT, "mem_read_bytes": INT, "peek_words": INT, "records": INT},
+}
+OPTIONAL = {"exec": {"dirfd": INT, "at_flags": INT}, "exec_failed": {"dirfd": INT, "at_flags": INT}}
+
+
+def check_schema(lines: list[str]) -> list[dict]:
+    records = [json.loads(line) for line in lines]
+    assert records[0]["type"] == "start" and records[-1]["type"] == "end"
+    assert records[-1]["records"] == len(records)
+    last_ts = 0
+    for r in records:
+        kind = r["type"]
+        assert kind in SCHEMA, f"unknown record type {kind}"
+        fields = SCHEMA[kind]
+        extra = set(r) - set(fields) - {"type"} - set(OPTIONAL.get(kind, {}))
+        assert not extra, f"{kind} has undocumented fields {extra}"
+        for name, typ in fields.items():
+            assert name in r, f"{kind} lacks {name}"
+            assert isinstance(r[name], typ) and not (typ is INT and isinstance(r[name], bool)), (kind, name, r[name])
+        assert r["ts_ns"] >= last_ts, "timestamps must be monotonic"
+        last_ts = r["ts_ns"]
+        for name in ("argv", "envp", "flag_names"):
+            if name in r:
+                assert all(isinstance(x, str) for x in r[name])
+    return records
+
+
+def test_schema_of_every_record_kind(tmp_path):
+    """One run that produces spawn, exec, exec_failed and exit records, checked
+    line by line against the documented schema."""
+    out = tmp_path / "t.jsonl"
+    prog = c_prog("spawn_kinds")
+    rc = subprocess.run([trace.tracer_binary(), "--output", str(out), "--", prog], capture_output=True).returncode
+    assert rc == 0
+    records = check_schema(out.read_text().splitlines())
+    assert {r["type"] for r in records} >= {"start", "spawn", "exec", "exit", "end"}
+    out2 = tmp_path / "t2.jsonl"
+    rc = subprocess.run([trace.tracer_binary(), "--output", str(out2), "--", c_prog("execvp_path"),
+                         "/nonexistent-a:/usr/bin", "true"], capture_output=True).returncode
+    assert rc == 0
+    assert "exec_failed" in {r["type"] for r in check_schema(out2.read_text().splitlines())}
+
+
+def test_exit_status_is_the_commands():
+    for code in (0, 3, 42):
+        t = trace.run(["/bin/sh", "-c", f"exit {code}"])
+        assert t.returncode == code
+    t = trace.run(["/bin/sh", "-c", "kill -TERM $$"])
+    assert t.returncode == 128 + signal.SIGTERM
+    root_exit = [e for e in t.exits if e.pid == t.root_pid and e.last_thread]
+    assert root_exit and root_exit[0].signal == "SIGTERM"
+
+
+# --- cross-check against strace ------------------------------------------
+def _programs():
+    return {
+        "sh-loop": lambda: ["/bin/sh", "-c", "for i in 1 2 3; do /bin/true $i; done; ls /nonexistent 2>/dev/null; "
+                            "echo x | cat >/dev/null"],
+        "spawn_kinds": lambda: [c_prog("spawn_kinds")],
+        "execvp_path": lambda: [c_prog("execvp_path"), "/nonexistent-a:/nonexistent-b:/usr/bin", "true", "ok"],
+        "many_env": lambda: [c_prog("many_env"), "20", "20"],
+        "weird_argv": lambda: [c_prog("weird_argv")],
+        "go-goroutines": lambda: [go_prog("trace_goroutines"), "-spawners", "4", "-rounds", "3"],
+        "go-cgo": lambda: [go_prog("trace_cgo", cgo=True)],
+    }
+
+
+@pytest.mark.parametrize("name", list(_programs()))
+def test_records_agree_with_strace(name):
+    """Our tracer and strace, on the same program: the same execs (filename,
+    argv, envp), failed execs, process edges with their clone flags, and (for
+    deterministic programs) the same thread spawns."""
+    cmd = _programs()[name]()
+    env, mark = marked_env()
+    ours = trace.run(cmd, env=env, timeout=60)
+    theirs = trace.strace_run(cmd, env=env, timeout=60)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    go = name.startswith("go-")  # the Go runtime makes a varying number of threads
+    a, b = canonical(ours, threads=not go), canonical(theirs, threads=not go)
+    assert a[0] == b[0], "execs differ"
+    assert a[1] == b[1], "failed execs differ"
+    assert a[2] == b[2], "process edges differ"
+    assert a[3] == b[3], "thread spawns differ"
+    if go:  # every thread either instrument saw was made the same way
+        assert {(s.syscall, s.flags) for s in ours.spawns if s.is_thread} == \
+               {(s.syscall, s.flags) for s in theirs.spawns if s.is_thread}
+    assert sum(1 for e in ours.exits if e.last_thread) == len(ours.processes())
+    assert not leftovers(mark, all_pids(ours))
+
+
+def test_modes_agree():
+    cmd = [c_prog("spawn_kinds")]
+    runs = {m: trace.run(cmd, mode=m) for m in trace.MODES}
+    keys = {m: canonical(t) for m, t in runs.items()}
+    assert keys["events"] == keys["seccomp"] == keys["syscalls"]
+    # the modes differ exactly in how many stops they cost
+    assert runs["events"].stats["stops"]["seccomp"] < runs["seccomp"].stats["stops"]["seccomp"]
+    assert runs["syscalls"].stats["stops"]["syscall"] > 10 * runs["events"].stats["stops"]["syscall"]
+
+
+def test_spawn_classification():
+    t = trace.run([c_prog("spawn_kinds")])
+    by_arg = {}
+    kinds = t.classify()
+    for s, kind in kinds.items():
+        child = t.processes().get(s.child_pid)
+        if child and child.execs:
+            by_arg[child.execs[0].argv[-1]] = kind
+    assert by_arg["via-fork"] == "glibc-fork"
+    assert by_arg["via-vfork"] == "vfork"
+    assert by_arg["via-posix_spawn"] == "posix_spawn"
+    assert by_arg["/bin/true via-system"] == "posix_spawn"  # system() runs sh via posix_spawn's clone3
+    assert list(kinds.values()).count("pthread") == 1
+
+    g = trace.run([go_prog("trace_spawnbench"), "-n", "5", "-sleepers", "2"])
+    gk = g.spawn_kinds()
+    assert gk["go-exec"] == 5 and gk["go-pidfd-probe"] == 1 and gk["go-thread"] >= 2
+    assert set(gk) == {"go-exec", "go-pidfd-probe", "go-thread"}
+
+
+def test_trees_and_lifetimes():
+    """spawn_kinds makes 4 children (fork, vfork, posix_spawn, system); the
+    shell that system() starts makes one more."""
+    t = trace.run([c_prog("spawn_kinds")])
+    tree = t.process_tree()
+    procs = t.processes()
+    assert len(procs) == 6
+    assert len(tree[t.root_pid]) == 4
+    shells = [p for p in procs.values() if p.execs and p.execs[0].argv[:2] == ("sh", "-c")]
+    assert len(shells) == 1 and len(tree[shells[0].pid]) == 1
+    for lt in t.lifetimes():
+        assert lt.end_ns >= lt.start_ns
+    assert all(p.end_ns is not None and p.exit_code == 0 for p in procs.values())
+    assert json.dumps(t.to_dict())  # records serialise
+
+
+def test_go_thread_tree_and_thread_tids():
+    t = trace.run([go_prog("trace_spawnbench"), "-n", "3", "-sleepers", "4"])
+    tids = t.thread_tids(t.root_pid)
+    assert len(tids) >= 4  # at least one M per sleeper
+    threads = t.threads()
+    assert all(threads[tid].pid == t.root_pid and threads[tid].exit is not None for tid in tids)
+    tree = t.thread_tree(t.root_pid)
+    assert set().union(*tree.values()) == tids
+
+
+# --- bytes that are not UTF-8 ---------------------------------------------
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(min_size=0, max_size=40).filter(lambda b: b"\0" not in b), min_size=1, max_size=4))
+def test_argv_bytes_round_trip(args):
+    """Any bytes (but NUL) in argv come back exactly through JSON + os.fsencode."""
+    t = trace.run([b"/bin/true", *args])
+    assert t.execs[-1].argv_bytes == (b"/bin/true", *args)
+
+
+# --- errors and cleanup -------------------------------------------------
+def test_nonexistent_command_is_a_clear_error():
+    with pytest.raises(trace.CommandNotFound, match="no-such-command-xyz"):
+        trace.run(["no-such-command-xyz"])
+    with pytest.raises(trace.CommandNotFound, match="does not exist"):
+        trace.run(["/nonexistent/dir/prog"])
+    with pytest.raises(ValueError, match="mode"):
+        trace.run(["/bin/true"], mode="fast")
+
+
+def test_raw_tracer_on_missing_command(tmp_path):
+    out = tmp_path / "t.jsonl"
+    p = subprocess.run([trace.tracer_binary(), "--output", str(out), "--", "no-such-command-xyz"],
+                       capture_output=True, text=True)
+    assert p.returncode == 127
+    assert "cannot execute 'no-such-command-xyz'" in p.stderr
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    fails = [r for r in recs if r["type"] == "exec_failed"]
+    assert fails and all(r["errno"] == "ENOENT" for r in fails)
+
+
+def test_timeout_kills_the_tree():
+    env, mark = marked_env()
+    t0 = time.monotonic()
+    with pytest.raises(trace.TraceTimeout) as info:
+        trace.run(["/bin/sh", "-c", "sleep 30 & sleep 30; wait"], env=env, timeout=1)
+    assert time.monotonic() - t0 < 15
+    partial = info.value.partial
+    assert partial is not None and any(e.program == "sleep" for e in partial.execs)
+    assert not leftovers(mark, all_pids(partial))
+
+
+def _wait_for(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_tracer_leaves_nothing(tmp_path, sig):
+    env, mark = marked_env()
+    out = tmp_path / "t.jsonl"
+    proc = subprocess.Popen([trace.tracer_binary(), "--output", str(out), "--", "/bin/sh", "-c",
+                             "sleep 30 & sleep 30 & wait"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        assert _wait_for(lambda: len(leftovers(mark)) >= 3), "the traced tree did not start"
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + sig
+    t = trace.load(out)
+    assert t.stats["interrupted_by"] == signal.Signals(sig).name
+    assert not leftovers(mark, all_pids(t))
+    killed = [e for e in t.exits if e.signal == "SIGKILL"]
+    assert len(killed) >= 3
+
+
+def test_tracer_killed_with_sigkill_takes_the_tree_with_it():
+    """PTRACE_O_EXITKILL: if the tracer dies, every tracee gets SIGKILL."""
+    env, mark = marked_env()
+    proc = subprocess.Popen([trace.tracer_binary(), "--output", "/dev/null", "--", "/bin/sh", "-c",
+                             "sleep 30 & sleep 30; wait"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: len(leftovers(mark)) >= 3)
+        proc.kill()
+        proc.wait(timeout=10)
+        assert _wait_for(lambda: not leftovers(mark)), leftovers(mark)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_group_stop_is_kept_stopped_then_resumed():
+    """A process that stops itself (SIGSTOP) stays stopped under the tracer
+    (PTRACE_LISTEN) until SIGCONT, then goes on."""
+    t = trace.run(["/bin/sh", "-c", "(sleep 0.3; kill -CONT $$) & kill -STOP $$; echo resumed"], timeout=20)
+    assert t.returncode == 0 and t.stdout.strip() == b"resumed"
+    assert t.stats["stops"]["group"] >= 1
+
+
+def test_summary_mentions_kinds_and_programs():
+    t = trace.run([c_prog("spawn_kinds")])
+    s = t.summary()
+    assert "glibc-fork" in s and "posix_spawn" in s and "true" in s
+
+
+def test_attach_to_a_running_process(tmp_path):
+    """--attach: follow a process that already runs; execs come from /proc at
+    the exec event; the tracer exits with the process's status."""
+    env, mark = marked_env()
+    target = subprocess.Popen(["/bin/sh", "-c", "sleep 0.5; /bin/echo attached; exit 7"], env=env,
+                              stdout=subprocess.DEVNULL)
+    out = tmp_path / "t.jsonl"
+    try:
+        p = subprocess.run([trace.tracer_binary(), "--output", str(out), "--attach", str(target.pid)],
+                           capture_output=True, timeout=30)
+    finally:
+        target.wait(timeout=30)
+    assert p.returncode == 7 == target.returncode
+    records = check_schema(out.read_text().splitlines())
+    assert records[0]["attached"] is True
+    t = trace.load(out)
+    echo = [e for e in t.execs if e.program == "echo"]
+    assert len(echo) == 1 and echo[0].argv == ("/bin/echo", "attached") and echo[0].source == "proc"
+    assert f"GORUN_KIT_TRACE_MARK={mark}" in echo[0].envp
+
+
+def test_interrupted_attach_detaches_and_leaves_the_process_running(tmp_path):
+    target = subprocess.Popen(["/bin/sleep", "30"])
+    try:
+        tracer = subprocess.Popen([trace.tracer_binary(), "--output", str(tmp_path / "t.jsonl"),
+                                   "--attach", str(target.pid)], stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        tracer.send_signal(signal.SIGINT)
+        assert tracer.wait(timeout=10) == 128 + signal.SIGINT
+        with open(f"/proc/{target.pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        assert state in "SR", f"the detached process is in state {state}"
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
+
+
+def _deny_ptrace():
+    """preexec_fn: a seccomp filter that makes ptrace(2) fail with EPERM, as
+    a container's default profile does."""
+    import ctypes
+    import struct
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+    ld_nr = struct.pack("HBBI", 0x20, 0, 0, 0)  # BPF_LD|BPF_W|BPF_ABS, seccomp_data.nr
+    jeq = struct.pack("HBBI", 0x15, 0, 1, 101)  # BPF_JMP|BPF_JEQ|BPF_K, __NR_ptrace
+    deny = struct.pack("HBBI", 0x06, 0, 0, 0x00050000 | 1)  # SECCOMP_RET_ERRNO | EPERM
+    allow = struct.pack("HBBI", 0x06, 0, 0, 0x7FFF0000)  # SECCOMP_RET_ALLOW
+    code = ctypes.create_string_buffer(ld_nr + jeq + deny + allow)
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(4, ctypes.cast(code, ctypes.c_void_p))
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                                                                  ctypes.byref(prog)):
+        raise OSError(ctypes.get_errno(), "cannot install the test's seccomp filter")
+
+
+def test_ptrace_not_permitted_is_a_clear_error(tmp_path):
+    env, mark = marked_env()
+    p = subprocess.run([trace.tracer_binary(), "--output", str(tmp_path / "t.jsonl"), "--", "/bin/true"],
+                       env=env, preexec_fn=_deny_ptrace, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 125
+    assert "PTRACE_SEIZE of the command failed: Operation not permitted" in p.stderr
+    assert "SYS_PTRACE" in p.stderr  # says what to do
+    assert not leftovers(mark)
+    # and through gorun_kit.trace: TracerError carrying the tracer's words
+    from gorun_kit.trace.runner import _parse
+
+    with pytest.raises(trace.TracerError, match="not permitted"):
+        _parse(str(tmp_path / "t.jsonl"), ["/bin/true"], p.returncode, b"", p.stderr.encode(), strict=True)

@@ -1,0 +1,111 @@
+"""Pictures of a trace: they take records, stay small for big trees, and show
+what the trace holds. Synthetic traces (no process runs) plus one real one."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gorun_kit import trace
+from gorun_kit.trace import ExecEvent, ExitEvent, SpawnEvent, Trace
+from gorun_kit.viz import trace as vt
+
+GO_EXEC = 0x100 | 0x1000 | 0x4000 | 17  # CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD
+GO_THREAD = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x80000
+
+
+def _spawn(ts, ppid, ptid, child, flags, thread=False, pid=None):
+    names = tuple(n for n, b in trace.CLONE_FLAGS.items() if flags & b and b > 0xff)
+    names += ("SIGCHLD",) if flags & 0xff == 17 else ()
+    return SpawnEvent(ts, ppid, ptid, pid if thread else child, child, "clone", flags, names,
+                      None if thread else "SIGCHLD", thread)
+
+
+def _exec(ts, pid, prog, *args):
+    return ExecEvent(ts, pid, pid, "execve", f"/usr/bin/{prog}", (prog, *args), ("A=1",), None)
+
+
+def big_build_trace(n_compile=300, n_asm=40, threads_each=3) -> Trace:
+    """A go-build-like tree: one driver, hundreds of compile/asm children,
+    each with a few threads of its own."""
+    ev, ts, nxt = [_exec(1, 100, "go", "build")], 2, 1000
+    for t in range(5):
+        ev.append(_spawn(ts, 100, 100, 101 + t, GO_THREAD, thread=True, pid=100))
+        ts += 1
+    for prog, n in (("compile", n_compile), ("asm", n_asm)):
+        for i in range(n):
+            child = nxt
+            nxt += 10
+            ev += [_spawn(ts, 100, 101, child, GO_EXEC), _exec(ts + 1, child, prog, f"-p=pkg{i}")]
+            for k in range(threads_each):
+                ev.append(_spawn(ts + 2, child, child, child + 1 + k, GO_THREAD, thread=True, pid=child))
+            for k in range(threads_each):
+                ev.append(ExitEvent(ts + 3, child, child + 1 + k, 0, None, False))
+            ev.append(ExitEvent(ts + 4, child, child, 0, None, True))
+            ts += 5
+    ev.append(ExitEvent(ts, 100, 100, 0, None, True))
+    return Trace(("go", "build"), "events", 100, 0, tuple(ev), start_ns=0)
+
+
+def test_graph_of_a_big_tree_is_collapsed():
+    t = big_build_trace()
+    assert len(t.processes()) == 341
+    g = vt.process_graph(t)
+    nodes = [line for line in g.body if "label=<" in line]
+    assert len(nodes) == 3  # go, 300 compile as one box, 40 asm as one box
+    src = g.source
+    assert "300 processes like" in src and "40 processes like" in src
+    assert "VM|PIDFD|VFORK|SIGCHLD" in src and "go-exec" in src
+    assert "go-thread ×3 each" in src
+    # without collapsing it is a hairball: one box per process
+    flat = vt.process_graph(t, collapse=False, max_boxes=10_000)
+    assert len([line for line in flat.body if "label=<" in line]) == 341
+
+
+def test_graph_caps_the_number_of_boxes():
+    # distinct argv counts do not matter: collapse keys on program, kind and shape
+    t = big_build_trace()
+    g = vt.process_graph(t, collapse=False, max_boxes=20)
+    assert len([line for line in g.body if "label=<" in line]) == 20
+    assert "more processes" in g.source
+
+
+def test_timeline_shares_rows_between_leaf_processes():
+    t = big_build_trace()
+    fig = vt.lifetime_timeline(t)
+    labels = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    assert labels[0].startswith("go [100]")
+    assert "compile ×300" in labels and "asm ×40" in labels
+    assert len(labels) == 3
+
+
+@pytest.mark.live
+def test_pictures_of_a_real_trace():
+    sys.path.insert(0, os.path.dirname(__file__))
+    from trace_helpers import c_prog
+
+    t = trace.run([c_prog("spawn_kinds")])
+    g = vt.process_graph(t)
+    src = g.source
+    for kind in ("glibc-fork", "vfork", "posix_spawn"):
+        assert f"[{kind}]" in src
+    assert "pthread" in src  # the thread, inside the root's box
+    assert len([line for line in g.body if "label=<" in line]) == 6
+    fig = vt.lifetime_timeline(t)
+    assert fig.axes[0].get_title().startswith("lifetimes: 6 processes")
+
+
+@pytest.mark.live
+def test_cli_trace_writes_loadable_records(tmp_path):
+    out = tmp_path / "t.jsonl"
+    p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", "--json", str(out), "--", "/bin/sh", "-c",
+                        "/bin/true; exit 3"], capture_output=True, text=True)
+    assert p.returncode == 3, p.stderr
+    assert "2 processes" in p.stderr and "exit status 3" in p.stderr
+    t = trace.load(out)
+    assert [e.program for e in t.execs] == ["sh", "true"]
+    p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", "--", "no-such-command-xyz"],
+                       capture_output=True, text=True)
+    assert p.returncode == 127 and "no-such-command-xyz" in p.stderr and "Traceback" not in p.stderr

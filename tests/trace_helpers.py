@@ -1,0 +1,86 @@
+"""Helpers shared by tests/test_trace*.py: building the edge-case programs,
+marking a traced tree so leftovers can be found, comparing with strace."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MARK = "GORUN_KIT_TRACE_MARK"
+
+
+def c_prog(name: str) -> str:
+    from gorun_kit import build
+
+    return build.build_c([REPO / "labs_c" / "tests" / f"{name}.c"], ldflags=("-lpthread",), name=name).path
+
+
+def go_prog(name: str, cgo: bool = False) -> str:
+    from gorun_kit import build
+
+    return build.build_go(REPO / "labs_go" / name, cgo=cgo).path
+
+
+def marked_env() -> tuple[dict, str]:
+    """os.environ plus a unique marker that every process of the tree inherits."""
+    mark = uuid.uuid4().hex
+    return {**os.environ, MARK: mark}, mark
+
+
+def leftovers(mark: str, pids=()) -> list[str]:
+    """Processes still carrying ``mark`` in their environment, and zombies
+    among ``pids``: what a trace must never leave behind."""
+    found = []
+    needle = f"{MARK}={mark}".encode()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(f"pid {d} still runs with the marker")
+        except OSError:
+            pass
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            if state == "Z":
+                found.append(f"pid {pid} is a zombie")
+        except OSError:
+            pass
+    return found
+
+
+def all_pids(trace) -> set[int]:
+    return {trace.root_pid} | {s.child_tid for s in trace.spawns}
+
+
+def canonical(trace, *, threads: bool = True, drop_env=(MARK,)):
+    """What two instruments must agree on, independent of pid numbers: the
+    multiset of execs (filename, argv, envp), of failed execs, and of process
+    edges (parent's program argv at spawn time, child's first argv, syscall,
+    flags); thread spawns as a multiset of (syscall, flags) when ``threads``."""
+    def env(e):
+        return tuple(v for v in e.envp if v.split("=", 1)[0] not in drop_env)
+
+    execs = Counter((e.filename, e.argv, env(e)) for e in trace.execs)
+    fails = Counter((e.filename, e.argv, e.errno) for e in trace.exec_failures)
+    argv_at: dict[int, list] = {}
+    for e in trace.execs:
+        argv_at.setdefault(e.pid, []).append((e.ts_ns, e.argv))
+
+    def program(pid, ts):
+        seen = [a for t, a in argv_at.get(pid, []) if t <= ts]
+        return seen[-1] if seen else None
+
+    def first(pid):
+        got = argv_at.get(pid)
+        return got[0][1] if got else None
+
+    edges = Counter((program(s.parent_pid, s.ts_ns), first(s.child_pid), s.syscall, s.flags)
+                    for s in trace.spawns if not s.is_thread)
+    thr = Counter((s.syscall, s.flags) for s in trace.spawns if s.is_thread) if threads else None
+    return execs, fails, edges, thr
