@@ -17,7 +17,6 @@ the two instruments can be checked against each other.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import re
@@ -30,7 +29,7 @@ from typing import Iterable, Sequence
 from .toolchain import find_tool
 
 __all__ = ["SpawnCall", "MethodRow", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method", "compare_methods",
-           "spawn_calls", "flag_names", "ProcessNode", "process_tree"]
+           "spawn_calls", "flag_names"]
 
 PATH_FOR_RUNS = "/nonexistent-gorun-kit:/usr/bin:/bin"
 TIMEOUT = 60.0
@@ -358,83 +357,3 @@ def compare_methods(methods: Iterable[str] | None = None, *, with_tracer: bool =
         tf = _tracer_flags(cmd) if with_tracer else None
         rows.append(_row(m, calls, rc, cmd, tf))
     return rows
-
-
-# ---------------------------------------------------------------------------
-# the process tree of one command (e.g. `go run hello.go`)
-
-@dataclasses.dataclass(frozen=True)
-class ProcessNode:
-    """One process of a traced tree: who started it, how, and what it executed."""
-
-    pid: int
-    parent: int | None  # None for the traced command itself
-    spawn: str  # "clone(CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD)" etc.; "" for the root
-    execs: tuple[tuple[str, ...], ...]  # argv of every successful execve, in order
-
-    @property
-    def program(self) -> str:
-        return Path(self.execs[-1][0]).name if self.execs else "(no exec)"
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-_ARGV = re.compile(r'^"(?P<fn>[^"]*)", \[(?P<argv>.*?)\](?:, )')
-
-
-def process_tree(cmd: Sequence[str], *, cwd: str | os.PathLike | None = None, env: dict | None = None,
-                 timeout: float = TIMEOUT) -> list[ProcessNode]:
-    """Run ``cmd`` under ``strace -ff`` and return its processes (threads folded in), parents first."""
-    strace = find_tool("strace").path
-    tmp = Path(tempfile.mkdtemp(prefix="gorun-kit-tree-"))
-    try:
-        prefix = tmp / "log"
-        rc = subprocess.Popen([strace, "-ff", "-qq", "-v", "-s", "256", "-o", str(prefix), "-e",
-                               "trace=execve,clone,clone3,fork,vfork", *cmd], cwd=cwd, env=env,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
-        try:
-            _, err = rc.communicate(timeout=timeout)
-        except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(rc.pid, 9)
-            rc.communicate()
-            raise
-        if rc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} exited {rc.returncode} under strace: {err.decode(errors='replace')[-500:]}")
-        calls = _read_logs(prefix)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    owner = _processes(calls)
-
-    def proc(pid: int) -> int:
-        return owner.get(pid, pid)
-
-    parent: dict[int, tuple[int, str]] = {}
-    for s in spawn_calls(calls):
-        if not s.is_thread and s.child > 0:
-            parent[s.child] = (proc(s.pid), f"{s.syscall}({'|'.join((*s.flags, s.exit_signal)) if s.exit_signal else '|'.join(s.flags)})")
-    execs: dict[int, list[tuple[str, ...]]] = {}
-    for c in calls:
-        if c.name == "execve" and c.ret == 0:
-            m = _ARGV.match(c.args)
-            if m:
-                argv = tuple(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group("argv")))
-                execs.setdefault(proc(c.pid), []).append(argv or (m.group("fn"),))
-    pids = sorted({proc(c.pid) for c in calls}, key=lambda p: (p in parent, p))
-    root = next((p for p in pids if p not in parent), None)
-    ordered, seen = [], set()
-
-    def visit(p: int) -> None:
-        if p in seen:
-            return
-        seen.add(p)
-        ordered.append(ProcessNode(p, parent[p][0] if p in parent else None, parent[p][1] if p in parent else "",
-                                   tuple(execs.get(p, ()))))
-        for child in sorted(c for c, (pp, _) in parent.items() if pp == p):
-            visit(child)
-
-    if root is not None:
-        visit(root)
-    return ordered

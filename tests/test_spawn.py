@@ -137,23 +137,3 @@ def test_tracer_agrees_with_strace():
         assert r.tracer_flags is not None
         strace_flags = {f for f in r.flags.split("|") if f.startswith("CLONE_")}
         assert strace_flags <= set(r.tracer_flags.replace(";", "|").replace(" ", "").split("|")), r
-
-
-def test_process_tree_of_fork_and_sh(c_lab):
-    from gorun_kit.viz.spawn import process_tree_graph
-
-    nodes = spawn.process_tree([c_lab, "run", "fork", "/bin/sh", "-c", "/bin/true; /bin/true"])
-    root = nodes[0]
-    assert root.parent is None and root.program == "spawn_methods"
-    sh = [n for n in nodes if n.program == "sh"]
-    assert len(sh) == 1 and sh[0].parent == root.pid and "CLONE_CHILD_SETTID" in sh[0].spawn
-    trues = [n for n in nodes if n.program == "true"]
-    # the shell forks for the first /bin/true; the last command may be exec'd in place
-    assert trues and all(n.parent in (sh[0].pid, root.pid) or n.pid == sh[0].pid for n in trues)
-    dot = process_tree_graph(nodes).source
-    assert "spawn_methods" in dot and "sh" in dot and str(root.pid) not in dot
-
-
-def test_process_tree_reports_failure(c_lab):
-    with pytest.raises(RuntimeError, match="exited 3"):
-        spawn.process_tree(["/bin/sh", "-c", "exit 3"])

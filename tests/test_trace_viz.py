@@ -109,3 +109,91 @@ def test_cli_trace_writes_loadable_records(tmp_path):
     p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", "--", "no-such-command-xyz"],
                        capture_output=True, text=True)
     assert p.returncode == 127 and "no-such-command-xyz" in p.stderr and "Traceback" not in p.stderr
+
+
+GO_PROBE = 0x100 | 0x1000 | 0x4000  # the pidfd probe: no exit signal
+
+
+def go_run_trace(rng) -> Trace:
+    """What `go run hello.go` makes: the probe, three version queries, the
+    compile and link of main, the program; each with a random number of threads."""
+    ev, ts = [_exec(1, 100, "go", "run", "hello.go")], 2
+    ev.append(_spawn(ts, 100, 100, 101, GO_THREAD, thread=True, pid=100))
+    names = tuple(n for n, b in trace.CLONE_FLAGS.items() if GO_PROBE & b)
+    ev += [SpawnEvent(3, 100, 101, 200, 200, "clone", GO_PROBE, names, None, False),
+           ExitEvent(4, 200, 200, 0, None, True)]
+    jobs = [("compile", "-V=full"), ("asm", "-V=full"),
+            ("compile", "-o", "/tmp/go-build123/b001/_pkg_.a", "-p", "main"),
+            ("link", "-V=full"), ("link", "-o", "/tmp/go-build123/b001/exe/hello", "-buildmode=exe")]
+    pid, ts = 300, 10
+    for job in jobs + [("hello",)]:
+        ev += [_spawn(ts, 100, 101, pid, GO_EXEC), _exec(ts + 1, pid, *job)]
+        for k in range(rng.randint(3, 5)):
+            ev.append(_spawn(ts + 2, pid, pid, pid + 1 + k, GO_THREAD, thread=True, pid=pid))
+        ev.append(ExitEvent(ts + 3, pid, pid, 0, None, True))
+        pid, ts = pid + 100, ts + 10
+    ev.append(ExitEvent(ts, 100, 100, 0, None, True))
+    return Trace(("go", "run", "hello.go"), "events", 100, 0, tuple(ev), start_ns=0)
+
+
+def _boxes(g):
+    return [line for line in g.body if "label=<" in line]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_graph_of_go_run_keeps_jobs_apart_and_in_order(seed):
+    import random
+
+    t = go_run_trace(random.Random(seed))
+    g = vt.process_graph(t, threads_inline=0)
+    src = g.source
+    # a version query and a real compile are different jobs: 1 + probe + 6 boxes
+    assert len(_boxes(g)) == 8 and "processes like" not in src
+    # edges numbered by start time: the probe first, the program last
+    labels = [line for line in g.body if " -> " in line]
+    assert "1. clone VM|PIDFD|VFORK\\n[go-pidfd-probe]" in labels[0]
+    assert "p800" in labels[-1] and '"7. clone VM|PIDFD|VFORK|SIGCHLD' in labels[-1]
+    # the probe, box and edge, is dashed; nothing else is
+    probe_box = next(line for line in _boxes(g) if "p200 " in line)
+    assert "dashed" in probe_box and "pidfd probe" in probe_box and "dashed" in labels[0]
+    assert sum("dashed" in line for line in g.body) == 2
+    # threads counted by kind, no tids; temporary directories cut to the file name
+    assert "go-thread ×" in src and "(go-thread)" not in src
+    assert "…/_pkg_.a" in src and "…/hello" in src and "go-build123" not in src
+    # keyed on the program alone, the two compiles and the two links merge
+    merged = vt.process_graph(t, threads_inline=0, same_options=False)
+    assert len(_boxes(merged)) == 6 and "2 processes like" in merged.source
+
+
+def test_merged_boxes_give_the_range_of_thread_counts():
+    ev, ts = [_exec(1, 100, "go", "build")], 2
+    counts = [3, 5, 4]
+    for i, n in enumerate(counts):
+        child = 1000 + 10 * i
+        ev += [_spawn(ts, 100, 100, child, GO_EXEC), _exec(ts + 1, child, "compile", f"-p=pkg{i}")]
+        ev += [_spawn(ts + 2, child, child, child + 1 + k, GO_THREAD, thread=True, pid=child) for k in range(n)]
+        ts += 5
+    t = Trace(("go", "build"), "events", 100, 0, tuple(ev), start_ns=0)
+    g = vt.process_graph(t)
+    assert len(_boxes(g)) == 2 and "3 processes like" in g.source
+    assert "go-thread ×3–5 each" in g.source
+
+
+@pytest.mark.live
+def test_picture_of_fork_and_sh():
+    from pathlib import Path
+    from gorun_kit.build import build_c
+
+    d = Path(__file__).resolve().parent.parent / "labs_c" / "spawn_methods"
+    lab = build_c([d / "main.c", d / "spawn.c"], cflags=["-O2", "-std=gnu11"], name="spawn_methods").path
+    t = trace.run([lab, "run", "fork", "/bin/sh", "-c", "/bin/true; /bin/true"])
+    assert t.returncode == 0
+    procs = t.processes()
+    sh = [p for p in procs.values() if any(e.program == "sh" for e in p.execs)]
+    assert len(sh) == 1 and sh[0].parent_pid == t.root_pid and sh[0].kind == "glibc-fork"
+    # the shell forks for the first /bin/true; the last command may be exec'd in place
+    trues = [p for p in procs.values() if p.program == "true" and p.pid != sh[0].pid]
+    assert trues and all(p.parent_pid == sh[0].pid for p in trues)
+    src = vt.process_graph(t).source
+    assert "spawn_methods run fork" in src and "[glibc-fork]" in src and "sh -c" in src
+    assert "dashed" not in src  # every process here exec'd and has an exit signal

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["latency_plot", "process_tree_graph"]
+__all__ = ["latency_plot"]
 
 _STYLE = {  # copying methods solid and warm, sharing methods dashed and cool
     "fork": ("tab:red", "-", "o"),
@@ -50,34 +50,3 @@ def latency_plot(points: Sequence, *, title: str | None = None):
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
-
-
-def _arg_label(arg: str) -> str:
-    # paths by their last element; long values cut, so labels stay readable and
-    # free of machine-specific directories
-    if "/" in arg and not arg.startswith("-"):
-        arg = arg.rstrip("/").rsplit("/", 1)[-1]
-    return arg if len(arg) <= 24 else arg[:21] + "..."
-
-
-def process_tree_graph(nodes: Sequence, *, max_args: int = 3, title: str | None = None):
-    """A graphviz.Digraph of :class:`gorun_kit.spawn.ProcessNode` records: one box
-    per process (the program it became, a few arguments), edges labelled with
-    the clone call that created it. The probe children (no exit signal) are dashed."""
-    import graphviz
-
-    g = graphviz.Digraph("process_tree", graph_attr={"rankdir": "LR", "fontsize": "10"},
-                         node_attr={"shape": "box", "fontname": "monospace", "fontsize": "9"},
-                         edge_attr={"fontname": "monospace", "fontsize": "8"})
-    if title:
-        g.attr(label=title, labelloc="t")
-    ids = {n.pid: f"p{i}" for i, n in enumerate(nodes)}  # stable names: pids differ every run
-    for n in nodes:
-        argv = n.execs[-1] if n.execs else ()
-        args = " ".join(_arg_label(a) for a in argv[1:1 + max_args]) + (" ..." if len(argv) > 1 + max_args else "")
-        label = (n.program + ("\n" + args if args else "")) if n.execs else "(no exec: exits at once)"
-        probe = bool(n.spawn) and "SIGCHLD" not in n.spawn
-        g.node(ids[n.pid], label, style="dashed" if probe else "solid")
-        if n.parent is not None and n.parent in ids:
-            g.edge(ids[n.parent], ids[n.pid], label=n.spawn.replace("CLONE_", "").replace("(", "(\n"))
-    return g

@@ -3,11 +3,12 @@ tree as a graphviz graph and the lifetimes of processes and threads as a
 matplotlib timeline.
 
 Both stay readable for big trees (``go build`` makes hundreds of processes):
-the graph merges sibling subtrees that are the same (same program, same
-spawn kind, same shape below) into one box marked ``×N``, and caps the
-number of boxes; the timeline gives every process that has children its own
-row and puts all childless processes running the same program on one shared
-row.
+the graph merges sibling subtrees that are the same job (same program and
+option names, same spawn kind, same shape below) into one box marked ``×N``,
+numbers siblings by start time, counts threads by kind instead of drawing
+them, and caps the number of boxes; the timeline gives every process that
+has children its own row and puts all childless processes running the same
+program on one shared row.
 """
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from collections import Counter, defaultdict
 from ..trace.records import Process, Trace
 
 __all__ = ["process_graph", "lifetime_timeline", "short_flags"]
-
-_FLAG_ABBREV = {"CLONE_": ""}
 
 
 def short_flags(names) -> str:
@@ -32,25 +31,61 @@ def _program(p: Process) -> str:
     return "(no exec)"
 
 
+def _short_arg(arg: str) -> str:
+    """A path argument by its last element (``-o /tmp/go-build123/b001/exe/hello``
+    -> ``…/hello``), also after ``-flag=``: the temporary directories change every
+    run and push everything else out of the box."""
+    head, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+    if "/" in value.rstrip("/")[1:]:
+        value = "…/" + value.rstrip("/").rsplit("/", 1)[-1]
+    return head + eq + value
+
+
 def _exec_chain(p: Process, width: int = 48) -> str:
     if not p.execs:
         return "(no exec: a copy of its parent)"
     progs = " → ".join(e.program for e in p.execs)
-    args = " ".join(p.execs[-1].argv[1:4])
+    args = " ".join(_short_arg(a) for a in p.execs[-1].argv[1:4])
     if len(p.execs[-1].argv) > 4:
         args += " …"
     text = f"{progs} {args}".strip()
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6, collapse: bool = True):
-    """The clone/exec tree: one box per process (pid, the programs it exec'd,
-    its argv), its threads inside it (listed when at most ``threads_inline``,
-    else counted by kind), edges labelled with the spawn syscall and flags.
+def _options(p: Process) -> tuple[str, ...]:
+    """The option names the process was started with (``-o``, ``-V`` from
+    ``-V=full``), values left out: ``compile -V=full`` (a version query) and
+    ``compile -o … -p main …`` (a real compile) are different jobs, while 300
+    compiles of different packages are the same job."""
+    if not p.execs:
+        return ()
+    return tuple(sorted({a.split("=", 1)[0] for a in p.execs[-1].argv[1:] if a.startswith("-") and len(a) > 1}))
 
-    ``collapse`` merges identical sibling subtrees into one box ``×N``;
-    beyond ``max_boxes`` the remaining children of a box become one
-    "… N more" box. Returns a ``graphviz.Digraph``.
+
+def _range(counts: list[int]) -> str:
+    lo, hi = min(counts), max(counts)
+    return str(lo) if lo == hi else f"{lo}–{hi}"
+
+
+def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6, collapse: bool = True,
+                  same_options: bool = True, numbered: bool = True, title: str | None = None):
+    """The clone/exec tree: one box per process (pid, the programs it exec'd,
+    its argv with paths shortened), its threads inside it (listed when at most
+    ``threads_inline``, else counted by kind), edges labelled with the spawn
+    syscall, flags and kind (see :data:`gorun_kit.trace.SPAWN_KINDS`).
+
+    ``collapse`` merges sibling subtrees that are the same job into one box
+    ``×N``: same program, same spawn, same kinds of threads (their number
+    may differ: it is a runtime decision) and the same shape below; with
+    ``same_options`` also the same option names (see :func:`_options`).
+    Beyond ``max_boxes`` the remaining children of a box become one
+    "… N more" box. ``numbered`` prefixes each edge with the rank of its
+    group among its siblings by start time (``1.``, ``2.``, ...) and keeps
+    siblings in that order top to bottom, so a sequence of jobs (compile,
+    link, run) reads from top to bottom. A process that never exec'd (a
+    copy of its parent, e.g. Go's pidfd probe) is drawn dashed and grey,
+    and so is the edge to it when the child has no exit signal.
+    Returns a ``graphviz.Digraph``.
     """
     import graphviz
 
@@ -60,12 +95,15 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
     for p in procs.values():
         if p.parent_pid is not None and p.parent_pid in procs:
             children[p.parent_pid].append(p.pid)
+    for kids in children.values():  # by start time (processes() is in order of appearance already)
+        kids.sort(key=lambda c: (procs[c].start_ns is None, procs[c].start_ns or 0))
     thread_kinds: dict[int, Counter] = defaultdict(Counter)
     thread_list: dict[int, list[int]] = defaultdict(list)
     for s, k in kinds.items():
         if s.is_thread:
             thread_kinds[s.child_pid][k] += 1
             thread_list[s.child_pid].append(s.child_tid)
+    kinds_by_tid = {s.child_tid: k for s, k in kinds.items() if s.is_thread}
 
     sig_cache: dict[int, tuple] = {}
 
@@ -74,18 +112,26 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
         if pid not in sig_cache:
             p = procs[pid]
             sig_cache[pid] = (_program(p), p.kind, p.spawn.syscall if p.spawn else None,
-                              p.spawn.flags if p.spawn else None, tuple(sorted(thread_kinds[pid].items())),
+                              p.spawn.flags if p.spawn else None, tuple(sorted(thread_kinds[pid])),
+                              _options(p) if same_options else None,
                               tuple(sorted(Counter(signature(c) for c in children[pid]).items())))
         return sig_cache[pid]
 
-    g = graphviz.Digraph("trace", graph_attr={"rankdir": "LR", "fontsize": "10"},
+    # ordering=out keeps siblings top to bottom in the order they are added (start time)
+    g = graphviz.Digraph("trace", graph_attr={"rankdir": "LR", "fontsize": "10", "ordering": "out",
+                                              "ranksep": "1.2"},
                          node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+    if title:
+        g.attr(label=title, labelloc="t")
     boxes = 0
 
-    def label(p: Process, count: int) -> str:
+    def label(members: list[int], count: int) -> str:
+        p = procs[members[0]]
         head = f"pid {p.pid}" if count == 1 else f"{count} processes like pid {p.pid}"
         rows = [f"<B>{html.escape(head)}</B>", html.escape(_exec_chain(p))]
+        if p.kind == "go-pidfd-probe":
+            rows.append("pidfd probe: no exit signal, never execs")
         if p.exec_failures:
             rows.append(f"{len(p.exec_failures)} failed exec attempt(s)")
         tk = thread_kinds[p.pid]
@@ -93,7 +139,8 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
             if count == 1 and sum(tk.values()) <= threads_inline:
                 rows.append("threads: " + ", ".join(f"{t} ({kinds_by_tid[t]})" for t in thread_list[p.pid]))
             else:
-                rows.append("threads: " + ", ".join(f"{k} ×{n}" for k, n in tk.most_common())
+                rows.append("threads: " + ", ".join(f"{k} ×{_range([thread_kinds[m][k] for m in members])}"
+                                                    for k, _ in tk.most_common())
                             + (" each" if count > 1 else ""))
         if p.signal:
             rows.append(f"killed by {p.signal}")
@@ -101,35 +148,38 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
             rows.append(f"exit {p.exit_code}")
         return "<" + "<BR/>".join(rows) + ">"
 
-    kinds_by_tid = {s.child_tid: k for s, k in kinds.items() if s.is_thread}
-
-    def draw(pid: int, count: int) -> str:
+    def draw(members: list[int], count: int) -> str:
         nonlocal boxes
         boxes += 1
+        pid = members[0]
         p = procs[pid]
         node = f"p{pid}"
-        g.node(node, label(p, count), style="rounded" + (",filled" if count > 1 else ""),
-               fillcolor="lightyellow")
-        kids = children[pid]
+        style = "rounded" + (",filled" if count > 1 else "") + ("" if p.execs else ",dashed")
+        g.node(node, label(members, count), style=style, fillcolor="lightyellow",
+               color="black" if p.execs else "grey40", fontcolor="black" if p.execs else "grey25")
         groups: dict[tuple, list[int]] = {}
-        for c in kids:
+        for c in children[pid]:
             groups.setdefault(signature(c) if collapse else (c,), []).append(c)
-        for i, members in enumerate(groups.values()):
+        for i, group in enumerate(groups.values()):
             if boxes >= max_boxes:
                 rest = sum(len(m) for m in list(groups.values())[i:])
                 g.node(f"more{pid}", f"… {rest} more processes", shape="plaintext")
                 g.edge(node, f"more{pid}")
                 break
-            first = procs[members[0]]
+            first = procs[group[0]]
             s = first.spawn
-            edge = f"{s.syscall}\\n{short_flags(s.flag_names)}" if s else ""
+            edge = f"{s.syscall} {short_flags(s.flag_names)}" if s else ""
             if first.kind:
                 edge += f"\\n[{first.kind}]"
-            child_node = draw(members[0], len(members) * count)
-            g.edge(node, child_node, label=edge + (f"\\n×{len(members)}" if len(members) > 1 else ""))
+            if numbered and len(groups) > 1:
+                edge = f"{i + 1}. {edge}"
+            child_node = draw(group, len(group) * count)
+            quiet = s is not None and not s.exit_signal
+            g.edge(node, child_node, label=edge + (f"\\n×{len(group)}" if len(group) > 1 else ""),
+                   **({"style": "dashed", "color": "grey40"} if quiet else {}))
         return node
 
-    draw(trace.root_pid, 1)
+    draw([trace.root_pid], 1)
     return g
 
 

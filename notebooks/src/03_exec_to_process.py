@@ -18,7 +18,9 @@ waits, glibc's fork flags, which register holds argv, who calls
 `PTRACE_TRACEME`. Each of those claims is quoted below next to the measurement.
 
 **Instruments.** Syscall arguments in this chapter come from `strace -ff` (one
-log per process); where a cell uses something else it says so. The C and Go
+log per process); the process tree of `go run` comes from the course's own
+ptrace tracer (`gorun_kit.trace`), checked against strace; where a cell uses
+something else it says so. The C and Go
 programs are the labs in `labs_c/spawn_methods`, `labs_c/ptrace_lab` and
 `labs_go/spawn_*`.
 """),
@@ -211,32 +213,107 @@ print("\\n".join(l for l in goroot.func_source(before).splitlines() if "stackFor
 
 The `go` command itself is a Go program, so everything above applies to it:
 each tool it starts is one `clone(CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD)`
-plus `execve`. The cell writes a fresh `hello.go` (a new string in it each
-run, so the build cache cannot skip the compile and link) and traces
-`go run` with `strace -ff`. The dashed box is the pidfd probe child, which
-never execs. `compile -V=full` and friends are the go command asking each tool
-for its version, which goes into the build cache's keys.
+plus `execve`. The instrument here is the course's ptrace tracer
+(`gorun_kit.trace.run`, events mode: it stops at every clone, fork, vfork and
+execve of the whole tree and reads the flags and argv from the tracee).
+
+Each run gets a fresh `hello.go` (a new string in it), so the build cache
+cannot skip compiling and linking `main`; one untraced `go run` first fills
+the cache with the standard library, so that the traced runs do the same
+work whether the cache was cold or warm.
 """),
     code("""
 import secrets
 from collections import Counter
+from gorun_kit import trace
 from gorun_kit.toolchain import find_go, go_env
-from gorun_kit.viz.spawn import process_tree_graph
+from gorun_kit.viz import trace as trace_viz
 
-if nb.live("go", "strace"):
+def fresh_hello(tmp):
+    # a new string in main each time: compile and link of main cannot come from the cache
+    pathlib.Path(tmp, "hello.go").write_text(
+        'package main\\n\\nimport "fmt"\\n\\nfunc main() { fmt.Println("hello, %s") }\\n' % secrets.token_hex(4))
+
+def go_run_hello(run, tmp):
+    fresh_hello(tmp)
+    t = run([find_go().go, "run", "hello.go"], cwd=tmp, env=go_env(), timeout=300)
+    if t.returncode != 0:
+        raise RuntimeError(f"go run hello.go exited {t.returncode} under {t.tool}: {(t.stderr or b'').decode()[-500:]}")
+    return t
+
+def job(p):
+    # what a process was for: its program, and whether it only printed its version
+    if not p.execs:
+        return "(no exec)"
+    return p.program + (" -V=full" if p.execs[-1].argv[1:] == ("-V=full",) else "")
+
+if nb.live("go", "ptrace"):
     with tempfile.TemporaryDirectory() as tmp:
-        pathlib.Path(tmp, "hello.go").write_text(
-            'package main\\n\\nimport "fmt"\\n\\nfunc main() { fmt.Println("hello, %s") }\\n' % secrets.token_hex(4))
-        tree = spawn.process_tree([find_go().go, "run", "hello.go"], cwd=tmp, env=go_env())
-    kinds = Counter((n.program, n.execs[-1][1] if n.execs and len(n.execs[-1]) > 1 and n.execs[-1][1] == "-V=full" else "")
-                    for n in tree[1:])
-    for (prog, arg), count in sorted(kinds.items()):
-        print(f"{count} x {prog} {arg}")
-    children = tree[1:]
-    print("every child of go was started by clone with CLONE_VM|CLONE_VFORK:",
-          all("CLONE_VM" in n.spawn and "CLONE_VFORK" in n.spawn for n in children))
-    print("the program itself is a child of the go command:", any(n.program == "hello" and n.parent == tree[0].pid for n in children))
-    display(process_tree_graph(tree, title="go run hello.go (strace -ff)"))
+        fresh_hello(tmp)  # untraced: fills the build cache with the standard library
+        subprocess.run([find_go().go, "run", "hello.go"], cwd=tmp, env=go_env(), capture_output=True,
+                       timeout=300, check=True)
+        hello = go_run_hello(trace.run, tmp)
+    procs = hello.processes()
+    go_pid = hello.root_pid
+    print("the program printed:", hello.stdout.decode().strip().rsplit(" ", 1)[0], "<random>")
+    for name, count in sorted(Counter(job(p) for pid, p in procs.items() if pid != go_pid).items()):
+        print(f"{count} x {name}")
+    kids = [p for pid, p in procs.items() if pid != go_pid]
+    print("process spawns by kind:", dict(sorted((k, n) for k, n in hello.spawn_kinds().items() if "thread" not in k)))
+    print("every child is a child of the go command:", all(p.parent_pid == go_pid for p in kids))
+    print("every child was started by clone with CLONE_VM|CLONE_VFORK|CLONE_PIDFD:",
+          all(p.spawn.syscall == "clone" and p.spawn.has("CLONE_VM", "CLONE_VFORK", "CLONE_PIDFD") for p in kids))
+    probe = [p for p in kids if p.kind == "go-pidfd-probe"]
+    print("one probe child, no exit signal, never execs, started first:",
+          len(probe) == 1 and probe[0].spawn.exit_signal is None and not probe[0].execs
+          and kids[0] is probe[0])
+    starts = {job(p): p.start_ns for p in kids}
+    print("compile, then link, then the program:",
+          starts["compile"] < starts["link"] < starts["hello"])
+    display(trace_viz.process_graph(hello, threads_inline=0, title="go run hello.go (gorun_kit.trace)"))
+"""),
+    md("""
+Read the picture from the top: the edges are numbered by start time. The
+dashed box is the pidfd probe child: cloned with no exit signal, it never
+execs and exits at once. `compile -V=full`, `asm -V=full` and `link -V=full`
+are the go command asking each tool for its version, which goes into the
+build cache's keys; then comes the real compile of `main` (`-o …/_pkg_.a`), the
+link (`-o …/hello`), and the program, which is a child of `go`, not of the
+linker. Each box's threads are counted by kind (`go-thread`: the runtime's
+`newosproc` clone); they are not processes and get no boxes. The same run
+over time:
+"""),
+    code("""
+%matplotlib inline
+# (the inline backend renders the Figure objects gorun_kit.viz returns, here and below)
+if nb.live("go", "ptrace"):
+    display(trace_viz.lifetime_timeline(hello))
+"""),
+    md("""
+**Cross-check.** The same command under `strace -f`
+(`gorun_kit.trace.strace_run`, parsed into the same records), with its own
+fresh `hello.go`. Process ids differ between two runs, so the comparison is
+by job: the multiset of programs exec'd, and the parent -> child edges with
+the spawn kind, which is decided by the clone flags each instrument read.
+"""),
+    code("""
+def shape(t):
+    ps = t.processes()
+    programs = Counter(job(p) for p in ps.values())
+    edges = Counter((job(ps[p.parent_pid]), job(p), p.kind, p.spawn.flag_names)
+                    for p in ps.values() if p.parent_pid is not None)
+    return programs, edges
+
+if nb.live("go", "ptrace", "strace"):
+    with tempfile.TemporaryDirectory() as tmp:
+        hello_strace = go_run_hello(trace.strace_run, tmp)
+    ours, theirs = shape(hello), shape(hello_strace)
+    print("instruments:", hello.tool, "and", hello_strace.tool)
+    print("programs exec'd:", ", ".join(f"{n} x {k}" for k, n in sorted(ours[0].items())))
+    for (parent, child, kind, flags), n in sorted(ours[1].items()):
+        print(f"  {n} x {parent} -> {child}: {kind}, {'|'.join(flags)}")
+    print("the same programs:", ours[0] == theirs[0], "| the same edges:", ours[1] == theirs[1])
+    assert ours == theirs, f"gorun_kit.trace {ours} != strace {theirs}"
 """),
     md("""
 ## 3.2 glibc's `fork`, `vfork`, `posix_spawn` and `system()` beside Go
