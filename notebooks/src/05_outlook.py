@@ -202,7 +202,8 @@ if LIVE:
 `labs_c/tracer/tracer.c` (chapter 3) uses seccomp for the opposite purpose:
 not to refuse system calls but to make the traced program **stop** at just
 the interesting ones. Its filter returns `SECCOMP_RET_TRACE` for
-execve/clone/fork and `SECCOMP_RET_ALLOW` for everything else; `RET_TRACE`
+`execve` and `execveat` (in its `--mode seccomp`, for the clone family too)
+and `SECCOMP_RET_ALLOW` for everything else; `RET_TRACE`
 turns the call into a `PTRACE_EVENT_SECCOMP` stop for the tracer, which then
 lets it run. That also solves the ordering problem differently: the tracer
 installs its filter in the child *before* its own `execve` of the target,
@@ -218,8 +219,12 @@ if tracer_c.exists():
     shown = [(i, l.strip()) for i, l in enumerate(lines, 1)
              if re.search(r"SECCOMP_RET_(TRACE|ALLOW|ERRNO)|PTRACE_O_TRACESECCOMP|SECCOMP_MODE_FILTER", l)
              and not l.strip().startswith(("*", "/*", "//"))]
-    for i, l in shown:
-        print(f"labs_c/tracer/tracer.c:{i}: {l}")
+    # Which actions the filter uses, and where it is installed; the exact lines
+    # are in the file (they move as the tracer is edited, the actions do not).
+    actions = sorted({a for _, l in shown for a in re.findall(r"SECCOMP_RET_[A-Z]+", l)})
+    print("seccomp actions in labs_c/tracer/tracer.c:", ", ".join(actions))
+    installs = [i for i, l in shown if "SECCOMP_MODE_FILTER" in l]
+    print("installs its filter with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER):", bool(installs))
     mine = (REPO / "labs_c" / "seccomp_deny" / "seccomp_deny.c").read_text()
     print("\\nthe tracer returns SECCOMP_RET_TRACE:", any("SECCOMP_RET_TRACE" in l for _, l in shown))
     print("seccomp_deny returns SECCOMP_RET_ERRNO | EPERM:", "SECCOMP_RET_ERRNO | EPERM" in mine)
