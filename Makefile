@@ -24,7 +24,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 # nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
-.PHONY: setup lab test test-py test-notebooks clean-setup debian-packages
+.PHONY: setup lab test test-py test-notebooks clean-setup debian-packages grade
 setup: $(SETUP_STAMP) debian-packages labs_c/build/.stamp
 
 $(SETUP_STAMP): pyproject.toml
@@ -53,3 +53,9 @@ test-notebooks: setup
 
 clean-setup:
 	rm -rf .venv .conda-setup.stamp labs_c/build
+
+# Grade exercises with the one grader students and CI share (points per check,
+# JSON with --json, non-zero exit when a point is lost). Default: the course's
+# own solutions; a student's work: make grade ARGS="release/notebooks/exercises".
+grade: setup
+	GORUN_KIT_PROGRESS=0 $(PY) -m gorun_kit course grade $(ARGS)

@@ -1,0 +1,14 @@
+# ptrace_lab holds several programs, so it is built here rather than by the
+# one-program-per-directory rule: the solution tracer, the generated student
+# copy (student/tracer.c, made by gorun_kit.labsrc) and the seed's reads.
+CUSTOM        += ptrace_lab
+EXTRA_TARGETS += $(BUILD)/ptrace_lab/tracer $(BUILD)/ptrace_lab/student_tracer $(BUILD)/ptrace_lab/seed_regs
+
+$(BUILD)/ptrace_lab:
+	mkdir -p $@
+$(BUILD)/ptrace_lab/tracer: ptrace_lab/tracer.c | $(BUILD)/ptrace_lab
+	$(CC) $(CFLAGS) -o $@ $<
+$(BUILD)/ptrace_lab/student_tracer: ptrace_lab/student/tracer.c | $(BUILD)/ptrace_lab
+	$(CC) $(CFLAGS) -o $@ $<
+$(BUILD)/ptrace_lab/seed_regs: ptrace_lab/seed_regs.c | $(BUILD)/ptrace_lab
+	$(CC) $(CFLAGS) -o $@ $<
