@@ -376,10 +376,11 @@ if LIVE:
     sysmon = [m for m in idle_report.ms if m.start_fn == "runtime.sysmon"]
     print("sysmon has its own M, started by runtime.main on m0:",
           len(sysmon) == 1 and sysmon[0].asked_by_m == 0 and "runtime.main.func1" in sysmon[0].via)
-    print("an M started to run a new goroutine (wakep, start fn mspinning):",
-          any("runtime.wakep" in v for v in via.values()))
-    print("an M started because m0 stayed locked to main's goroutine during init (stoplockedm -> handoffp):",
-          any("runtime.stoplockedm" in v for v in via.values()))
+    # Which reasons occur, and how often, depends on timing (the table above
+    # shows this run's); what holds in every run is that each M has one of them.
+    reasons = ("runtime.main.func1", "runtime.wakep", "runtime.handoffp")
+    print("every other M was made by sysmon's start, wakep (a spinning M) or handoffp:",
+          all(any(r in via[m.m] for r in reasons) for m in idle_report.ms[1:]))
     assert idle_report.ok
 """),
     md("""
