@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import statistics
 import subprocess
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 from .. import progress
+from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
 NAME = "spawn"
 HELP = "spawn+reap latency of /bin/true per method vs. the parent's resident memory"
@@ -34,7 +34,6 @@ GiB = 1 << 30
 DEFAULT_SIZES = (0, 256 * MiB, 1 * GiB, 4 * GiB)
 C_METHODS = ("fork", "vfork", "posix_spawn", "posix_spawnp", "system", "clone_stack", "clone_vm_raw")
 GO_METHODS = ("go_exec_command", "go_startprocess")
-LOCK = "/tmp/gorun-kit-bench.lock"
 _ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -57,15 +56,6 @@ class LatencyPoint:
         return dataclasses.asdict(self)
 
 
-@contextlib.contextmanager
-def bench_lock(path: str = LOCK) -> Iterator[None]:
-    """Hold the shared benchmark lock (the same one `flock /tmp/gorun-kit-bench.lock` takes)."""
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def drivers() -> tuple[str, str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import os
 import re
@@ -25,15 +24,15 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from .. import progress
+from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
 NAME = "startup"
 HELP = "start-up time, peak RSS and threads of hello world in C, Go, Python, Java"
 
 REPO = Path(__file__).resolve().parents[2]
-LOCK = "/tmp/gorun-kit-bench.lock"
 
 PYTHON_PROBE = '''\
 # Chapter 5's start-up probe in Python: hello world plus the thread count and
@@ -155,15 +154,6 @@ class StartupReport:
 
 # ---------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def bench_lock(path: str = LOCK) -> Iterator[None]:
-    """Hold the course's benchmark lock (shared with ``flock /tmp/gorun-kit-bench.lock``)."""
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_cached(name: str, text: str) -> Path:
