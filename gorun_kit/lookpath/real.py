@@ -124,7 +124,8 @@ class Oracle:
         line = self._proc.stdout.readline()
         if not line:
             self._proc.wait(timeout=_TIMEOUT)
-            raise RuntimeError(f"the {self.goos} lookpath oracle died: {self._proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"the {self.goos} lookpath oracle died (exit status {self._proc.returncode}); "
+                               f"its stderr: {self._proc.stderr.read()[-2000:]!r}")
         answer = json.loads(line)
         if answer.get("fatal"):
             raise RuntimeError(f"lookpath oracle could not run the scenario: {answer['fatal']}")
