@@ -21,7 +21,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 __all__ = [
@@ -260,7 +259,3 @@ def version_stamp(toolchain: GoToolchain | None = None) -> dict[str, str]:
         "libc": glibc_version(),
         "python": platform.python_version(),
     }
-
-
-def python_executable() -> str:
-    return sys.executable
