@@ -31,7 +31,8 @@ from typing import Iterable, Mapping, Sequence
 from . import progress
 from .toolchain import GoToolchain, Tool, find_go, find_tool, go_env
 
-__all__ = ["Binary", "BuildError", "Diagnostic", "cache_dir", "build_go", "build_c", "write_overlay"]
+__all__ = ["Binary", "BuildError", "Diagnostic", "cache_dir", "build_go", "build_c", "write_overlay",
+           "overlay_gocache"]
 
 _SOURCE_SUFFIXES = {".go", ".c", ".h", ".s", ".S", ".syso", ".mod", ".sum"}
 _STALE_TMP_SECONDS = 3600
@@ -286,9 +287,9 @@ def write_overlay(replace: Mapping[str | os.PathLike, str | os.PathLike | None])
     return path
 
 
-def _overlay_fields(overlay: str | os.PathLike | Mapping | None, h: _Hasher) -> Path | None:
+def _overlay_fields(overlay: str | os.PathLike | Mapping | None, h: _Hasher) -> tuple[Path | None, dict]:
     if overlay is None:
-        return None
+        return None, {}
     path = write_overlay(overlay) if isinstance(overlay, Mapping) else Path(overlay)
     if not path.is_file():
         raise FileNotFoundError(f"overlay file {os.fspath(path)!r} does not exist")
@@ -300,7 +301,27 @@ def _overlay_fields(overlay: str | os.PathLike | Mapping | None, h: _Hasher) -> 
     for original, repl in sorted(replace.items()):
         if repl:
             h.file(f"overlay:{original}", Path(repl))
-    return path
+    return path, replace
+
+
+def overlay_gocache(tc: GoToolchain, replace: Mapping[str, str | None]) -> Path | None:
+    """The GOCACHE a build with overlay ``replace`` must use, or None for the default one.
+
+    An overlay that replaces or adds files under GOROOT gets a Go build cache
+    of its own per GOROOT directory. The reason is a gap in cmd/go: the
+    compiler records a replaced file under its absolute path (an overlay
+    rewrite in ``Action.trimpath`` stops ``objabi.AbsFile`` from writing
+    ``$GOROOT``), while the action ID of a GOROOT package leaves the
+    directory out (``Builder.buildActionID``: "The Go compiler always hides
+    the exact value of $GOROOT"). Sharing one cache between two installs of
+    the same Go release at different paths -- two checkouts of this course,
+    each with its own .venv -- would hand the second a runtime whose
+    tracebacks name the first one's proc.go.
+    """
+    root = os.path.join(tc.goroot, "")
+    if not any(os.path.abspath(original).startswith(root) for original in replace):
+        return None
+    return cache_dir() / "go-build" / hashlib.sha256(tc.goroot.encode()).hexdigest()[:16]
 
 
 def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping | None = None,
@@ -313,7 +334,9 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     ``overlay`` is a ``-overlay`` JSON path or a ``{original: replacement}``
     mapping; ``gcflags``/``ldflags`` are passed as given (a string or a list of
     separate flag values); ``cgo`` sets CGO_ENABLED; ``goos``/``goarch``
-    cross-compile. Returns the cached :class:`Binary`; raises
+    cross-compile. ``gocache`` is a private GOCACHE; without it, overlays of
+    GOROOT files get one per GOROOT (:func:`overlay_gocache`) and other
+    builds use the user's. Returns the cached :class:`Binary`; raises
     :class:`BuildError` with the compiler's messages on failure and
     :class:`FileNotFoundError` when ``source`` does not exist.
     """
@@ -336,8 +359,10 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     gc, ld = _flag_list(gcflags), _flag_list(ldflags)
     h.field("flags", {"gcflags": gc, "ldflags": ld, "cgo": cgo, "goos": target_os,
                       "goarch": target_arch, "tags": list(tags)})
-    overlay_path = _overlay_fields(overlay, h)
+    overlay_path, replace = _overlay_fields(overlay, h)
     key = h.hexdigest()
+    if gocache is None:
+        gocache = overlay_gocache(tc, replace)
 
     name = (src.stem if src.is_file() else src.name) + (".exe" if target_os == "windows" else "")
     workdir = src.parent if src.is_file() else src

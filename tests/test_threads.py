@@ -172,6 +172,39 @@ def test_without_the_variable_a_hooked_program_behaves_as_an_unpatched_one(plain
 
 
 @pytest.mark.live
+def test_a_hooked_runtime_names_the_proc_go_of_its_own_goroot(plain_pair, go, tmp_path):
+    # The same Go release reached through a second GOROOT path (a symlink, with
+    # a go wrapper that sets GOROOT) stands for a second checkout with its own
+    # .venv. Both patched builds use the default caches of the same machine;
+    # each traceback must name its own GOROOT's proc.go, not the other's
+    # (cmd/go leaves GOROOT out of the cache key of runtime, but an overlaid
+    # file is compiled under its absolute path: see build.overlay_gocache).
+    from gorun_kit.build import overlay_gocache
+    from gorun_kit.toolchain import find_go
+
+    link = tmp_path / "second-root"
+    link.symlink_to(go.goroot, target_is_directory=True)
+    wrapper = tmp_path / "go"
+    wrapper.write_text(f'#!/bin/sh\nGOROOT={link} exec {Path(go.goroot, "bin", "go")} "$@"\n')
+    wrapper.chmod(0o755)
+    second = find_go(str(wrapper))
+    assert second.goroot == str(link) and second.version == go.version
+    _, hooked = plain_pair
+    src = tmp_path / "plain.go"
+    src.write_text(PLAIN)
+    replace = dict(threads.patch(second).replace)
+    own_cache = overlay_gocache(second, replace)
+    try:
+        again = threads.build(src, go=second)
+        for binary, root in ((hooked, go.goroot), (again, str(link))):
+            out = _run(binary.path, "panic", env={"GOTRACEBACK": "system"}).stderr
+            named = set(re.findall(r"^\t(\S+/runtime/proc\.go):\d+", out, re.M))
+            assert named == {os.path.join(root, "src", "runtime", "proc.go")}, (binary.path, named)
+    finally:
+        shutil.rmtree(own_cache, ignore_errors=True)
+
+
+@pytest.mark.live
 def test_records_go_to_a_file_or_an_fd_and_never_to_stdout(plain_pair, tmp_path):
     _, hooked = plain_pair
     dest = tmp_path / "records.txt"
