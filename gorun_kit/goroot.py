@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .toolchain import GoToolchain, find_go
 
-__all__ = ["Citation", "SourceNotFound", "find_func", "find_asm", "grep", "func_source"]
+__all__ = ["Citation", "SourceNotFound", "find_func", "find_asm", "grep", "func_source", "enclosing"]
 
 
 class SourceNotFound(LookupError):
@@ -112,3 +112,26 @@ def func_source(citation: Citation, *, max_lines: int = 80, toolchain: GoToolcha
         if line.startswith("}") or (line.startswith("RET") and citation.file.endswith(".s")):
             break
     return "\n".join(body)
+
+
+_GO_FUNC = re.compile(r"^func\s+(?:\([^)]*\)\s*)?([A-Za-z_]\w*)")
+_ASM_TEXT = re.compile(r"^TEXT\s+([^\s(]+)\(SB\)")
+
+
+def enclosing(citation: Citation, *, toolchain: GoToolchain | None = None) -> str:
+    """The Go function or assembly ``TEXT`` symbol whose body holds ``citation``'s line.
+
+    Returns the bare name (``libInit``, ``_rt0_arm64_linux_lib``, with
+    assembly's ``runtime·`` prefix dropped); raises :class:`SourceNotFound`
+    for a line outside any function (a package-level declaration).
+    """
+    tc = toolchain or find_go()
+    lines = Path(tc.goroot, citation.file).read_text(errors="replace").splitlines()
+    rx = _ASM_TEXT if citation.file.endswith(".s") else _GO_FUNC
+    for i in range(citation.line - 1, -1, -1):
+        m = rx.match(lines[i])
+        if m:
+            return m.group(1).split("\u00b7")[-1]
+        if rx is _GO_FUNC and lines[i].startswith("}") and i != citation.line - 1:
+            break  # the end of an earlier function: the line is at package level
+    raise SourceNotFound(f"{citation.file}:{citation.line} is not inside a function in {tc.version}")

@@ -268,6 +268,27 @@ def test_tracer_killed_with_sigkill_takes_the_tree_with_it():
             proc.wait()
 
 
+@pytest.mark.parametrize("delay_ms", [0, 3, 11, 29, 57])
+def test_tracer_killed_with_sigkill_mid_exec_leaves_nothing(delay_ms):
+    """The tracer SIGKILLed while its tree is busy forking and exec'ing (some
+    tracees in an exec or clone event stop, some just created): EXITKILL
+    reaches every one of them, including children not yet reported."""
+    env, mark = marked_env()
+    loop = "while :; do /bin/true & /bin/true; done & while :; do /bin/true; done"
+    proc = subprocess.Popen([trace.tracer_binary(), "--output", "/dev/null", "--", "/bin/sh", "-c", loop],
+                            env=env, stdout=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: len(leftovers(mark)) >= 3), "the traced loops did not start"
+        time.sleep(delay_ms / 1000)
+        proc.kill()
+        proc.wait(timeout=10)
+        assert _wait_for(lambda: not leftovers(mark), timeout=10), leftovers(mark)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_group_stop_is_kept_stopped_then_resumed():
     """A process that stops itself (SIGSTOP) stays stopped under the tracer
     (PTRACE_LISTEN) until SIGCONT, then goes on."""
