@@ -8,7 +8,7 @@
 * :func:`ldpreload_hooks`: an execve-wrapping ``LD_PRELOAD`` library
   (``labs_c/ldpreload_hook``) under a C program, a pure-Go and a cgo program.
 * :func:`overlay_hook`: what does work -- ``go build -overlay`` replacing
-  ``os/exec/lookpath.go`` with a LookPath that looks somewhere else first.
+  the file that defines ``os/exec.LookPath`` with a LookPath that looks somewhere else first.
 """
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from .. import build
-from ..toolchain import find_go
+from ..toolchain import GoToolchain, find_go
 
 __all__ = ["cmdenv", "HookAttempt", "linkname_hooks", "PreloadRun", "ldpreload_hooks", "OverlayRun",
            "overlay_hook", "LINKNAME_VARIANTS"]
@@ -61,7 +62,7 @@ class HookAttempt:
 LINKNAME_VARIANTS = {
     "nounsafe": "the seed's snippet as printed (no unsafe import)",
     "body": "the snippet with import _ \"unsafe\": linkname on a function with a body",
-    "pull_private": "body-less pull of os/exec.lookPath",
+    "pull_private": "body-less pull of the unexported os/exec.findExecutable",
     "pull_exported": "body-less pull of os/exec.LookPath",
 }
 
@@ -130,7 +131,7 @@ def ldpreload_hooks() -> list[PreloadRun]:
 
 @dataclasses.dataclass(frozen=True)
 class OverlayRun:
-    """``labs_go/hook_overlay`` built without and with the lookpath.go overlay."""
+    """``labs_go/hook_overlay`` built without and with the LookPath overlay."""
 
     replaced: str  # the GOROOT file the overlay replaces (never written to)
     without_overlay: str
@@ -142,30 +143,53 @@ class OverlayRun:
         return dataclasses.asdict(self)
 
 
-_HOOKED_LOOKPATH = '''func LookPath(file string) (string, error) {
+_LOOKPATH_HEADER = "func LookPath(file string) (string, error) {"
+
+# Appended to the file that defines LookPath, whose own LookPath is renamed
+# lookPathBeforeHook. The imports are aliased so they never clash with the
+# file's own (a package may be imported twice under different names).
+_HOOKED_LOOKPATH = '''
+import (
+	hookfilepath "path/filepath"
+	hookos "os"
+	hookstrings "strings"
+)
+
+func LookPath(file string) (string, error) {
 	// gorun-kit overlay: look in $FCTOOL_DIR first, then fall back to Go's own search.
-	if dir := os.Getenv("FCTOOL_DIR"); dir != "" && !strings.ContainsAny(file, `/\\`) {
-		candidate := filepath.Join(dir, file)
-		if fi, err := os.Stat(candidate); err == nil && fi.Mode().IsRegular() {
+	if dir := hookos.Getenv("FCTOOL_DIR"); dir != "" && !hookstrings.ContainsAny(file, `/\\`) {
+		candidate := hookfilepath.Join(dir, file)
+		if fi, err := hookos.Stat(candidate); err == nil && fi.Mode().IsRegular() {
 			return candidate, nil
 		}
 	}
-	return lookPath(file)
+	return lookPathBeforeHook(file)
 }
 '''
 
 
-def overlay_source() -> tuple[Path, str]:
-    """(GOROOT's os/exec/lookpath.go, the text that replaces it in the overlay build)."""
-    original = Path(find_go().goroot, "src", "os", "exec", "lookpath.go")
-    text = original.read_text()
-    plain = "func LookPath(file string) (string, error) {\n\treturn lookPath(file)\n}\n"
-    if plain not in text:
-        raise RuntimeError(f"{original} no longer has the one-line LookPath wrapper this overlay replaces; "
-                           "the Go release changed it -- update gorun_kit/lookpath/experiments.py")
-    text = text.replace(plain, _HOOKED_LOOKPATH)
-    text = text.replace("package exec\n", 'package exec\n\nimport (\n\t"os"\n\t"path/filepath"\n\t"strings"\n)\n', 1)
-    return original, text
+def overlay_source(go: GoToolchain | None = None) -> tuple[Path, str]:
+    """(the GOROOT file that defines os/exec.LookPath on Linux, the text that replaces it).
+
+    That file is ``lookpath.go`` from Go 1.26 (a wrapper over the per-OS
+    ``lookPath``) and ``lp_unix.go`` before. Its LookPath is renamed
+    ``lookPathBeforeHook`` and the hooked LookPath is added after the
+    file's imports, so the same edit works on both layouts.
+    """
+    tc = go or find_go()
+    pkg = Path(tc.goroot, "src", "os", "exec")
+    for name in ("lookpath.go", "lp_unix.go"):
+        original = pkg / name
+        text = original.read_text() if original.is_file() else ""
+        if _LOOKPATH_HEADER in text:
+            break
+    else:
+        raise RuntimeError(f"neither lookpath.go nor lp_unix.go in {pkg} defines {_LOOKPATH_HEADER!r} "
+                           f"({tc.version}); update gorun_kit/lookpath/experiments.py")
+    text = text.replace(_LOOKPATH_HEADER, "func lookPathBeforeHook(file string) (string, error) {", 1)
+    imports = re.search(r"^import \($.*?^\)$|^import \"[^\"]+\"$", text, re.M | re.S)
+    at = imports.end() if imports else text.index("\n", text.index("package exec")) + 1
+    return original, text[:at] + "\n" + _HOOKED_LOOKPATH + text[at:]
 
 
 def overlay_hook() -> OverlayRun:

@@ -272,22 +272,25 @@ update to Go ≥ 1.20.10) and
 the fix the advisory describes -- "HTTP/2 servers now bound the number of
 simultaneously executing handler goroutines to the stream concurrency limit
 ... if the request queue grows too large, the server will terminate the
-connection" -- in the installed Go source. In this release the HTTP/2 server
-is no longer the generated `src/net/http/h2_bundle.go` but the package
-`net/http/internal/http2`:
+connection" -- in the installed Go source. Up to Go 1.26 the HTTP/2 server
+is the generated `src/net/http/h2_bundle.go` (its names prefixed `http2`);
+from 1.27 it is the package `net/http/internal/http2`. The cell looks in
+whichever your release has:
 """),
     code("""
 if LIVE:
     from gorun_kit.toolchain import find_go
     tc = find_go()
-    print("src/net/http/h2_bundle.go exists:", Path(tc.goroot, "src/net/http/h2_bundle.go").exists())
-    sched = goroot.find_func("serverConn.scheduleHandler", "net/http/internal/http2")
+    bundled = Path(tc.goroot, "src/net/http/h2_bundle.go").exists()
+    print("src/net/http/h2_bundle.go exists:", bundled)
+    pkg, prefix = ("net/http", "http2") if bundled else ("net/http/internal/http2", "")
+    sched = goroot.find_func(prefix + "serverConn.scheduleHandler", pkg)
     print(f"{sched.file}:{sched.line}: {sched.text}")
     body = goroot.func_source(sched, max_lines=40).splitlines()
     for offset, line in enumerate(body):
         if re.search(r"curHandlers|unstartedHandlers\\) >|too_many_early_resets|go sc\\.runHandler", line):
             print(f"  {sched.line + offset}: {line.strip()}")
-    done = goroot.find_func("serverConn.handlerDone", "net/http/internal/http2")
+    done = goroot.find_func(prefix + "serverConn.handlerDone", pkg)
     print(f"{done.file}:{done.line}: {done.text}   (starts queued handlers as running ones finish)")
     text = "\\n".join(body)
     nb.confirm("5-2", "curHandlers < maxHandlers" in text and "too_many_early_resets" in text
