@@ -341,6 +341,66 @@ def test_interrupted_attach_detaches_and_leaves_the_process_running(tmp_path):
         target.wait()
 
 
+def test_attach_api_follows_a_process_to_its_exit():
+    env, mark = marked_env()
+    target = subprocess.Popen(["/bin/sh", "-c", "sleep 0.4; /bin/echo attached; (/bin/true &); exit 6"], env=env,
+                              stdout=subprocess.DEVNULL)
+    try:
+        t = trace.attach(target.pid)
+    finally:
+        target.wait(timeout=30)
+    assert t.returncode == 6 == target.returncode
+    assert t.root_pid == target.pid and t.command[:2] == ("--attach", str(target.pid))
+    echo = [e for e in t.execs if e.program == "echo"]
+    assert len(echo) == 1 and echo[0].argv == ("/bin/echo", "attached") and echo[0].source == "proc"
+    assert any(e.program == "true" for e in t.execs), "a grandchild's exec was not followed"
+    assert not t.exec_failures  # not visible when attached (no seccomp filter)
+    assert _wait_for(lambda: not leftovers(mark, all_pids(t))), leftovers(mark, all_pids(t))
+
+
+def test_attach_api_detaches_after_duration_and_the_process_runs_on():
+    target = subprocess.Popen(["/bin/sh", "-c", "while :; do /bin/true; sleep 0.05; done"])
+    try:
+        t = trace.attach(target.pid, mode="syscalls", duration=0.6)
+        assert t.returncode is None and t.stats["interrupted_by"] == "SIGTERM"
+        assert len([e for e in t.execs if e.program == "true"]) >= 2
+        time.sleep(0.2)
+        with open(f"/proc/{target.pid}/status") as f:
+            status = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        assert status["State"][0] in "SR" and status["TracerPid"].strip() == "0", status
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
+
+
+def test_attach_api_bad_input_is_a_clear_error():
+    with pytest.raises(trace.ProcessNotFound, match="no process with pid 999999999"):
+        trace.attach(999999999)
+    for bad in (0, -3, True, "12"):
+        with pytest.raises(ValueError, match="positive process id"):
+            trace.attach(bad)
+    with pytest.raises(ValueError, match="cannot trace itself"):
+        trace.attach(os.getpid())
+    with pytest.raises(ValueError, match="seccomp filter cannot be installed"):
+        trace.attach(1, mode="seccomp")
+
+
+def test_cli_attach_and_its_argument_errors():
+    target = subprocess.Popen(["/bin/sh", "-c", "sleep 0.5; exit 4"])
+    try:
+        p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", "--attach", str(target.pid)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        target.wait(timeout=30)
+    assert p.returncode == 4, p.stderr
+    for args in (["--attach", "1", "--", "/bin/true"], [], ["--duration", "1", "--", "/bin/true"],
+                 ["--attach", "1", "--mode", "seccomp"]):
+        p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", *args], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2 and "gorun-kit trace:" in p.stderr, (args, p.stderr)
+
+
 def _deny_ptrace():
     """preexec_fn: a seccomp filter that makes ptrace(2) fail with EPERM, as
     a container's default profile does."""

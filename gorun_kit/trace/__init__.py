@@ -12,6 +12,11 @@ Running::
         at clone/clone3/fork/vfork too) or "syscalls" (PTRACE_SYSCALL, every
         syscall stops). Raises CommandNotFound, TraceTimeout (``.partial``),
         TracerError (ptrace not permitted, ...). Nothing is left running.
+    attach(pid, *, mode="events", duration=None) -> Trace
+        Follow a running process (``tracer --attach``) until it exits or
+        ``duration`` seconds pass; then detach (it runs on; ``returncode`` is
+        None). Execs come from /proc at the exec event; failed execs are not
+        seen. Raises ProcessNotFound, TracerError.
     strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True) -> Trace
         The same records parsed from ``strace -f`` (an independent cross-check;
         ``Trace.tool == "strace"``, timestamps from strace's clock).
@@ -34,9 +39,10 @@ Records (frozen dataclasses with ``to_dict()``; ``type`` is a class constant):
 
 ``stats`` is the tracer's ``end`` record: ``exit_status``, ``tracer_cpu_ns``,
 ``stops`` by kind, ``mem_read_calls``/``mem_read_bytes``, ``records``.
-The tracer itself (``labs_c/tracer``, schema in its README.md) also has
-``--attach PID``; ``gorun-kit trace [--json FILE] [--mode M] -- CMD...`` is the
-command line; ``gorun_kit.viz.trace`` draws traces.
+The tracer itself is ``labs_c/tracer`` (schema in its README.md);
+``gorun-kit trace [--json FILE] [--mode M] -- CMD...`` and
+``gorun-kit trace --attach PID [--duration S]`` are the command line;
+``gorun_kit.viz.trace`` draws traces.
 
 Strings are ``str``; bytes that are not UTF-8 appear as U+DC80..U+DCFF
 (surrogateescape), so ``os.fsencode(s)`` gives back the exact bytes.
@@ -64,13 +70,13 @@ from __future__ import annotations
 from .records import (CLONE_FLAGS, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
                       Process, SpawnEvent, Thread, Trace, TraceFormatError, classify_spawn, from_lines, load,
                       parse_records)
-from .runner import (MODES, CommandNotFound, TraceError, TracerError, TraceTimeout, run, tracer_binary,
-                     tracer_source)
+from .runner import (ATTACH_MODES, MODES, CommandNotFound, ProcessNotFound, TraceError, TracerError,
+                     TraceTimeout, attach, run, tracer_binary, tracer_source)
 from .strace import strace_run, parse_strace
 
 __all__ = [
-    "run", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "tracer_binary", "tracer_source",
+    "run", "attach", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "tracer_binary", "tracer_source",
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
-    "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES",
-    "TraceError", "TracerError", "TraceTimeout", "CommandNotFound", "TraceFormatError",
+    "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES", "ATTACH_MODES",
+    "TraceError", "TracerError", "TraceTimeout", "CommandNotFound", "ProcessNotFound", "TraceFormatError",
 ]

@@ -22,10 +22,11 @@ from typing import Mapping, Sequence
 from .. import build
 from .records import Trace, TraceFormatError, from_lines
 
-__all__ = ["run", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
-           "CommandNotFound", "MODES", "TRACER_EXIT_ERROR"]
+__all__ = ["run", "attach", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
+           "CommandNotFound", "ProcessNotFound", "MODES", "ATTACH_MODES", "TRACER_EXIT_ERROR"]
 
 MODES = ("events", "seccomp", "syscalls")
+ATTACH_MODES = ("events", "syscalls")  # a seccomp filter cannot be put into a running process
 TRACER_EXIT_ERROR = 125  # the tracer's own failure (cannot ptrace, bad usage)
 _GRACE = 10.0  # seconds the tracer gets to kill and reap the tree after SIGTERM
 
@@ -54,6 +55,10 @@ class TraceTimeout(TraceError, TimeoutError):
 
 class CommandNotFound(TraceError, FileNotFoundError):
     """The command to trace does not exist or is not executable."""
+
+
+class ProcessNotFound(TraceError, ProcessLookupError):
+    """There is no process with the pid given to :func:`attach`."""
 
 
 def tracer_source() -> Path:
@@ -126,6 +131,53 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
             _stop(proc)
             raise
         return _parse(out, cmd, proc.returncode, stdout, stderr, strict=True)
+
+
+def _cmdline(pid: int) -> tuple[str, ...]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ()
+    return tuple(os.fsdecode(a) for a in raw.split(b"\0")[:-1])
+
+
+def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> Trace:
+    """Follow the running process ``pid`` (every thread, and everything it
+    creates from now on) until it exits or ``duration`` seconds have passed.
+
+    After ``duration`` (or on KeyboardInterrupt) the tracer detaches and the
+    process runs on, untouched; the trace's ``returncode`` is then None.
+    Exec records come from /proc at the exec event (``source == "proc"``)
+    and failed execs are not seen: see labs_c/tracer/README.md. ``mode`` is
+    one of ATTACH_MODES. Raises ProcessNotFound, and TracerError when ptrace
+    is not permitted (another tracer, Yama ptrace_scope, no CAP_SYS_PTRACE).
+    """
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        raise ValueError(f"pid={pid!r}: give the positive process id of a running process")
+    if mode not in ATTACH_MODES:
+        raise ValueError(f"mode={mode!r}: attaching supports {', '.join(ATTACH_MODES)} "
+                         "(a seccomp filter cannot be installed into a process that already runs)")
+    if pid == os.getpid():
+        raise ValueError(f"pid={pid} is this Python process; a process cannot trace itself")
+    if not os.path.exists(f"/proc/{pid}"):
+        raise ProcessNotFound(f"no process with pid {pid} (it may have exited); check the pid with ps")
+    label = ("--attach", str(pid), *_cmdline(pid))
+    tracer = tracer_binary()
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-trace-") as tmp:
+        out = os.path.join(tmp, "trace.jsonl")
+        proc = subprocess.Popen([tracer, "--output", out, "--mode", mode, "--attach", str(pid)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        detached = False
+        try:
+            stdout, stderr = proc.communicate(timeout=duration)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = _stop(proc)  # SIGTERM: the tracer detaches; the process goes on
+            detached = proc.returncode == 128 + signal.SIGTERM
+        except BaseException:
+            _stop(proc)
+            raise
+        trace = _parse(out, label, proc.returncode, stdout, stderr, strict=True)
+        return dataclasses.replace(trace, returncode=None) if detached else trace
 
 
 def _parse(out: str, cmd, returncode, stdout, stderr, *, strict: bool) -> Trace | None:
