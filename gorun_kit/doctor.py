@@ -90,7 +90,7 @@ CHAPTERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("3", "第三章 从exec到OS进程创建的关键跃迁 · From exec to a process", ("linux", "go", "cc", "ptrace"),
      ("strace",)),
     ("4", "第四章 runtime.newosproc与goroutine调度底层联动 · newosproc and threads",
-     ("linux", "go", "cc", "ptrace"), ("strace",)),
+     ("linux", "go", "cc", "ptrace"), ("strace", "gdb")),
     ("5", "第五章 总结与运行时演进展望 · Outlook, measured", ("linux", "go", "cc"), ("java",)),
 )
 
@@ -188,6 +188,7 @@ def _checks() -> list[Check]:
     checks.append(_tool_check("cc", "cc"))
     checks.append(_tool_check("dot", "dot"))
     checks.append(_tool_check("strace", "strace"))
+    checks.append(_tool_check("gdb", "gdb"))
     checks.append(_tool_check("wine64", "wine64"))
     checks.append(_tool_check("mingw-w64", "x86_64-w64-mingw32-gcc"))
     try:

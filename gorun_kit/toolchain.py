@@ -44,6 +44,7 @@ INSTALL_HINTS: dict[str, tuple[str, str]] = {
     "cc": ("apt-get install -y gcc make", "conda install -c conda-forge c-compiler make"),
     "dot": ("apt-get install -y graphviz", "conda install -c conda-forge graphviz"),
     "strace": ("apt-get install -y strace", "conda install -c conda-forge strace"),
+    "gdb": ("apt-get install -y gdb", "conda install -c conda-forge gdb"),
     "wine64": ("apt-get install -y wine64", "(not on conda-forge: use the Debian package)"),
     "x86_64-w64-mingw32-gcc": (
         "apt-get install -y gcc-mingw-w64-x86-64",

@@ -5,7 +5,7 @@
 set -uo pipefail
 # command to test for  ->  Debian package
 declare -A want=(
-    [cc]=gcc [make]=make [dot]=graphviz [strace]=strace
+    [cc]=gcc [make]=make [dot]=graphviz [strace]=strace [gdb]=gdb
     [wine]="wine wine64" [x86_64-w64-mingw32-gcc]=gcc-mingw-w64-x86-64
     [chromium]="chromium chromium-driver"  # tests/test_browser.py (Playwright drives Debian's chromium)
 )

@@ -12,7 +12,7 @@ import yaml
 # conda-forge names that differ from PyPI names
 CONDA_TO_PYPI = {"python-graphviz": "graphviz"}
 # conda entries that are not Python packages: the interpreter, system tools, pip itself
-NOT_PYTHON = {"python", "graphviz", "c-compiler", "make", "strace", "pip"}
+NOT_PYTHON = {"python", "graphviz", "c-compiler", "make", "strace", "gdb", "pip"}
 
 
 def _name(requirement: str) -> str:

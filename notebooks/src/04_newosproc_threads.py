@@ -130,6 +130,52 @@ if LIVE and nb.live("ptrace"):
                "(the tracer and strace agree)")
 """, tags=("claim:4.1-4",)),
     md("""
+### The first instruction of a new thread
+
+The seed (4.1): *clone 系统调用以 mstart 为入口,在新线程栈顶布置 g0 的调度栈帧,并确保
+%rsp 对齐 16 字节* -- "clone uses `mstart` as its entry point, lays out g0's
+scheduling frame at the top of the new thread's stack and aligns `%rsp` to 16
+bytes", with a table putting `gobuf.sp`, `gobuf.pc` and `gobuf.g` at offsets 0,
+-8 and -16 of that stack. And (4.3): *在 runtime.mstart() 中完成 M 的初始化后,必须立即切换至
+m->g0 栈* -- "after `mstart()` initialises the M it must switch to the
+`m->g0` stack at once".
+
+The `clone` system call takes no entry function: the child returns from the
+same `SYSCALL` instruction as the parent, in `runtime·clone`, and that
+assembly sets SP, stores g0 into the TLS slot and R14 and then calls
+`mstart`. `gorun_kit.gdbprobe` stops every thread of a program at the first
+instruction of `runtime.mstart` under gdb and reads its registers and
+runtime words (field offsets from the binary's DWARF, read with pyelftools):
+"""),
+    code("""
+from gorun_kit import gdbprobe
+
+if LIVE and nb.live("gdb"):
+    entries = gdbprobe.mstart_entries(build_go(LABS / "threads_idle").path)
+    made = [e for e in entries if not e.main_thread]
+    print("threads stopped at mstart: the main thread and", "several" if len(made) > 1 else len(made), "Go-made ones")
+    print("thread       on g0  g0.stack.hi - rsp  rsp mod 16  [rsp] returns into     g0.sched.sp/pc  g0 size")
+    rows = {("main (m0)" if e.main_thread else "Go-made", e.on_g0, e.below_stack_hi, e.rsp % 16, e.return_symbol,
+             f"{e.g0_sched_sp:#x}/{e.g0_sched_pc:#x}", e.g0_stack_hi - e.g0_stack_lo) for e in entries}
+    for who, on_g0, below, mod, ret, sched, size in sorted(rows, reverse=True):
+        print(f"{who:<12} {str(on_g0):<6} {below:<18} {mod:<11} {ret:<22} {sched:<15} {size}")
+    nb.confirm("4.1-5", made and all(e.return_symbol == "runtime.clone.abi0" and e.below_stack_hi == 8
+                                     and e.rsp % 16 == 8 for e in made),
+               "a Go-made thread enters mstart by a CALL from runtime.clone's child branch; the only word on its "
+               "stack is that return address (rsp = g0.stack.hi - 8, so rsp is 8 mod 16 at entry, as after any CALL)")
+    nb.confirm("4.1-6", all(e.g0_sched_sp == 0 and e.g0_sched_pc == 0 for e in entries),
+               "no gobuf is laid out on the stack: g0.sched (a field of the g struct) is still zero at mstart; "
+               "mstart1 fills it in later")
+    nb.confirm("4.3-1", made and all(e.on_g0 for e in made),
+               "a Go-made thread starts on g0: the TLS slot, R14 and m.g0 are the same pointer at its first "
+               "instruction, so there is nothing to switch")
+""", tags=("claim:4.1-5", "claim:4.1-6", "claim:4.3-1")),
+    md("""
+(Each distinct row is printed once; how many Go-made threads an idle
+program gets varies from run to run.) The same probe, pointed at the hooked
+build of the program, sees the same threads the hook reports, with the same
+g0 stacks (`tests/test_gdbprobe.py` checks it tid by tid).
+
 The measurements the sections below discuss come from one run of each lab
 program with the hook (about a second each). `threads.CALLERS_EXTENSION`
 adds to every `new` record the call chain that led into `newm`, so a record

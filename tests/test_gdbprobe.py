@@ -1,0 +1,98 @@
+"""gorun_kit.gdbprobe: a Go-made thread at the first instruction of
+runtime.mstart, seen by gdb, cross-checked with the thread hook."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from gorun_kit import gdbprobe, threads
+from gorun_kit.build import build_go
+from gorun_kit.toolchain import ToolchainMissing, find_tool
+
+pytestmark = pytest.mark.live
+LABS = Path(__file__).resolve().parent.parent / "labs_go"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _gdb():
+    try:
+        find_tool("gdb")
+    except ToolchainMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def idle():
+    return build_go(LABS / "threads_idle")
+
+
+def test_offsets_come_from_dwarf_and_agree_with_declaration_order(idle):
+    off = gdbprobe.runtime_offsets(idle.path)
+    assert off["stack.lo"] == 0 and off["stack.hi"] == 8  # struct{lo, hi uintptr}
+    assert off["gobuf.sp"] == 0 and off["gobuf.pc"] == 8
+    assert off["g.stack"] == 0 < off["g.m"] < off["g.sched"]  # runtime2.go: stack first, then ..., m, sched
+
+
+def test_go_made_threads_start_on_g0_with_only_a_return_address(idle):
+    entries = gdbprobe.mstart_entries(idle.path)
+    main = [e for e in entries if e.main_thread]
+    made = [e for e in entries if not e.main_thread]
+    assert len(main) == 1 and len(made) >= 2, entries
+    for e in entries:
+        assert e.on_g0, e  # TLS slot, R14 and m.g0 are one pointer
+        assert e.below_stack_hi == 8, e  # rsp = g0.stack.hi - 8
+        assert e.g0_sched_sp == 0 and e.g0_sched_pc == 0, e  # no gobuf laid out: mstart1 fills it later
+        assert e.fs_base == e.m_tls + 8 and e.gs_base == 0, e
+    assert {e.return_symbol for e in made} == {"runtime.clone.abi0"}
+    assert main[0].return_symbol == "runtime.rt0_go.abi0"
+    assert {e.g0_stack_hi - e.g0_stack_lo for e in made} == {16384}
+
+
+def test_gdb_and_the_hook_see_the_same_threads_and_g0_stacks(tmp_path):
+    hooked = threads.build(LABS / "threads_idle")
+    records_file = tmp_path / "records.txt"
+    env = dict(os.environ, **{threads.ENV: str(records_file)})
+    entries = gdbprobe.mstart_entries(hooked.path, env=env)
+    starts = {r["tid"]: r for r in threads.parse_records(records_file.read_text()) if r["kind"] == "start"}
+    by_tid = {e.tid: e for e in entries}
+    assert set(by_tid) == set(starts), (sorted(by_tid), sorted(starts))
+    for tid, e in by_tid.items():
+        s = starts[tid]
+        assert (s["g0_lo"], s["g0_hi"], s["m_tls"]) == (e.g0_stack_lo, e.g0_stack_hi, e.m_tls), (s, e)
+
+
+def test_limit_stops_recording_and_the_program_still_finishes(idle):
+    entries = gdbprobe.mstart_entries(idle.path, limit=1)
+    assert len(entries) == 1 and entries[0].main_thread
+
+
+def test_bad_programs_are_clear_errors(tmp_path, idle):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        gdbprobe.mstart_entries(tmp_path / "nope")
+    stripped = build_go(LABS / "threads_idle", ldflags="-s -w")
+    with pytest.raises(ValueError, match="no runtime.mstart in its symbol table"):
+        gdbprobe.mstart_entries(stripped.path)
+    no_dwarf = build_go(LABS / "threads_idle", ldflags="-w")
+    with pytest.raises(ValueError, match="no DWARF layout of runtime.g"):
+        gdbprobe.mstart_entries(no_dwarf.path)
+    with pytest.raises(ValueError, match="limit=0"):
+        gdbprobe.mstart_entries(idle.path, limit=0)
+
+
+def test_timeout_kills_gdb_and_the_program(tmp_path):
+    src = tmp_path / "sleeper.go"
+    src.write_text('package main\n\nimport "time"\n\nfunc main() { time.Sleep(time.Hour) }\n')
+    sleeper = build_go(src)
+    with pytest.raises(gdbprobe.GdbProbeError, match="did not finish within 3"):
+        gdbprobe.mstart_entries(sleeper.path, timeout=3)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = subprocess.run(["pgrep", "-f", sleeper.path], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, f"left running: {left}"
