@@ -25,16 +25,17 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
 .PHONY: setup lab test test-py test-notebooks clean-setup debian-packages grade
-setup: $(SETUP_STAMP) debian-packages labs_c/build/.stamp
+setup: debian-packages $(SETUP_STAMP) labs_c/build/.stamp
 
-$(SETUP_STAMP): pyproject.toml
+# Debian packages first: the venv needs python3-venv, the C labs need gcc.
+$(SETUP_STAMP): pyproject.toml | debian-packages
 	@bash scripts/setup-python.sh "$(PY)"
 	@touch $@
 
 debian-packages:
 	@bash scripts/setup-debian.sh
 
-labs_c/build/.stamp: $(shell find labs_c -name '*.c' -o -name '*.h' -o -name Makefile 2>/dev/null | grep -v '/build/')
+labs_c/build/.stamp: $(shell find labs_c -name '*.c' -o -name '*.h' -o -name Makefile 2>/dev/null | grep -v '/build/') | debian-packages
 	$(MAKE) -C labs_c
 	@touch $@
 

@@ -357,13 +357,24 @@ def ms_from_records(records: Sequence[Mapping]) -> tuple[MRecord, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class CrossCheck:
-    """One instrument compared with the hook."""
+    """One instrument compared with the hook.
+
+    ``conclusive`` is False when the instrument did not cover the whole run
+    (the /proc sampler's last look, or the last schedtrace line, came before
+    the last M appeared -- short programs); ``ok`` then holds the weaker
+    check that could still be made (what it saw is consistent with the hook).
+    """
 
     name: str
     ok: bool
     hook: tuple[int, ...]
     other: tuple[int, ...]
     detail: str
+    conclusive: bool = True
+
+    @property
+    def verdict(self) -> str:
+        return "MISMATCH" if not self.ok else ("ok" if self.conclusive else "inconclusive")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -389,6 +400,8 @@ class ThreadReport:
     proc_tasks: tuple[int, ...]  # every tid seen in /proc/<pid>/task while it ran
     schedtrace_threads: int | None  # threads= of the last SCHED line
     checks: tuple[CrossCheck, ...]
+    proc_window: tuple[int, int] | None = None  # CLOCK_MONOTONIC ns of the sampler's first and last look
+    schedtrace_ms: int = 0  # the schedtrace period the run used (0: off)
 
     @property
     def ok(self) -> bool:
@@ -401,6 +414,29 @@ class ThreadReport:
     def edges(self) -> list[tuple[int, int]]:
         """(asking M, new M) for every M created by newm: the creation tree."""
         return [(m.asked_by_m, m.m) for m in self.ms if m.asked_by_m is not None]
+
+    def tree(self) -> str:
+        """The creation tree as indented text: each M under the M that asked for it."""
+        kids: dict[int | None, list[MRecord]] = {}
+        for m in self.ms:
+            kids.setdefault(m.asked_by_m, []).append(m)
+
+        def label(m: MRecord) -> str:
+            where = f"tid {m.tid}" if m.tid is not None else "never started"
+            by = (f", cloned by M{m.cloned_by_m}" if m.cloned_by_m is not None and m.cloned_by_m != m.asked_by_m
+                  else "")
+            return f"M{m.m} ({m.start_fn}, {where}{by})"
+
+        lines: list[str] = []
+
+        def walk(m: MRecord, depth: int) -> None:
+            lines.append("  " * depth + ("└─ " if depth else "") + label(m))
+            for k in kids.get(m.m, []):
+                walk(k, depth + 1)
+
+        for root in kids.get(None, []):
+            walk(root, 0)
+        return "\n".join(lines)
 
     def table(self) -> str:
         head = f"{'M':>3} {'tid':>8} {'start fn':<24} {'asked by':>8} {'cloned by':>9} {'start ms':>9} {'g0 size':>9} {'fs-&m.tls':>9}"
@@ -417,7 +453,7 @@ class ThreadReport:
     def summary(self) -> str:
         lines = [f"{self.program}: {len(self.ms)} Ms, exit status {self.exit_status}, {self.go_version}"]
         for c in self.checks:
-            lines.append(f"  [{'ok' if c.ok else 'MISMATCH'}] {c.name}: {c.detail}")
+            lines.append(f"  [{c.verdict}] {c.name}: {c.detail}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -442,17 +478,40 @@ def _tracer():
     return trace if hasattr(trace, "run") else None
 
 
-def _poll_tasks(pid: int, seen: set[int], stop: threading.Event) -> None:
-    """Union of /proc/<pid>/task while the process lives (every ~0.5 ms)."""
+def _poll_tasks(pid: int, seen: set[int], stop: threading.Event, looks: list[int]) -> None:
+    """Union of /proc/<pid>/task while the process lives (every ~0.5 ms);
+    ``looks`` gets the CLOCK_MONOTONIC ns at which each listing had completed."""
     path = f"/proc/{pid}/task"
     while not stop.is_set():
         try:
-            seen.update(int(t) for t in os.listdir(path))
-        except (FileNotFoundError, ProcessLookupError):
-            return
+            tasks = [int(t) for t in os.listdir(path)]
         except OSError:
             return
+        if tasks:
+            seen.update(tasks)
+            looks.append(time.monotonic_ns())
         time.sleep(0.0005)
+
+
+def _teardown_ns(exit_times: Sequence[int]) -> int | None:
+    """When the process began to exit: the first of the final burst of
+    thread exits (exit_group ends every thread within microseconds; a
+    locked thread that exits earlier in the run stands apart)."""
+    times = sorted(exit_times)
+    if not times:
+        return None
+    i = len(times) - 1
+    while i > 0 and times[i] - times[i - 1] < 5_000_000:
+        i -= 1
+    return times[i]
+
+
+def _proc_window(looks: Sequence[int], teardown: int | None) -> tuple[int, int] | None:
+    """(first, last) look of the sampler that saw the process whole: a look
+    that completed after the process began exiting may miss threads already
+    gone, so it does not count."""
+    whole = [t for t in looks if teardown is None or t <= teardown]
+    return (whole[0], whole[-1]) if whole else None
 
 
 def _strace_clones(text: str, leader: int) -> list[tuple[int, int]]:
@@ -494,6 +553,7 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
     log = work / "strace.txt"
     cmd = [strace, "-f", "-qq", "-e", "trace=clone,clone3", "-o", str(log), binary, *args]
     seen: set[int] = set()
+    looks: list[int] = []
     stop = threading.Event()
     pid, poller = 0, None
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -514,7 +574,7 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
             if not pid:
                 time.sleep(0.0002)
         if pid:
-            poller = threading.Thread(target=_poll_tasks, args=(pid, seen, stop), daemon=True)
+            poller = threading.Thread(target=_poll_tasks, args=(pid, seen, stop, looks), daemon=True)
             poller.start()
         out, err = proc.communicate(timeout=timeout)
         t_end = time.monotonic_ns()
@@ -530,7 +590,8 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
             poller.join()
         text = log.read_text() if log.exists() else ""
         shutil.rmtree(work, ignore_errors=True)
-    return pid, proc.returncode, out, err, _strace_clones(text, pid), seen, t_end
+    # strace gives no exit times on our clock: the last look may be a partial one.
+    return pid, proc.returncode, out, err, _strace_clones(text, pid), seen, t_end, _proc_window(looks, None)
 
 
 def _program_under(parent: int, binary: str) -> int:
@@ -605,15 +666,16 @@ def observe(program: str | os.PathLike, *, args: Sequence[str] = (), env: Mappin
             # The tracer starts the program with only fds 0-2: records go to a file.
             path = work / "records.txt"
             run_env[ENV] = str(path)
-            pid, status, out, err, clones, tasks, t_end = _run_under_gorun_trace(tracer, binary.path, args, run_env,
-                                                                          timeout, str(path))
+            pid, status, out, err, clones, tasks, t_end, window = _run_under_gorun_trace(
+                tracer, binary.path, args, run_env, timeout, str(path))
             tracer_name = "gorun_kit.trace"
             raw = _decode(path.read_bytes()) if path.exists() else ""
         else:
             with open(work / "records.txt", "w+b") as records:
                 fd = records.fileno()
                 run_env[ENV] = f"fd:{fd}"
-                pid, status, out, err, clones, tasks, t_end = _run_under_strace(binary.path, args, run_env, timeout, fd)
+                pid, status, out, err, clones, tasks, t_end, window = _run_under_strace(
+                    binary.path, args, run_env, timeout, fd)
                 tracer_name = "strace"
                 records.seek(0)
                 raw = _decode(records.read())
@@ -633,7 +695,7 @@ def observe(program: str | os.PathLike, *, args: Sequence[str] = (), env: Mappin
         program=os.fspath(program), args=tuple(args), go_version=tc.version, binary=binary.path, pid=pid,
         exit_status=status, stdout=_decode(out), stderr="".join(stderr_lines), ms=ms, t0=t0, t_end=t_end,
         tracer=tracer_name, traced_threads=tuple(clones), proc_tasks=tuple(sorted(tasks)),
-        schedtrace_threads=sched, checks=())
+        schedtrace_threads=sched, checks=(), proc_window=window, schedtrace_ms=schedtrace_ms)
     return dataclasses.replace(report, checks=tuple(cross_checks(report)))
 
 
@@ -690,6 +752,7 @@ def _run_under_gorun_trace(tracer, binary: str, args: Sequence[str], env: dict, 
     runner = threading.Thread(target=target, daemon=True)
     runner.start()
     seen: set[int] = set()
+    looks: list[int] = []
     stop = threading.Event()
     deadline = time.monotonic() + min(timeout, 10)
     pid = 0
@@ -697,7 +760,7 @@ def _run_under_gorun_trace(tracer, binary: str, args: Sequence[str], env: dict, 
         pid = _find_descendant(binary, os.getpid(), min(deadline, time.monotonic() + 0.05))
     try:
         if pid:
-            _poll_tasks(pid, seen, stop)  # returns when the process is gone
+            _poll_tasks(pid, seen, stop, looks)  # returns when the process is gone
     except BaseException:
         # Interrupted while the tracer runs in the helper thread: SIGTERM
         # makes the tracer kill and reap the traced tree, then wait for it.
@@ -716,21 +779,43 @@ def _run_under_gorun_trace(tracer, binary: str, args: Sequence[str], env: dict, 
     t = result["trace"]
     root = t.root_pid
     clones = [(s.parent_tid, s.child_tid) for s in t.spawns if s.is_thread and s.child_pid == root]
-    return root, t.returncode, t.stdout or b"", t.stderr or b"", clones, seen, t_end
+    exits = [e.ts_ns for e in t.exits if e.pid == root]
+    window = _proc_window(looks, _teardown_ns(exits))
+    if window and any(ts < window[0] for ts in exits):
+        window = None  # a thread ended before the sampler's first look: it could not be seen
+    return root, t.returncode, t.stdout or b"", t.stderr or b"", clones, seen, t_end, window
 
 
 def cross_checks(r: ThreadReport) -> list[CrossCheck]:
-    """Compare the hook's Ms with the tracer, /proc and schedtrace (see :class:`ThreadReport`)."""
+    """Compare the hook's Ms with the tracer, /proc and schedtrace (see :class:`ThreadReport`).
+
+    A program that exits right after making an M can end before that M's
+    thread reaches ``minit``: the hook has its ``new``/``clone`` records but
+    no tid, while the tracer saw the clone. Such Ms are counted, not called a
+    mismatch; and a check whose instrument stopped looking before the last M
+    appeared is marked inconclusive instead of failed.
+    """
     hook = set(r.tids)
     non_main = hook - {r.pid}
     traced = {child for _, child in r.traced_threads}
+    unstarted = [m for m in r.ms if m.tid is None and m.t_clone is not None]
+    note = f" (+{len(unstarted)} cloned but gone before minit, no tid in the hook)" if unstarted else ""
+    tracer_ok = r.pid in hook and non_main <= traced and len(traced - non_main) == len(unstarted)
     checks = [
-        CrossCheck(f"hook tids == CLONE_THREAD children ({r.tracer}) + the main thread",
-                   non_main == traced and r.pid in hook, tuple(sorted(non_main)), tuple(sorted(traced)),
-                   f"hook {len(non_main)} threads besides main, tracer {len(traced)}"),
-        CrossCheck("hook tids == /proc/<pid>/task sampled while running", hook == set(r.proc_tasks),
-                   tuple(sorted(hook)), r.proc_tasks, f"hook {len(hook)}, /proc {len(r.proc_tasks)}"),
+        CrossCheck(f"hook tids == CLONE_THREAD children ({r.tracer}) + the main thread", tracer_ok,
+                   tuple(sorted(non_main)), tuple(sorted(traced)),
+                   f"hook {len(non_main)} threads besides main, tracer {len(traced)}{note}"),
     ]
+    sampled = set(r.proc_tasks)
+    starts = [m.t_start for m in r.ms if m.t_start is not None and m.tid != r.pid]
+    # Ms do not end before the process does (except locked ones, which the run
+    # functions account for): a look after the last start sees every M.
+    covered = r.proc_window is not None and (not starts or max(starts) <= r.proc_window[1])
+    consistent = len(sampled - hook) <= len(unstarted)
+    window_note = "" if covered else "; the sampler's last look at the whole process came before the last M started"
+    checks.append(CrossCheck("hook tids == /proc/<pid>/task sampled while running",
+                             consistent and (not covered or hook <= sampled), tuple(sorted(hook)), r.proc_tasks,
+                             f"hook {len(hook)}, /proc {len(sampled)}{note}{window_note}", conclusive=covered))
     parents = {child: parent for parent, child in r.traced_threads}
     compared = [m for m in r.ms if m.tid in parents and m.cloned_by_tid]
     cloner_ok = bool(compared) and all(parents[m.tid] == m.cloned_by_tid for m in compared)
@@ -746,9 +831,18 @@ def cross_checks(r: ThreadReport) -> list[CrossCheck]:
         started = len([m for m in r.ms if m.tid is not None])
         seen = {m.m for m in r.ms}
         never = sorted(set(range(max(seen) + 1)) - seen) if seen else []
+        expected = started + len(unstarted) + len(never)
+        # SCHED lines come every schedtrace_ms from sysmon (which may sleep up
+        # to 10 ms more): the last one postdates the last newm only if the
+        # program ran on long enough after it.
+        last_new = max((m.t_new for m in r.ms if m.t_new is not None), default=r.t0)
+        covered = r.schedtrace_ms > 0 and r.t_end - last_new >= (2 * r.schedtrace_ms + 20) * 1_000_000
+        ok = expected == r.schedtrace_threads if covered else r.schedtrace_threads <= expected
         checks.append(CrossCheck("hook Ms (+ ids never started) == last GODEBUG=schedtrace threads=",
-                                 started + len(never) == r.schedtrace_threads, (started, len(never)),
-                                 (r.schedtrace_threads,),
-                                 f"hook {started} started" + (f" + {len(never)} never started (M{', M'.join(map(str, never))})" if never else "")
-                                 + f", schedtrace threads={r.schedtrace_threads}"))
+                                 ok, (started, len(unstarted), len(never)), (r.schedtrace_threads,),
+                                 f"hook {started} started" + note
+                                 + (f" + {len(never)} never started (M{', M'.join(map(str, never))})" if never else "")
+                                 + f", schedtrace threads={r.schedtrace_threads}"
+                                 + ("" if covered else "; the last SCHED line may predate the last M"),
+                                 conclusive=covered))
     return checks

@@ -136,7 +136,12 @@ def _go_env_query(go: str) -> dict[str, str]:
     )
     if proc.returncode != 0:
         raise ToolchainMissing("go", f"{go} did not run: {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+    try:
+        info = json.loads(proc.stdout)
+        return {k: info[k] for k in ("GOROOT", "GOVERSION", "GOOS", "GOARCH")}
+    except (ValueError, KeyError, TypeError):
+        raise ToolchainMissing("go", f"{go} is not a go command: `go env -json` printed "
+                                     f"{(proc.stdout or proc.stderr).strip()[:120]!r}") from None
 
 
 @functools.lru_cache(maxsize=None)

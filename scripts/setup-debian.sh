@@ -8,11 +8,18 @@ declare -A want=(
     [cc]=gcc [make]=make [dot]=graphviz [strace]=strace [gdb]=gdb
     [wine]="wine wine64" [x86_64-w64-mingw32-gcc]=gcc-mingw-w64-x86-64
     [chromium]="chromium chromium-driver"  # tests/test_browser.py (Playwright drives Debian's chromium)
+    [java]=default-jdk-headless            # chapter 5's start-up comparison; the doctor lists it
 )
 missing=()
 for cmd in "${!want[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=(${want[$cmd]})
 done
+# The .venv needs Debian's venv module (ensurepip), which python3 alone lacks.
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+else
+    missing+=(python3 python3-venv)
+fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: not a Debian/Ubuntu system; please install: ${missing[*]}" >&2
@@ -28,4 +35,14 @@ fi
 echo "setup: installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    # One name this distribution lacks (Ubuntu ships chromium as a snap, for
+    # one) must not keep the others out: install them one at a time.
+    failed=()
+    for pkg in "${missing[@]}"; do
+        $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 || failed+=("$pkg")
+    done
+    if [[ ${#failed[@]} -gt 0 ]]; then
+        echo "setup: could not install: ${failed[*]} (the parts that need them will skip; see gorun-kit doctor)" >&2
+    fi
+fi

@@ -4,6 +4,11 @@
 set -euo pipefail
 py="$1"
 if [[ "$py" == .venv/* ]]; then
+    if [[ -x "$py" ]] && ! "$py" -m pip --version >/dev/null 2>&1; then
+        # A venv made while python3-venv was missing has a python but no pip.
+        echo "setup: .venv is incomplete (no pip); making it again"
+        rm -rf .venv
+    fi
     if [[ ! -x "$py" ]]; then
         base="$(command -v python3 || true)"
         [[ -n "$base" ]] || { echo "setup: python3 not found; install Python >= 3.10 first" >&2; exit 1; }

