@@ -35,6 +35,14 @@ __all__ = ["Binary", "BuildError", "Diagnostic", "cache_dir", "build_go", "build
            "overlay_gocache"]
 
 _SOURCE_SUFFIXES = {".go", ".c", ".h", ".s", ".S", ".syso", ".mod", ".sum"}
+# Environment variables that change what `go build` produces (GOFLAGS can add
+# -trimpath or -race, GOAMD64 the instruction set, CGO_* and CC the C side).
+# GOCACHE, GOPROXY and the like change where things come from, not the output.
+_GO_ENV_KEYS = ("GOFLAGS", "GOAMD64", "GO386", "GOARM", "GOARM64", "GOEXPERIMENT", "GOFIPS140", "GOPPC64",
+                "GORISCV64", "GOMIPS", "GOMIPS64", "GOWASM", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS",
+                "CGO_FFLAGS", "CGO_LDFLAGS", "CC", "CXX", "AR", "PKG_CONFIG")
+# ... and what changes what the C compiler finds.
+_C_ENV_KEYS = ("CPATH", "C_INCLUDE_PATH", "LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH")
 _STALE_TMP_SECONDS = 3600
 
 
@@ -351,6 +359,10 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
         raise ValueError(f"Go source {os.fspath(source)!r} contains no .go files")
     target_os, target_arch = goos or tc.goos, goarch or tc.goarch
 
+    labs_root = Path(__file__).resolve().parent.parent / "labs_go"
+    env = go_env(labs=module_root == labs_root, toolchain=tc)
+    env.update(CGO_ENABLED="1" if cgo else "0", GOOS=target_os, GOARCH=target_arch)
+
     h = _Hasher()
     h.field("toolchain", [tc.version, tc.goroot])
     h.field("source", str(src))
@@ -359,16 +371,19 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     gc, ld = _flag_list(gcflags), _flag_list(ldflags)
     h.field("flags", {"gcflags": gc, "ldflags": ld, "cgo": cgo, "goos": target_os,
                       "goarch": target_arch, "tags": list(tags)})
+    h.field("env", {k: env[k] for k in _GO_ENV_KEYS if env.get(k)})
+    if cgo:
+        cc = find_tool("cc")
+        h.field("cgo-compiler", [cc.path, cc.version])
     overlay_path, replace = _overlay_fields(overlay, h)
     key = h.hexdigest()
     if gocache is None:
         gocache = overlay_gocache(tc, replace)
+    if gocache is not None:
+        env["GOCACHE"] = os.fspath(gocache)
 
     name = (src.stem if src.is_file() else src.name) + (".exe" if target_os == "windows" else "")
     workdir = src.parent if src.is_file() else src
-    labs_root = Path(__file__).resolve().parent.parent / "labs_go"
-    env = go_env(labs=module_root == labs_root, gocache=gocache, toolchain=tc)
-    env.update(CGO_ENABLED="1" if cgo else "0", GOOS=target_os, GOARCH=target_arch)
 
     def produce(work: Path) -> Binary:
         out = work / name
@@ -395,6 +410,21 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
 _CROSS = {"windows": "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32": "x86_64-w64-mingw32-gcc"}
 
 
+def _c_headers(compiler: str, srcs: Sequence[Path], cflags: Sequence[str]) -> list[Path]:
+    """The non-system headers ``srcs`` include, as the compiler finds them (``-MM``).
+
+    When the preprocessor fails (a missing header, a syntax error the compile
+    will report anyway) every ``*.h`` beside the sources stands in.
+    """
+    proc = subprocess.run([compiler, *cflags, "-MM", *map(str, srcs)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, cwd=srcs[0].parent)
+    if proc.returncode != 0:
+        return sorted({hdr for s in srcs for hdr in s.parent.glob("*.h")})
+    words = proc.stdout.replace("\\\n", " ").split()
+    found = {(srcs[0].parent / w).resolve() for w in words if w.endswith((".h", ".hpp", ".inc"))}
+    return sorted(p for p in found if p.is_file())
+
+
 def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags: Sequence[str] = (),
             ldflags: Sequence[str] = (), shared: bool = False, cross: str | None = None,
             name: str | None = None) -> Binary:
@@ -419,10 +449,11 @@ def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags:
 
     h = _Hasher()
     h.field("compiler", [compiler.path, compiler.version])
-    headers = sorted({hdr for s in srcs for hdr in s.parent.glob("*.h")})
+    headers = _c_headers(compiler.path, srcs, cflags)
     for p in sorted(set(srcs)) + headers:
         h.file(str(p), p)
     h.field("flags", {"cflags": list(cflags), "ldflags": list(ldflags), "shared": shared, "cross": cross})
+    h.field("env", {k: os.environ[k] for k in _C_ENV_KEYS if os.environ.get(k)})
     key = h.hexdigest()
 
     windows = cross is not None

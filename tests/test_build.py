@@ -81,6 +81,36 @@ def test_flags_are_part_of_the_key(go, tmp_path, private_cache):
     assert "-ldflags=-s -w" in stripped.command
 
 
+def test_build_affecting_environment_is_part_of_the_key(go, tmp_path, private_cache, monkeypatch):
+    src = tmp_path / "hello.go"
+    src.write_text(HELLO_GO % "env")
+    plain = build.build_go(src)
+    monkeypatch.setenv("GOFLAGS", "-trimpath")
+    trimmed = build.build_go(src)
+    assert not trimmed.cached and trimmed.key != plain.key
+    # -trimpath really reached go build: the binary names no directory of ours
+    assert str(tmp_path).encode() in Path(plain.path).read_bytes()
+    assert str(tmp_path).encode() not in Path(trimmed.path).read_bytes()
+    monkeypatch.delenv("GOFLAGS")
+    monkeypatch.setenv("GOPROXY", "off")  # where modules come from, not what is built
+    assert build.build_go(src).cached
+
+
+def test_a_header_in_another_directory_is_part_of_the_key(tmp_path, private_cache):
+    (tmp_path / "inc").mkdir()
+    header = tmp_path / "inc" / "word.h"
+    header.write_text('#define WORD "one"\n')
+    src = tmp_path / "main.c"
+    src.write_text('#include <stdio.h>\n#include "inc/word.h"\nint main(void) { puts(WORD); return 0; }\n')
+    first = build.build_c(src)
+    assert subprocess.run([first.path], capture_output=True, text=True).stdout == "one\n"
+    assert build.build_c(src).cached
+    header.write_text('#define WORD "two"\n')
+    second = build.build_c(src)
+    assert not second.cached and second.key != first.key
+    assert subprocess.run([second.path], capture_output=True, text=True).stdout == "two\n"
+
+
 def test_changed_overlay_file_rebuilds(go, tmp_path, private_cache):
     src = tmp_path / "hello.go"
     src.write_text(HELLO_GO % "original")
