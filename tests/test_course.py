@@ -220,3 +220,30 @@ def test_cli_claims_prints_counts(capsys):
     out = capsys.readouterr().out
     assert "ledger rows:" in out and "demonstrated" in out and "not checkable" in out
     assert rc == 0, out[-3000:]
+
+
+def test_a_check_that_skipped_for_want_of_a_tool_earns_nothing(monkeypatch):
+    """A graded cell guarded by nb.live(...) finishes without an error when the
+    tool is missing; the grader must call that "not run", not "passed"."""
+    root = Path(__file__).resolve().parents[1]
+    solved = root / "notebooks" / "exercises" / "04_newosproc_threads_exercises.ipynb"
+    monkeypatch.setenv("GORUN_KIT_GO", "/nonexistent/go")
+    result = grade_mod.grade_notebook(solved, source=root)
+    live = {c.grade_id: c for c in result.cells if c.grade_id.startswith("hook-")}
+    assert live and all(c.status == "not run" and c.points == 0 for c in live.values()), live
+    assert all("this machine cannot run the check: needs go" in c.detail for c in live.values())
+    assert result.points < result.max_points
+
+
+def test_skips_are_tied_to_the_cells_that_use_them():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("LIVE = nb.live('go')"),
+        nbformat.v4.new_code_cell("assert 1 + 1 == 2"),
+        nbformat.v4.new_code_cell("if LIVE:\n    assert run_it()"),
+        nbformat.v4.new_code_cell("OTHER = nb.live('cc')\nif OTHER:\n    pass"),
+    ])
+    skipped = {0: "needs go (missing)", 3: "needs cc (missing)"}
+    assert grade_mod._skipped_check(nb, 1, skipped) is None  # pure Python: keeps its points
+    assert grade_mod._skipped_check(nb, 2, skipped) == "needs go (missing)"
+    assert grade_mod._skipped_check(nb, 3, skipped) == "needs cc (missing)"
+    assert grade_mod._skipped_check(nb, 2, {}) is None

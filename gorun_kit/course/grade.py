@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -216,8 +217,9 @@ def _error_text(outputs) -> str | None:
     return None
 
 
-def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str]:
-    """Execute ``nb`` in place; index -> error text (None when fine) for executed cells."""
+def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str, dict[int, str]]:
+    """Execute ``nb`` in place; index -> error text (None when fine) for executed cells,
+    a note, and index -> why for the cells in which ``nb.live`` said a tool was missing."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -230,8 +232,12 @@ def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str]:
                             interrupt_on_timeout=False, record_timing=False,
                             shutdown_kernel="immediate",  # SIGKILL the kernel's process group
                             resources={"metadata": {"path": str(cwd)}})
-    env = dict(os.environ, GORUN_KIT_PROGRESS="0")
+    skip_log = cwd / ".gorun-kit-skips.log"
+    skip_log.write_text("")
+    env = dict(os.environ, GORUN_KIT_PROGRESS="0", GORUN_KIT_SKIP_LOG=str(skip_log))
     results: dict[int, str | None] = {}
+    skipped: dict[int, str] = {}
+    seen_lines = 0
     note = ""
     # The kernel process's own stderr is only ipykernel's start-up chatter; what
     # the student's code prints reaches the cell outputs over the kernel protocol.
@@ -251,7 +257,32 @@ def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str]:
                 note = f"the kernel died in cell {index}"
                 break
             results[index] = _error_text(cell.get("outputs", []))
-    return results, note
+            logged = skip_log.read_text(encoding="utf-8").splitlines()
+            if len(logged) > seen_lines:
+                skipped[index] = "; ".join(logged[seen_lines:])
+                seen_lines = len(logged)
+    return results, note, skipped
+
+
+_LIVE_NAME = re.compile(r"^\s*(\w+)\s*=\s*nb\.live\(", re.M)
+
+
+def _skipped_check(nb, index: int, skipped: dict[int, str]) -> str | None:
+    """Why the graded cell ``index`` could not really run, or None.
+
+    It could not when ``nb.live`` reported a missing tool inside it, or when
+    it reads a name (``LIVE = nb.live(...)``) set by an earlier cell whose
+    ``nb.live`` did.
+    """
+    if index in skipped:
+        return skipped[index]
+    source = nb.cells[index].get("source", "")
+    for earlier, why in skipped.items():
+        if earlier < index:
+            names = _LIVE_NAME.findall(nb.cells[earlier].get("source", ""))
+            if any(re.search(rf"\b{re.escape(n)}\b", source) for n in names):
+                return why
+    return None
 
 
 def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | None = None,
@@ -275,7 +306,7 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
         workdir = _copy_tree(_student_root(student.resolve()), student.resolve(), Path(tmp) / "course", src)
         nb_path = workdir / student.name
         nbformat.write(graded, nb_path)
-        results, note = _run(graded, workdir, timeout)
+        results, note, skipped = _run(graded, workdir, timeout)
     cells = []
     for index, cell in enumerate(graded.cells):
         meta = nbgrader_meta(cell)
@@ -286,6 +317,9 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
             cells.append(CellResult(gid, 0.0, pts, "manual", "graded by hand"))
         elif index not in results:
             cells.append(CellResult(gid, 0.0, pts, "not run", note))
+        elif results[index] is None and (why := _skipped_check(graded, index, skipped)):
+            cells.append(CellResult(gid, 0.0, pts, "not run",
+                                    f"this machine cannot run the check: {why}; see gorun-kit doctor"))
         elif results[index] is None:
             cells.append(CellResult(gid, pts, pts, "passed"))
         else:

@@ -82,8 +82,13 @@ def strip_region(text: str, kind: str, stub: list[str] | None, where: str) -> st
     return "\n".join(out)
 
 
+HIDDEN_STUB = ["# Hidden tests run here when this notebook is graded (gorun-kit course grade):",
+               "# passing the checks above does not guarantee full points."]
+
+
 def strip_hidden_tests(text: str, where: str) -> str:
-    return strip_region(text, "hidden", None, where)
+    """Remove the hidden tests, leaving a comment that says they exist."""
+    return strip_region(text, "hidden", HIDDEN_STUB, where)
 
 
 def nbgrader_meta(cell) -> dict:
