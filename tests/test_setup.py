@@ -49,3 +49,25 @@ def test_make_lab_no_browser_serves_jupyterlab(repo):
             proc.wait()
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # the whole group is gone
+
+
+def test_strict_mode_turns_a_skip_into_a_failure(tmp_path):
+    """CI sets GORUN_KIT_STRICT=1 (.ci/run): a test that skips for a missing
+    tool must fail there, and only there."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = tmp_path / "test_probe.py"
+    probe.write_text("import pytest\n\ndef test_needs_wine():\n    pytest.skip('wine64 not found')\n")
+    conftest = Path(__file__).with_name("conftest.py")
+    (tmp_path / "conftest.py").write_text(conftest.read_text())
+    run = lambda strict: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "GORUN_KIT_STRICT": strict})
+    strict, relaxed = run("1"), run("0")
+    assert strict.returncode == 1 and "skipped under GORUN_KIT_STRICT=1" in strict.stdout and "wine64" in strict.stdout
+    assert relaxed.returncode == 0 and "1 skipped" in relaxed.stdout
+    assert "GORUN_KIT_STRICT=1" in Path(__file__).resolve().parents[1].joinpath(".ci", "run").read_text()
