@@ -213,6 +213,10 @@ def test_lone_notebook_gets_stubbed_labs_not_solutions(tmp_path):
 def test_cli_run_rejects_bad_versions(capsys):
     assert cli.main(["course", "run", "--go", "banana"]) == 2
     assert "--go 'banana' is not a Go release" in capsys.readouterr().err
+    for outside in ("1.21", "1.99", "1.22,1.30.1"):
+        assert cli.main(["course", "run", "--go", outside]) == 2
+        err = capsys.readouterr().err
+        assert "the course supports Go 1.22" in err and "Traceback" not in err, err
 
 
 def test_cli_claims_prints_counts(capsys):

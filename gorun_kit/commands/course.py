@@ -77,9 +77,13 @@ def run(args) -> int:
         return 0 if cov.ok else 1
     if action == "run":
         from ..course.run import run_matrix
+        from ..goreleases import ReleaseUnavailable
 
-        report = run_matrix(args.go, notebooks=args.notebook, claims_only=args.claims_only,
-                            out_dir=args.out, cell_timeout=args.timeout, echo=print)
+        try:
+            report = run_matrix(args.go, notebooks=args.notebook, claims_only=args.claims_only,
+                                out_dir=args.out, cell_timeout=args.timeout, echo=print)
+        except ReleaseUnavailable as exc:
+            raise ValueError(str(exc)) from None
         print(report.render_markdown())
         return 0
     print(f"unknown action {action}", file=sys.stderr)

@@ -307,9 +307,14 @@ def resolve_versions(spec: str) -> list[str]:
     if spec.strip() == "all":
         return [f"1.{m}" for m in range(int(OLDEST_SUPPORTED.split(".")[1]), pinned[1] + 1)]
     versions = [v.strip().removeprefix("go") for v in spec.split(",") if v.strip()]
+    oldest = tuple(int(x) for x in OLDEST_SUPPORTED.split("."))
     for v in versions:
         if not re.fullmatch(r"\d+\.\d+(\.\d+)*", v):
             raise ValueError(f"--go {v!r} is not a Go release like 1.22 or 1.24.11 (or 'all')")
+        series = tuple(int(x) for x in v.split(".")[:2])
+        if not oldest <= series <= tuple(pinned[:2]):
+            raise ValueError(f"--go {v}: the course supports Go {OLDEST_SUPPORTED} (labs_go/go.mod) up to the "
+                             f"pinned go{'.'.join(map(str, pinned))}; give a release in that range or 'all'")
     return versions
 
 
