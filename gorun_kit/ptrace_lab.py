@@ -19,11 +19,12 @@ import random
 import re
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
 __all__ = ["ExecCall", "CheckResult", "parse_tracer_output", "random_case", "reference_execs",
-           "check_tracer", "lab_dir", "build_lab"]
+           "check_tracer", "memory_reads", "lab_dir", "build_lab"]
 
 _EXITKILL_TIMEOUT = 30.0
 _ENV = "/usr/bin/env"
@@ -312,6 +313,35 @@ def check_tracer(tracer: str | os.PathLike, *, cases: int = 4, seed: int | None 
     if len(failures) > _MAX_FAILURES:
         failures = failures[:_MAX_FAILURES] + [f"... and {len(failures) - _MAX_FAILURES} more"]
     return CheckResult(not failures, cases, name, tuple(failures))
+
+
+def memory_reads(tracer: str | os.PathLike, *, method: str = "vm", seed: int | None = None,
+                 timeout: float = _EXITKILL_TIMEOUT) -> dict[str, int]:
+    """How the teaching tracer read its tracee's memory with ``-m method``:
+    {"process_vm_readv": calls, "PTRACE_PEEKDATA": calls}.
+
+    strace watches the tracer process alone (no -f), so its child stays free
+    to call PTRACE_TRACEME on the tracer. TODO 2 of the lab asks for
+    process_vm_readv: a ``-m vm`` that only peeks is caught here.
+    """
+    from .toolchain import find_tool
+
+    path = Path(tracer)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise FileNotFoundError(f"tracer {os.fspath(path)!r} is not an executable file; build it first")
+    if method not in ("peek", "vm"):
+        raise ValueError(f"method={method!r}: use 'peek' or 'vm'")
+    cmd = random_case(random.Random(seed))
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-reads-") as tmp:
+        log = Path(tmp) / "strace.txt"
+        proc = _run([find_tool("strace").path, "-qq", "-e", "trace=process_vm_readv,ptrace", "-o", str(log),
+                     os.fspath(path), "-m", method, *cmd], timeout, {"PATH": "/usr/bin:/bin"})
+        text = log.read_text(errors="replace") if log.exists() else ""
+    if proc.returncode != 0 and not text:
+        raise RuntimeError(f"strace could not run {os.fspath(path)}: {proc.stderr.decode(errors='replace')[:300]}")
+    lines = text.splitlines()
+    return {"process_vm_readv": sum(1 for l in lines if l.startswith("process_vm_readv(")),
+            "PTRACE_PEEKDATA": sum(1 for l in lines if l.startswith("ptrace(PTRACE_PEEKDATA"))}
 
 
 # ---------------------------------------------------------------------------

@@ -103,3 +103,16 @@ def test_reference_instruments_agree():
     _, a = ptrace_lab.reference_execs(cmd, instrument="strace")
     _, b = ptrace_lab.reference_execs(cmd, instrument="trace")
     assert [(c.filename, c.argv, c.envp, c.result) for c in a] == [(c.filename, c.argv, c.envp, c.result) for c in b]
+
+
+@pytest.mark.live
+def test_memory_reads_tell_process_vm_readv_from_peekdata():
+    solution = ptrace_lab.build_lab("tracer").path
+    vm, peek = (ptrace_lab.memory_reads(solution, method=m, seed=3) for m in ("vm", "peek"))
+    assert vm["process_vm_readv"] > 0
+    assert peek["process_vm_readv"] == 0 and peek["PTRACE_PEEKDATA"] > 0
+    # the untouched student copy reads nothing at all: the graded check fails on it
+    stub = ptrace_lab.build_lab("student").path
+    assert ptrace_lab.memory_reads(stub, method="vm", seed=3)["process_vm_readv"] == 0
+    with pytest.raises(ValueError, match="method='mmap'"):
+        ptrace_lab.memory_reads(solution, method="mmap")

@@ -1,5 +1,5 @@
 """Generates notebooks/exercises/03_spawn_exercises.ipynb and 03_ptrace_exercises.ipynb."""
-from _nbgen import code, md, write
+from _nbgen import check, code, md, write
 
 
 def solution(source, gid):
@@ -284,21 +284,35 @@ for _ in range(200):
 print("read_argv: all checks passed")
 """, "read_argv_tests", 3),
     md("""
-## 3. The real thing
+## 3. The real thing (graded)
 
-The C lab asks for the same two functions against a live process. When your
-`labs_c/ptrace_lab/student/tracer.c` is done, build it (`make -C labs_c`) and
-check it; this cell runs the same check on the lab's solution so you can see
-what a pass looks like:
+The C lab asks for the same logic against a live process. In your copy of
+the release, complete the TODOs of `labs_c/ptrace_lab/tracer.c` (in the
+course checkout the same stubbed file is `labs_c/ptrace_lab/student/tracer.c`;
+`make -C labs_c` builds it). The check below builds your `tracer.c`, runs it
+with `-m peek` and with `-m vm` on test programs with random arguments and
+environments (newlines, empty strings, bytes that are not UTF-8), and compares
+what it prints with the course's production tracer (or strace). It also
+watches *how* your tracer reads memory: `-m vm` must use `process_vm_readv`
+(TODO 2), `-m peek` only `PTRACE_PEEKDATA`.
 """),
-    code("""
+    check("""
 from gorun_kit import ptrace_lab
+from gorun_kit.build import build_c
 
 if nb.live("cc", "ptrace", "strace"):
-    solution_tracer = ptrace_lab.build_lab("tracer").path
-    print(ptrace_lab.check_tracer(solution_tracer, cases=2, seed=1, method="peek"))
-    # your copy: ptrace_lab.check_tracer("../../labs_c/build/ptrace_lab/student_tracer")
-"""),
+    mine = build_c("../../labs_c/ptrace_lab/tracer.c", cflags=["-O2", "-Wall", "-std=gnu11"],
+                   name="my_ptrace_lab_tracer")
+    for method in ("peek", "vm"):
+        result = ptrace_lab.check_tracer(mine.path, cases=3, method=method)
+        print(f"-m {method}:", result)
+        assert result.ok, result
+    vm, peek = (ptrace_lab.memory_reads(mine.path, method=m) for m in ("vm", "peek"))
+    print("-m vm calls process_vm_readv:", vm["process_vm_readv"] > 0,
+          "| -m peek reads with PTRACE_PEEKDATA only:", peek["process_vm_readv"] == 0 < peek["PTRACE_PEEKDATA"])
+    assert vm["process_vm_readv"] > 0, "-m vm never called process_vm_readv (TODO 2)"
+    assert peek["process_vm_readv"] == 0 and peek["PTRACE_PEEKDATA"] > 0, "-m peek must read with PTRACE_PEEKDATA only"
+""", "c-tracer-check", 4),
 ]
 
 write("exercises/03_spawn_exercises.ipynb", spawn_cells)
