@@ -379,6 +379,14 @@ What this shows and what it does not:
 | GC is `mgcpacer.go` | that is the pacer; the GC is `mgc.go`, `mgcmark*.go` (Green Tea on), `mgcsweep.go`, `mwbbuf.go` |
 | mcache/mcentral in `mcache.go` | mcentral is in `mcentral.go` |
 | sysmon in `proc.go` | true; it runs on its own M without a P |
+
+## Exercises
+
+Predict, then check: `exercises/01_runtime_blackbox_ex1_packages.ipynb`
+(which package a symbol belongs to, and the runtime's share of a binary you
+build) and `exercises/01_runtime_blackbox_ex2_addresses.ipynb` (which
+function holds an address). Both are graded by `gorun-kit course grade`;
+some checks are hidden.
 """),
 ]
 

@@ -19,11 +19,13 @@ def md(text: str) -> None:
 PURE = ("nb.stamp()", "lookpath_explorer", "search_order(", "diff_rows = [")
 
 
-def code(text: str, *claims: str, raises: bool = False) -> None:
+def code(text: str, *claims: str, raises: bool = False, wine: bool = False) -> None:
     text = text.strip()
     if not any(marker in text for marker in PURE):
-        # Live cell: runs Go, Wine or the C compiler; elsewhere it says why it skips.
-        text = "if LIVE:\n" + "\n".join(("    " + l) if l.strip() else l for l in text.splitlines())
+        # Live cell: runs Go or the C compiler (and with wine=True a Windows
+        # build under Wine); elsewhere it says why it skips.
+        guard = "if LIVE and WINE:" if wine else "if LIVE:"
+        text = guard + "\n" + "\n".join(("    " + l) if l.strip() else l for l in text.splitlines())
     cell = nbf.v4.new_code_cell(text)
     tags = [f"claim:{c}" for c in claims] + (["raises-exception"] if raises else [])
     if tags:
@@ -47,7 +49,8 @@ tests check against real Go on at least 500 random scenarios per OS). macOS is m
 code("""
 from gorun_kit import nb
 _ = nb.stamp()
-LIVE = nb.live("go", "cc", "wine64", "mingw-w64")  # False off Linux or without the tools: live cells skip
+LIVE = nb.live("go", "cc")  # False off Linux or without the tools: live cells skip
+WINE = LIVE and nb.live("wine64", "mingw-w64")  # the Windows runs; without Wine only they skip
 """)
 
 # ---------------------------------------------------------------- 2.1
@@ -282,7 +285,7 @@ if True:
     nb.confirm("2.2-7", rows[4][2] == '["C:\\\\\\\\Go\\\\\\\\bin", "C:\\\\\\\\tools"]' and len(json.loads(rows[4][1])) == 3
                and json.loads(rows[5][2]) == ["C:\\\\a", "C:\\\\b;c", "", "d"],
                "';' splits on Windows only (quotes protect it and are removed); Linux splits the same string on ':'")
-""", "2.2-6", "2.2-7")
+""", "2.2-6", "2.2-7", wine=True)
 
 # ---------------------------------------------------------------- 2.3
 md("""
@@ -356,7 +359,7 @@ with session("linux") as go_linux, session("windows") as go_windows:
     for title, sc in scenarios.items():
         crosses[title] = cross_os(**sc, real=True, oracles={"linux": go_linux, "windows": go_windows})
         display(HTML(f"<h4>{title}</h4>" + viz_lp.cross_os_html(crosses[title])))
-""")
+""", wine=True)
 code("""
 c = crosses
 nb.confirm("2.4-2", c["case"].result("linux").error == "ErrNotFound" and c["case"].result("darwin").path == "/opt/bin/tool"
@@ -371,7 +374,7 @@ nb.confirm("2.4-3", c["PATHEXT default"].result("windows").error == "ErrNotFound
            and c["empty element"].result("windows").error == "ErrNotFound"
            and c["cwd first"].result("windows").key() == ("tool.bat", "ErrDot"),
            "Windows: no permission check, PATHEXT (default .com .exe .bat .cmd, no .ps1), extension appended even to foo.bat, cwd searched first")
-""", "2.4-2", "2.4-3")
+""", "2.4-2", "2.4-3", wine=True)
 md("""
 `which` (Debian's shell script) tests `-f` and `-x` on each element and treats an empty element as
 `.`, like Go — but it happily prints `./myprog`, where Go says `ErrDot`:
@@ -471,13 +474,37 @@ diff_rows = [
 display(HTML(viz_lp.rows_html(diff_rows, ["behaviour", "linux", "darwin", "windows", "shown by"])))
 """)
 code("""
-observed = {
-    "case": (c["case"].result("linux").error, c["case"].result("darwin").error, c["case"].result("windows").error),
-    "empty": (c["empty element"].result("linux").short(), c["empty element"].result("windows").short()),
+# Each row of the table, from the real runs above (linux natively, windows under Wine;
+# darwin is modeled): a row whose behaviour changed would fail here.
+lin = lambda t: c[t].result("linux")
+win = lambda t: c[t].result("windows")
+row_holds = {
+    "PATH separator": agree and lp_unix.split_list("a:b;c") == ["a", "b;c"] and lp_windows.split_list("a:b;c") == ["a:b", "c"],
+    "empty PATH element": lin("empty element").key() == ("tool", "ErrDot") and win("empty element").error == "ErrNotFound",
+    "current directory": lin("cwd first").path == "/opt/bin/tool" and win("cwd first").key() == ("tool.bat", "ErrDot"),
+    "executable check": lin("no x bit").error == "ErrNotFound" and win("no x bit").path == "C:\\\\opt\\\\bin\\\\tool.exe",
+    "extensions": win("PATHEXT default").error == "ErrNotFound" and win("PATHEXT with ps1").path.endswith("tool.ps1")
+                  and lin("PATHEXT default").error == "ErrNotFound",
+    "name with extension": win("name with extension").path.endswith("weird.bat.exe") and lin("name with extension").error == "ErrNotFound",
+    "case of names": (lin("case").error, c["case"].result("darwin").error, win("case").error) == ("ErrNotFound", None, None),
+    "directory named like the program": lin("directory named like it").path == "/usr/bin/tool"
+                  and win("directory named like it").path.lower().endswith("\\\\usr\\\\bin\\\\tool.com"),
+    "ErrNotFound text": "$PATH" in lin("case").message and "%PATH%" in win("PATHEXT default").message,
 }
-print("checked:", observed)
-assert observed["case"] == ("ErrNotFound", None, None) and observed["empty"] == ("tool (ErrDot)", "ErrNotFound")
-print("every row above was shown by a cell of this chapter; the two checked here hold")
+for behaviour, ok in row_holds.items():
+    print(f"{behaviour:34} {'holds' if ok else 'DIFFERS'}")
+assert [r[0] for r in diff_rows] == list(row_holds), "the table and the checks list different rows"
+assert all(row_holds.values()), {k: v for k, v in row_holds.items() if not v}
+""", wine=True)
+
+md("""
+## Exercises
+
+Predict LookPath, then ask real Go: `exercises/02_lookpath_linux_exercises.ipynb`
+(empty elements, ErrDot, the executable check) and
+`exercises/02_lookpath_windows_exercises.ipynb` (PATHEXT, the current
+directory, names with extensions). Both are graded by `gorun-kit course grade`
+with random file names; some checks are hidden.
 """)
 
 nb_ = nbf.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})

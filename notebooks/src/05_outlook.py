@@ -307,6 +307,14 @@ if LIVE:
 | JVM, Lambda, GraalVM, Wasm, gVisor, ByteDance numbers | not checkable here, listed plainly; start-up measured instead for C, Go, Python, Java |
 | seccomp-bpf injected via `bpf_program__attach_cgroup()` | two different mechanisms; a process installs its own seccomp filter (demo: `execve` → `EPERM`, seen by Go as `fork/exec ...: operation not permitted`) |
 | runc CVE-2023-39325 | a Go `net/http` HTTP/2 rapid-reset DoS; its fix is in the installed source |
+
+## Exercises
+
+`exercises/05_outlook_ex1_seccomp_actions.ipynb` (what each seccomp action
+does to a syscall, predicted then checked) and
+`exercises/05_outlook_ex2_deny_filter.ipynb` (write the filter that denies
+`execve`; a child process installs it and tries `execve` for real). Both are graded by
+`gorun-kit course grade`; some checks are hidden.
 """),
 ]
 
