@@ -7,7 +7,13 @@ into the cache and an overlay JSON maps them into ``GOROOT/src/runtime``.
 GOROOT itself is only read.
 
 The hook writes one text line per event to the destination named by
-``$GORUN_KIT_THREADS`` (``fd:N`` or an absolute path):
+``$GORUN_KIT_THREADS``: ``fd:N`` (an inherited descriptor, open for writing,
+N >= 3) or an absolute file path (created, appended to). Records never go into
+the program's own stdout or stderr: ``fd:0``-``fd:2``, a descriptor that is not
+open for writing, a path that cannot be opened, or a destination that is the
+same file as fd 1 or 2 is refused when the hook first opens it -- one line on
+stderr names the value and what to give instead, recording is off, and the
+program runs on unchanged. The records:
 
 * ``new``   -- in ``newm`` after ``allocm``: the new M's id, the M and thread
   that asked for it, and the M's start function (``runtime.sysmon``,
