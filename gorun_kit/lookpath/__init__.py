@@ -73,14 +73,17 @@ def _check_scenario(goos: str, fs: VFS, cwd: str, uid: int = 0, gid: int | None 
 
 def lookpath(name: str, *, goos: str, path: str, pathext: str | None = None, cwd: str | None = None,
              env: dict | None = None, fs: VFS | None = None, uid: int = 0,
-             gid: int | None = None) -> LookPathResult:
+             gid: int | None = None, faccessat2: str = "ok") -> LookPathResult:
     """What ``exec.LookPath(name)`` returns on ``goos`` with ``PATH=path`` (modelled).
 
     ``pathext`` (Windows only; None = unset), ``cwd`` (default "/" or "C:\\"),
     ``env`` for extra variables (``GODEBUG``, ``NoDefaultCurrentDirectoryInExePath``),
-    ``fs`` the scenario's files, ``uid``/``gid`` the effective ids (Unix).
+    ``fs`` the scenario's files, ``uid``/``gid`` the effective ids (Unix),
+    ``faccessat2`` (Linux only) "ok", or "ENOSYS"/"EPERM" for a kernel or
+    seccomp profile where that call fails (see :mod:`.unix`).
     """
     _check_goos(goos)
+    unix.check_faccessat2(faccessat2, goos)
     fs = fs if fs is not None else default_fs(goos)
     cwd = cwd if cwd is not None else default_cwd(goos)
     _check_scenario(goos, fs, cwd, uid, gid)
@@ -88,7 +91,8 @@ def lookpath(name: str, *, goos: str, path: str, pathext: str | None = None, cwd
         return windows.look_path(name, path=path, fs=fs, cwd=cwd, pathext=pathext, env=env)
     if pathext is not None:
         raise ValueError(f"pathext is a Windows setting; goos={goos!r} ignores it (pass pathext=None)")
-    return unix.look_path(name, path=path, fs=fs, cwd=cwd, env=env, uid=uid, gid=gid, goos=goos)
+    return unix.look_path(name, path=path, fs=fs, cwd=cwd, env=env, uid=uid, gid=gid, goos=goos,
+                          faccessat2=faccessat2)
 
 
 def real(name: str, *, goos: str, path: str, pathext: str | None = None, cwd: str | None = None,
