@@ -88,9 +88,9 @@ CHAPTERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("2", "第二章 go run命令的启动与路径解析机制 · What go run does; LookPath", ("linux", "go"),
      ("wine64", "mingw-w64")),
     ("3", "第三章 从exec到OS进程创建的关键跃迁 · From exec to a process", ("linux", "go", "cc", "ptrace"),
-     ("strace",)),
+     ("strace", "dot")),
     ("4", "第四章 runtime.newosproc与goroutine调度底层联动 · newosproc and threads",
-     ("linux", "go", "cc", "ptrace"), ("strace", "gdb")),
+     ("linux", "go", "cc", "ptrace"), ("strace", "gdb", "dot")),
     ("5", "第五章 总结与运行时演进展望 · Outlook, measured", ("linux", "go", "cc"), ("java",)),
 )
 
@@ -173,9 +173,12 @@ def _tool_check(label: str, role: str, fix_key: str | None = None) -> Check:
 def _checks() -> list[Check]:
     checks = []
     is_linux = sys.platform == "linux"
-    checks.append(Check("linux", is_linux and platform.machine() in ("x86_64", "AMD64"),
+    is_amd64 = platform.machine() in ("x86_64", "AMD64")
+    checks.append(Check("linux", is_linux and is_amd64,
                         f"{platform.system()} {platform.release()} {platform.machine()}",
-                        "" if is_linux else "the live labs need Linux x86_64; pure-Python parts still work"))
+                        "" if is_linux and is_amd64 else
+                        "the live labs need Linux on x86_64 (the tracers read x86-64 registers and syscall "
+                        "numbers); the pure-Python parts and the recorded outputs still work"))
     try:
         tc = find_go()
         src_ok = os.path.isfile(os.path.join(tc.goroot, "src", "runtime", "proc.go"))
