@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from gorun_kit import trace
 
 sys.path.insert(0, os.path.dirname(__file__))
-from trace_helpers import all_pids, c_prog, canonical, go_prog, leftovers, marked_env  # noqa: E402
+from trace_helpers import (all_pids, c_prog, canonical, go_prog, leftovers, marked_env, snapshot,  # noqa: E402
+                           still_there)
 
 pytestmark = pytest.mark.live
 
@@ -253,15 +254,18 @@ def test_interrupted_tracer_leaves_nothing(tmp_path, sig):
 
 
 def test_tracer_killed_with_sigkill_takes_the_tree_with_it():
-    """PTRACE_O_EXITKILL: if the tracer dies, every tracee gets SIGKILL."""
+    """PTRACE_O_EXITKILL: if the tracer dies, every tracee gets SIGKILL, and
+    none is left a zombie (the orphans go to PID 1, which reaps them)."""
     env, mark = marked_env()
     proc = subprocess.Popen([trace.tracer_binary(), "--output", "/dev/null", "--", "/bin/sh", "-c",
                              "sleep 30 & sleep 30; wait"], env=env, stdout=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len(leftovers(mark)) >= 3)
+        before = snapshot(mark)  # a zombie's environ is empty: find them by pid afterwards
         proc.kill()
         proc.wait(timeout=10)
-        assert _wait_for(lambda: not leftovers(mark)), leftovers(mark)
+        assert _wait_for(lambda: not still_there(before) and not leftovers(mark), timeout=15), \
+            still_there(before) + leftovers(mark)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -280,9 +284,12 @@ def test_tracer_killed_with_sigkill_mid_exec_leaves_nothing(delay_ms):
     try:
         assert _wait_for(lambda: len(leftovers(mark)) >= 3), "the traced loops did not start"
         time.sleep(delay_ms / 1000)
+        before = snapshot(mark)  # a zombie's environ is empty: find them by pid afterwards
         proc.kill()
         proc.wait(timeout=10)
-        assert _wait_for(lambda: not leftovers(mark), timeout=10), leftovers(mark)
+        assert len(before) >= 3
+        assert _wait_for(lambda: not still_there(before) and not leftovers(mark), timeout=15), \
+            still_there(before) + leftovers(mark)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -401,27 +408,34 @@ def test_cli_attach_and_its_argument_errors():
         assert p.returncode == 2 and "gorun-kit trace:" in p.stderr, (args, p.stderr)
 
 
-def _deny_ptrace():
-    """preexec_fn: a seccomp filter that makes ptrace(2) fail with EPERM, as
-    a container's default profile does."""
-    import ctypes
-    import struct
+def _deny_syscall(nr: int):
+    """A preexec_fn: a seccomp filter that makes syscall ``nr`` (x86_64
+    numbering) fail with EPERM in the child and everything it starts, as a
+    container's default profile does."""
+    def install():
+        import ctypes
+        import struct
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-    ld_nr = struct.pack("HBBI", 0x20, 0, 0, 0)  # BPF_LD|BPF_W|BPF_ABS, seccomp_data.nr
-    jeq = struct.pack("HBBI", 0x15, 0, 1, 101)  # BPF_JMP|BPF_JEQ|BPF_K, __NR_ptrace
-    deny = struct.pack("HBBI", 0x06, 0, 0, 0x00050000 | 1)  # SECCOMP_RET_ERRNO | EPERM
-    allow = struct.pack("HBBI", 0x06, 0, 0, 0x7FFF0000)  # SECCOMP_RET_ALLOW
-    code = ctypes.create_string_buffer(ld_nr + jeq + deny + allow)
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+        ld_nr = struct.pack("HBBI", 0x20, 0, 0, 0)  # BPF_LD|BPF_W|BPF_ABS, seccomp_data.nr
+        jeq = struct.pack("HBBI", 0x15, 0, 1, nr)  # BPF_JMP|BPF_JEQ|BPF_K
+        deny = struct.pack("HBBI", 0x06, 0, 0, 0x00050000 | 1)  # SECCOMP_RET_ERRNO | EPERM
+        allow = struct.pack("HBBI", 0x06, 0, 0, 0x7FFF0000)  # SECCOMP_RET_ALLOW
+        code = ctypes.create_string_buffer(ld_nr + jeq + deny + allow)
 
-    class Prog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+        class Prog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    prog = Prog(4, ctypes.cast(code, ctypes.c_void_p))
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
-                                                                  ctypes.byref(prog)):
-        raise OSError(ctypes.get_errno(), "cannot install the test's seccomp filter")
+        prog = Prog(4, ctypes.cast(code, ctypes.c_void_p))
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+                                                                      ctypes.byref(prog)):
+            raise OSError(ctypes.get_errno(), "cannot install the test's seccomp filter")
+    return install
+
+
+NR_PTRACE, NR_PROCESS_VM_READV = 101, 310
+_deny_ptrace = _deny_syscall(NR_PTRACE)
 
 
 def test_ptrace_not_permitted_is_a_clear_error(tmp_path):
@@ -437,3 +451,43 @@ def test_ptrace_not_permitted_is_a_clear_error(tmp_path):
 
     with pytest.raises(trace.TracerError, match="not permitted"):
         _parse(str(tmp_path / "t.jsonl"), ["/bin/true"], p.returncode, b"", p.stderr.encode(), strict=True)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter uses x86_64 syscall numbers")
+def test_peekdata_fallback_reads_the_same_records(tmp_path):
+    """Where process_vm_readv is not allowed the tracer reads the tracee's
+    memory with PTRACE_PEEKDATA, one word at a time: the records must be the
+    same, byte for byte, including strings longer than the first read (512
+    bytes), than a page and than the 64 KiB window, at odd offsets."""
+    odd = ["", " ", "a\nb\tc", "q\"uo'te\\", "\udcff\udcfe not UTF-8", "日本語", "x" * 511, "y" * 4097,
+           "z" * 100_003, "-"]
+    env = {"PATH": "/usr/bin:/bin", "EMPTY": "", "ODD": "a=b\x01\x7f\udc80", "LONG": "e" * 70_001,
+           **{f"V{i}": "v" * i for i in range(0, 300, 7)}}
+    cmd = ["/bin/sh", "-c", '/bin/echo "$@" >/dev/null; exec /usr/bin/env -u LONG /bin/true "$@"', "sh", *odd]
+
+    def traced(name, preexec_fn=None):
+        out = tmp_path / f"{name}.jsonl"
+        p = subprocess.run([trace.tracer_binary(), "--output", str(out), "--", *cmd], env=env,
+                           preexec_fn=preexec_fn, capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        check_schema(out.read_text().splitlines())
+        return trace.load(out)
+
+    normal = traced("normal")
+    peek = traced("peek", _deny_syscall(NR_PROCESS_VM_READV))
+    assert normal.stats["mem_read_calls"] > 0 and normal.stats["peek_words"] == 0
+    assert peek.stats["peek_words"] > 0
+    assert peek.stats["mem_read_calls"] == 1  # the one refused try, then PEEKDATA only
+
+    def execs(t):
+        return [(e.filename, e.argv_bytes, e.envp, e.complete) for e in t.execs]
+
+    assert execs(peek) == execs(normal)
+    assert [e.program for e in normal.execs] == ["sh", "echo", "env", "true"]
+    want_env = tuple(f"{k}={v}" for k, v in env.items())
+    assert all(e.complete for e in normal.execs)
+    assert normal.execs[0].argv == tuple(cmd) and normal.execs[0].envp == want_env
+    assert normal.execs[1].argv == ("/bin/echo", *odd)
+    assert normal.execs[3].argv == ("/bin/true", *odd)
+    assert normal.execs[3].argv_bytes[1:] == tuple(os.fsencode(a) for a in odd)
+    assert "LONG=" + "e" * 70_001 not in normal.execs[3].envp and "ODD=a=b\x01\x7f\udc80" in normal.execs[3].envp

@@ -3,6 +3,7 @@ what the trace holds. Synthetic traces (no process runs) plus one real one."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -197,3 +198,61 @@ def test_picture_of_fork_and_sh():
     src = vt.process_graph(t).source
     assert "spawn_methods run fork" in src and "[glibc-fork]" in src and "sh -c" in src
     assert "dashed" not in src  # every process here exec'd and has an exit signal
+
+
+def _rmtree(path):
+    """Remove a GOCACHE: Go makes its module cache read-only (not GOCACHE,
+    today), so make anything that refuses writable and try again."""
+    import shutil
+    import stat
+
+    def retry(func, p, _exc):
+        os.chmod(os.path.dirname(p), stat.S_IRWXU)
+        if os.path.lexists(p) and not os.path.islink(p):
+            os.chmod(p, stat.S_IRWXU)
+        func(p)
+
+    shutil.rmtree(path, onerror=retry)
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_pictures_of_a_real_cold_go_build_stay_small(tmp_path, go):
+    """A real `go build` with an empty GOCACHE compiles the standard library
+    it needs: a hundred processes and hundreds of threads. Both pictures
+    must still fit on a page."""
+    import tempfile
+    from collections import Counter
+
+    from gorun_kit.toolchain import go_env
+
+    (tmp_path / "go.mod").write_text("module hello\n\ngo 1.22\n")
+    (tmp_path / "main.go").write_text('package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\n'
+                                      'func main() { fmt.Fprintln(os.Stdout, "hello") }\n')
+    gocache = tempfile.mkdtemp(prefix="gorun-kit-gocache-")
+    try:
+        t = trace.run([go.go, "build", "-o", str(tmp_path / "hello"), "."], cwd=tmp_path,
+                      env=go_env(gocache=gocache, toolchain=go), timeout=600)
+    finally:
+        _rmtree(gocache)
+    assert t.returncode == 0, t.stderr
+    assert not os.path.exists(gocache)
+    procs = t.processes()
+    programs = Counter(p.program for p in procs.values())
+    assert len(procs) > 50, programs
+    assert programs["compile"] > 20 and programs["link"] >= 1, programs  # it really compiled
+    assert sum(s.is_thread for s in t.spawns) > len(procs)
+
+    g = vt.process_graph(t)
+    boxes = _boxes(g)
+    assert len(boxes) <= 30, f"{len(boxes)} boxes for {len(procs)} processes"
+    assert "more processes" not in g.source  # small by collapsing, nothing cut off
+    merged = [int(n) for n in re.findall(r"<B>(\d+) processes like pid", g.source)]
+    assert len(boxes) - len(merged) + sum(merged) == len(procs)  # every process is in exactly one box
+    assert max(merged) >= 20  # the compiles of the standard library share a box
+
+    fig = vt.lifetime_timeline(t)
+    labels = [tick.get_text() for tick in fig.axes[0].get_yticklabels()]
+    assert len(labels) <= 10, labels
+    assert labels[0].startswith("go [") and f"compile ×{programs['compile']}" in labels
+    assert fig.get_size_inches()[1] < 5

@@ -29,28 +29,57 @@ def marked_env() -> tuple[dict, str]:
     return {**os.environ, MARK: mark}, mark
 
 
-def leftovers(mark: str, pids=()) -> list[str]:
-    """Processes still carrying ``mark`` in their environment, and zombies
-    among ``pids``: what a trace must never leave behind."""
-    found = []
+def _marked(mark: str) -> list[int]:
     needle = f"{MARK}={mark}".encode()
+    found = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
             with open(f"/proc/{d}/environ", "rb") as f:
                 if needle in f.read().split(b"\0"):
-                    found.append(f"pid {d} still runs with the marker")
+                    found.append(int(d))
         except OSError:
             pass
+    return found
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start time in clock ticks since boot), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[19])
+
+
+def leftovers(mark: str, pids=()) -> list[str]:
+    """Processes still carrying ``mark`` in their environment, and zombies
+    among ``pids``: what a trace must never leave behind."""
+    found = [f"pid {pid} still runs with the marker" for pid in _marked(mark)]
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            if state == "Z":
-                found.append(f"pid {pid} is a zombie")
-        except OSError:
-            pass
+        st = _stat(pid)
+        if st and st[0] == "Z":
+            found.append(f"pid {pid} is a zombie")
+    return found
+
+
+def snapshot(mark: str) -> dict[int, int]:
+    """pid -> start time of every process now carrying ``mark``. Taken while
+    they run: once a process is a zombie its environ reads empty, so only a
+    snapshot from before can find it."""
+    return {pid: st[1] for pid in _marked(mark) if (st := _stat(pid))}
+
+
+def still_there(procs: dict[int, int]) -> list[str]:
+    """The processes of a :func:`snapshot` that still exist, running or as
+    zombies (a pid with another start time is a new process: not counted)."""
+    found = []
+    for pid, start in procs.items():
+        st = _stat(pid)
+        if st and st[1] == start:
+            found.append(f"pid {pid} is still there (state {st[0]})")
     return found
 
 

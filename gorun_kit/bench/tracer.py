@@ -63,20 +63,68 @@ class TracerBenchResult:
         return "\n".join(lines)
 
 
-def workloads(n_true: int = 500, n_go: int = 200, sleepers: int = 8) -> dict[str, list[str]]:
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    name: str
+    argv: tuple[str, ...]
+    true_runs: int  # exec records of /bin/true one traced run must hold
+
+
+class TraceCheckFailed(RuntimeError):
+    """A traced run's records are not what the workload did: the timing of
+    that run would describe a tracer that missed work."""
+
+
+TRUE = "/bin/true"
+
+
+def workloads(n_true: int = 500, n_go: int = 200, sleepers: int = 8) -> tuple[Workload, ...]:
     from ..build import build_go
     from pathlib import Path
 
+    for name, n in (("n_true", n_true), ("n_go", n_go), ("sleepers", sleepers)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < (0 if name == "sleepers" else 1):
+            raise ValueError(f"{name} must be a positive integer (sleepers may be 0), got {n!r}")
     go = build_go(Path(__file__).resolve().parents[2] / "labs_go" / "trace_spawnbench").path
-    return {
-        f"sh loop of {n_true} /bin/true": ["/bin/sh", "-c", f"for i in $(seq {n_true}); do /bin/true; done"],
-        f"Go: {sleepers} sleepers + {n_go} exec.Command": [go, "-n", str(n_go), "-sleepers", str(sleepers)],
-    }
+    return (
+        Workload(f"sh loop of {n_true} {TRUE}", ("/bin/sh", "-c", f"for i in $(seq {n_true}); do {TRUE}; done"),
+                 n_true),
+        Workload(f"Go: {sleepers} sleepers + {n_go} exec.Command",
+                 (go, "-n", str(n_go), "-sleepers", str(sleepers), "-prog", TRUE), n_go),
+    )
 
 
-def _commands(cmd: list[str], tracer: str, strace: str, out: str) -> dict[str, list[str]]:
+def check_run(path: str, workload: Workload) -> list[dict]:
+    """The records of one traced run of ``workload`` (JSON Lines at ``path``),
+    after checking them: a start and an end record with exit status 0,
+    exactly ``workload.true_runs`` exec records of /bin/true, and every exec
+    record complete (argv and envp read in full). Raises TraceCheckFailed."""
+    def fail(what: str) -> TraceCheckFailed:
+        return TraceCheckFailed(f"tracer bench, workload {workload.name!r}: {what} (records in {path})")
+
+    with open(path) as f:
+        try:
+            recs = [json.loads(line) for line in f]
+        except json.JSONDecodeError as exc:
+            raise fail(f"a line is not JSON: {exc}") from None
+    if not recs or recs[0].get("type") != "start" or recs[-1].get("type") != "end":
+        raise fail("the records do not run from a start to an end record")
+    if recs[-1]["exit_status"] != 0:
+        raise fail(f"the traced command exited with {recs[-1]['exit_status']}")
+    execs = [r for r in recs if r["type"] == "exec"]
+    trues = sum(r["filename"] == TRUE for r in execs)
+    if trues != workload.true_runs:
+        raise fail(f"{trues} exec records of {TRUE}, the workload runs it {workload.true_runs} times")
+    incomplete = [r for r in execs if not r["complete"]]
+    if incomplete:
+        raise fail(f"{len(incomplete)} of {len(execs)} exec records are incomplete, the first: "
+                   f"pid {incomplete[0]['pid']} {incomplete[0]['filename']}")
+    return recs
+
+
+def _commands(cmd: tuple[str, ...], tracer: str, strace: str, out: str) -> dict[str, list[str]]:
     return {
-        "plain": cmd,
+        "plain": list(cmd),
         "tracer": [tracer, "--output", out, "--", *cmd],
         "strace -f": [strace, "-f", "-o", "/dev/null", "--", *cmd],
         "strace -f --seccomp-bpf -e trace=process": [strace, "-f", "--seccomp-bpf", "-e", "trace=process", "-o",
@@ -112,8 +160,9 @@ def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8
     rows, stops, children = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="gorun-kit-bench-") as tmp:
         out = os.path.join(tmp, "trace.jsonl")
-        for name, cmd in workloads(n_true, n_go, sleepers).items():
-            cmds = _commands(cmd, tracer, strace, out)
+        for w in workloads(n_true, n_go, sleepers):
+            name = w.name
+            cmds = _commands(w.argv, tracer, strace, out)
             _time(cmds["plain"])  # warm the page cache
             times: dict[str, list[float]] = {m: [] for m in METHODS}
             cpu: dict[str, list[float]] = {m: [] for m in METHODS}
@@ -124,14 +173,15 @@ def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8
                         wall, used = _time(cmds[m])
                         times[m].append(wall)
                         cpu[m].append(used)
-            with open(out) as f:
-                recs = [json.loads(line) for line in f]
+                        if m == "tracer":  # every traced run, outside the timed part
+                            recs = check_run(out, w)
             end = recs[-1]
             execs = [r for r in recs if r["type"] == "exec"]
             stops[name] = {"stops": end["stops"], "tracer_cpu_s": end["tracer_cpu_ns"] / 1e9,
                            "mem_read_calls": end["mem_read_calls"],
                            "mem_read_bytes": end["mem_read_bytes"], "records": end["records"],
-                           "execs": len(execs), "incomplete_execs": sum(not r["complete"] for r in execs)}
+                           "execs": len(execs), "true_execs": w.true_runs, "checked_runs": runs,
+                           "incomplete_execs": 0}
             children[name] = sum(1 for r in recs if r["type"] == "spawn" and not r["is_thread"])
             base, cbase = statistics.median(times["plain"]), statistics.median(cpu["plain"])
             for m in METHODS:
