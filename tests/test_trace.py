@@ -253,6 +253,16 @@ def test_interrupted_tracer_leaves_nothing(tmp_path, sig):
     assert len(killed) >= 3
 
 
+def _kill_tracer_then_expect_nothing(proc, mark):
+    """SIGKILL the tracer; every process of its tree must end, none left as a zombie."""
+    before = snapshot(mark)  # a zombie's environ is empty: find them by pid afterwards
+    assert len(before) >= 3
+    proc.kill()
+    proc.wait(timeout=10)
+    assert _wait_for(lambda: not still_there(before) and not leftovers(mark), timeout=15), \
+        still_there(before) + leftovers(mark)
+
+
 def test_tracer_killed_with_sigkill_takes_the_tree_with_it():
     """PTRACE_O_EXITKILL: if the tracer dies, every tracee gets SIGKILL, and
     none is left a zombie (the orphans go to PID 1, which reaps them)."""
@@ -261,11 +271,7 @@ def test_tracer_killed_with_sigkill_takes_the_tree_with_it():
                              "sleep 30 & sleep 30; wait"], env=env, stdout=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len(leftovers(mark)) >= 3)
-        before = snapshot(mark)  # a zombie's environ is empty: find them by pid afterwards
-        proc.kill()
-        proc.wait(timeout=10)
-        assert _wait_for(lambda: not still_there(before) and not leftovers(mark), timeout=15), \
-            still_there(before) + leftovers(mark)
+        _kill_tracer_then_expect_nothing(proc, mark)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -284,12 +290,7 @@ def test_tracer_killed_with_sigkill_mid_exec_leaves_nothing(delay_ms):
     try:
         assert _wait_for(lambda: len(leftovers(mark)) >= 3), "the traced loops did not start"
         time.sleep(delay_ms / 1000)
-        before = snapshot(mark)  # a zombie's environ is empty: find them by pid afterwards
-        proc.kill()
-        proc.wait(timeout=10)
-        assert len(before) >= 3
-        assert _wait_for(lambda: not still_there(before) and not leftovers(mark), timeout=15), \
-            still_there(before) + leftovers(mark)
+        _kill_tracer_then_expect_nothing(proc, mark)
     finally:
         if proc.poll() is None:
             proc.kill()
