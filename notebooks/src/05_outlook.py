@@ -232,6 +232,30 @@ else:
     print("labs_c/tracer/tracer.c is not in this checkout; see chapter 3 for the tracer.")
 """),
     md("""
+And live: the same command run plainly and under the tracer. The kernel
+reports the filter in `/proc/<pid>/status` (`Seccomp: 2` is filter mode);
+under the tracer every `execve` became a seccomp stop that the tracer let
+through, so both programs ran:
+"""),
+    code("""
+if nb.live("cc", "ptrace"):
+    from gorun_kit import trace
+
+    show = ["/bin/sh", "-c", "grep -E '^Seccomp(_filters)?:' /proc/self/status"]
+    field = lambda text, name: int(re.search(rf"^{name}:\\s+(\\d+)", text, re.M).group(1))
+    plain_status = subprocess.run(show, capture_output=True, text=True).stdout
+    traced = trace.run(show)
+    traced_status = traced.stdout.decode()
+    # (a container runtime may already have put a filter on every process)
+    one_more = field(traced_status, "Seccomp_filters") == field(plain_status, "Seccomp_filters") + 1
+    print("under the tracer: Seccomp mode", field(traced_status, "Seccomp"), "(filter) and one filter more than plain:", one_more)
+    print("programs that ran under the tracer:", [e.program for e in traced.execs],
+          "| seccomp stops:", traced.stats["stops"]["seccomp"], "| exit status:", traced.returncode)
+    assert field(traced_status, "Seccomp") == 2 and one_more
+    assert [e.program for e in traced.execs] == ["sh", "grep"] and traced.stats["stops"]["seccomp"] == 2
+    assert traced.returncode == 0
+"""),
+    md("""
 ## 5.3 What cannot be checked here, and what is wrong
 
 **Cannot be checked here** (ledger rows 5-1 and 5-3). These claims come with
