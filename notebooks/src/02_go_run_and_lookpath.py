@@ -274,17 +274,16 @@ def go_split(goos):
             wine.kill_server()
     return [json.loads(l) for l in out.stdout.splitlines()]
 rows, agree = [], True
-if True:
-    for s, lin, win in zip(inputs, go_split("linux"), go_split("windows")):
-        agree &= lin == lp_unix.split_list(s) and win == lp_windows.split_list(s)
-        rows.append((repr(s), json.dumps(lin), json.dumps(win)))
-    display(HTML(viz_lp.rows_html(rows, ["PATH string", "SplitList on linux (real)", "SplitList on windows (real, Wine)"])))
-    print("the Python ports agree with both:", agree)
-    nb.confirm("2.2-6", rows[0][1] == '["/bin", "/usr/bin", ""]' and rows[1][1] == "[]" and agree,
-               "'/bin:/usr/bin:' ends in an empty element; an empty PATH splits into no elements")
-    nb.confirm("2.2-7", rows[4][2] == '["C:\\\\\\\\Go\\\\\\\\bin", "C:\\\\\\\\tools"]' and len(json.loads(rows[4][1])) == 3
-               and json.loads(rows[5][2]) == ["C:\\\\a", "C:\\\\b;c", "", "d"],
-               "';' splits on Windows only (quotes protect it and are removed); Linux splits the same string on ':'")
+for s, lin, win in zip(inputs, go_split("linux"), go_split("windows")):
+    agree &= lin == lp_unix.split_list(s) and win == lp_windows.split_list(s)
+    rows.append((repr(s), json.dumps(lin), json.dumps(win)))
+display(HTML(viz_lp.rows_html(rows, ["PATH string", "SplitList on linux (real)", "SplitList on windows (real, Wine)"])))
+print("the Python ports agree with both:", agree)
+nb.confirm("2.2-6", rows[0][1] == '["/bin", "/usr/bin", ""]' and rows[1][1] == "[]" and agree,
+           "'/bin:/usr/bin:' ends in an empty element; an empty PATH splits into no elements")
+nb.confirm("2.2-7", rows[4][2] == '["C:\\\\\\\\Go\\\\\\\\bin", "C:\\\\\\\\tools"]' and len(json.loads(rows[4][1])) == 3
+           and json.loads(rows[5][2]) == ["C:\\\\a", "C:\\\\b;c", "", "d"],
+           "';' splits on Windows only (quotes protect it and are removed); Linux splits the same string on ':'")
 """, "2.2-6", "2.2-7", wine=True)
 
 # ---------------------------------------------------------------- 2.3
