@@ -176,15 +176,30 @@ md("""
 Go's Unix LookPath (`lp_unix.go`, used by Linux **and** macOS) is below, resolved in this GOROOT:
 """)
 code("""
-for fn in ("findExecutable", "lookPath"):
+# Go 1.26 moved the search into lookPath (lookpath.go keeps a LookPath wrapper);
+# before, LookPath in lp_unix.go did it itself.
+search = "lookPath" if goroot.grep(r"^func lookPath\\(", "os/exec") else "LookPath"
+for fn in ("findExecutable", search):
     c = goroot.find_func(fn, "os/exec")
     print(f"--- {c.file}:{c.line}")
     print(goroot.func_source(c, max_lines=45))
 """)
 md("""
 The check is `unix.Eaccess(file, X_OK)` — `faccessat2(..., AT_EACCESS)`, execute permission **for the
-effective user** — and the mode bits are only a fallback for kernels without it. So a file with mode
-`0710` owned by root:root has an execute bit, yet user 65534 cannot run it. Ask real Go as that user:
+effective user**. Where `faccessat2` is missing or forbidden (`ENOSYS`/`EPERM`: an old kernel, some
+seccomp sandboxes), `syscall.Faccessat` answers the same question itself: root may run a file with any
+x bit, anyone else needs the x bit of the owner, group or other class they fall in (the cell below
+prints those lines). The `m&0111` test in `findExecutable` is reached only if that fails too. So a file
+with mode `0710` owned by root:root has an execute bit, yet user 65534 cannot run it. Ask real Go as
+that user:
+""")
+code("""
+fa = goroot.find_func("Faccessat", "syscall")
+body = goroot.func_source(fa, max_lines=90).splitlines()
+print(f"--- {fa.file}:{fa.line}")
+for i, line in enumerate(body):
+    if any(k in line for k in ("faccessat2(", "Geteuid()", "st.Mode&0111", "fmode = ")):
+        print(f"{fa.line + i}: {line.strip()}")
 """)
 code("""
 import os
