@@ -525,7 +525,7 @@ if LIVE:
     assert all(r.ok for r in reports.values())
 """),
     code("""
-for name, r in reports.items():
+for name, r in ([("idle", idle_report)] if LIVE else []) + list(reports.items()):
     display(tviz.timeline(r, title=r.stdout.strip()))
 """),
     code("""
