@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from typing import Iterator
 
@@ -36,14 +37,39 @@ def note(message: str) -> None:
         print(f"[gorun-kit] {message}", file=sys.stderr, flush=True)
 
 
+def _every() -> float:
+    """Seconds between "still working" lines (``GORUN_KIT_PROGRESS_EVERY``, default 10)."""
+    try:
+        return max(0.01, float(os.environ.get("GORUN_KIT_PROGRESS_EVERY", "10")))
+    except ValueError:
+        return 10.0
+
+
 @contextlib.contextmanager
 def step(label: str) -> Iterator[None]:
-    """Announce ``label``, then report how long it took (or that it failed)."""
+    """Announce ``label``, say every few seconds that it is still running (a
+    cold runtime build prints nothing for half a minute), then report how long
+    it took or that it failed."""
     start = time.monotonic()
     note(f"{label} ...")
+    done = threading.Event()
+    beat = None
+    if enabled():
+        every = _every()
+
+        def heartbeat() -> None:
+            while not done.wait(every):
+                note(f"{label}: still working ({time.monotonic() - start:.0f}s)")
+
+        beat = threading.Thread(target=heartbeat, daemon=True, name="gorun-kit-progress")
+        beat.start()
     try:
         yield
     except BaseException:
         note(f"{label}: failed after {time.monotonic() - start:.1f}s")
         raise
+    finally:
+        done.set()
+        if beat is not None:
+            beat.join()
     note(f"{label}: done in {time.monotonic() - start:.1f}s")

@@ -1,0 +1,39 @@
+"""gorun_kit.progress: lines on stderr for long work, a heartbeat while it runs, silence when off."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gorun_kit import progress
+
+
+def test_a_long_step_says_it_is_still_working(monkeypatch, capsys):
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    monkeypatch.setenv("GORUN_KIT_PROGRESS_EVERY", "0.05")
+    with progress.step("building the runtime"):
+        time.sleep(0.3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "[gorun-kit] building the runtime ..."
+    assert lines[-1].startswith("[gorun-kit] building the runtime: done in ")
+    beats = [l for l in lines if "still working" in l]
+    assert 2 <= len(beats) <= 8, lines
+    time.sleep(0.15)  # the heartbeat has stopped with the step
+    assert capsys.readouterr().err == ""
+
+
+def test_a_failed_step_says_so_and_re_raises(monkeypatch, capsys):
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    with pytest.raises(KeyError):
+        with progress.step("linking"):
+            raise KeyError("x")
+    assert "[gorun-kit] linking: failed after" in capsys.readouterr().err
+
+
+def test_off_means_silent(monkeypatch, capsys):
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "0")
+    monkeypatch.setenv("GORUN_KIT_PROGRESS_EVERY", "0.01")
+    with progress.step("quiet"):
+        time.sleep(0.05)
+    progress.note("nothing")
+    assert capsys.readouterr().err == ""
