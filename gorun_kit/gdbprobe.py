@@ -20,12 +20,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 from pathlib import Path
 from typing import Sequence
 
 from . import binary
+from .sessions import kill_with_tracees
 from .toolchain import find_tool
 
 __all__ = ["MstartEntry", "mstart_entries", "runtime_offsets", "GdbProbeError"]
@@ -98,32 +98,6 @@ def runtime_offsets(path: str | os.PathLike) -> dict[str, int]:
     return out
 
 
-def _children(pid: int) -> list[int]:
-    kids = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    return kids
-
-
-def _kill_session(proc: subprocess.Popen) -> None:
-    # The inferior is gdb's child and may sit in a ptrace stop: SIGKILL ends it
-    # even there. Then gdb's whole session.
-    for kid in _children(proc.pid):
-        try:
-            os.kill(kid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
 def mstart_entries(program: str | os.PathLike, args: Sequence[str] = (), *, limit: int = 16,
                    timeout: float = 120, env: dict[str, str] | None = None) -> tuple[MstartEntry, ...]:
     """Run the Go executable ``program`` under gdb; every thread's state at ``runtime.mstart``.
@@ -156,10 +130,10 @@ def mstart_entries(program: str | os.PathLike, args: Sequence[str] = (), *, limi
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_session(proc)
+        kill_with_tracees(proc)
         raise GdbProbeError(f"gdb on {path.name} did not finish within {timeout} s; gdb and the program were killed") from None
     except BaseException:
-        _kill_session(proc)
+        kill_with_tracees(proc)
         raise
     records = [json.loads(line[len(_PREFIX):]) for line in out.splitlines() if line.startswith(_PREFIX)]
     if proc.returncode != 0 or not records:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from .build import Binary, build_go, cache_dir, write_overlay
+from .sessions import children_of, kill_with_tracees
 from .toolchain import GoToolchain, find_go, go_env
 
 __all__ = [
@@ -544,13 +545,6 @@ def _strace_clones(text: str, leader: int) -> list[tuple[int, int]]:
     return found
 
 
-def _children_of(pid: int) -> list[int]:
-    try:
-        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: float, record_fd: int):
     from .toolchain import find_tool
 
@@ -571,7 +565,7 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
         while not pid and time.monotonic() < deadline and proc.poll() is None:
             # strace forks probe children of its own first: the program is
             # the child whose executable is our binary.
-            for kid in _children_of(proc.pid):
+            for kid in children_of(proc.pid):
                 try:
                     if os.readlink(f"/proc/{kid}/exe") == target:
                         pid = kid
@@ -585,10 +579,10 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
         out, err = proc.communicate(timeout=timeout)
         t_end = time.monotonic_ns()
     except subprocess.TimeoutExpired:
-        _kill_group(proc, pid or _program_under(proc.pid, binary))
+        kill_with_tracees(proc, [p for p in [pid or _program_under(proc.pid, binary)] if p])
         raise TimeoutError(f"{binary} did not finish within {timeout} s under strace; it was killed") from None
     except BaseException:
-        _kill_group(proc, pid or _program_under(proc.pid, binary))
+        kill_with_tracees(proc, [p for p in [pid or _program_under(proc.pid, binary)] if p])
         raise
     finally:
         stop.set()
@@ -602,30 +596,13 @@ def _run_under_strace(binary: str, args: Sequence[str], env: dict, timeout: floa
 
 def _program_under(parent: int, binary: str) -> int:
     target = os.path.realpath(binary)
-    for kid in _children_of(parent):
+    for kid in children_of(parent):
         try:
             if os.readlink(f"/proc/{kid}/exe") == target:
                 return kid
         except OSError:
             pass
     return 0
-
-
-def _kill_group(proc: subprocess.Popen, program_pid: int = 0) -> None:
-    """Kill the traced program first, so that strace (its parent) reaps it and
-    exits; killing strace first would orphan a zombie onto an init that may
-    not reap. Then make sure of strace's whole process group."""
-    if program_pid:
-        try:
-            os.kill(program_pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def _tmp_root() -> Path:

@@ -41,7 +41,7 @@ def test_go_made_threads_start_on_g0_with_only_a_return_address(idle):
     entries = gdbprobe.mstart_entries(idle.path)
     main = [e for e in entries if e.main_thread]
     made = [e for e in entries if not e.main_thread]
-    assert len(main) == 1 and len(made) >= 2, entries
+    assert len(main) == 1 and len(made) >= 1, entries  # sysmon at least
     for e in entries:
         assert e.on_g0, e  # TLS slot, R14 and m.g0 are one pointer
         assert e.below_stack_hi == 8, e  # rsp = g0.stack.hi - 8
@@ -59,9 +59,13 @@ def test_gdb_and_the_hook_see_the_same_threads_and_g0_stacks(tmp_path):
     entries = gdbprobe.mstart_entries(hooked.path, env=env)
     starts = {r["tid"]: r for r in threads.parse_records(records_file.read_text()) if r["kind"] == "start"}
     by_tid = {e.tid: e for e in entries}
-    assert set(by_tid) == set(starts), (sorted(by_tid), sorted(starts))
-    for tid, e in by_tid.items():
-        s = starts[tid]
+    # Every thread the hook saw start went through mstart first. The reverse
+    # can miss one: a thread that reached mstart just as the program exited
+    # never gets to minit, where the hook writes its start record.
+    assert set(starts) <= set(by_tid), (sorted(by_tid), sorted(starts))
+    assert len(starts) >= 3 and len(set(by_tid) - set(starts)) <= 1, (sorted(by_tid), sorted(starts))
+    for tid, s in starts.items():
+        e = by_tid[tid]
         assert (s["g0_lo"], s["g0_hi"], s["m_tls"]) == (e.g0_stack_lo, e.g0_stack_hi, e.m_tls), (s, e)
 
 

@@ -153,7 +153,7 @@ from gorun_kit import gdbprobe
 if LIVE and nb.live("gdb"):
     entries = gdbprobe.mstart_entries(build_go(LABS / "threads_idle").path)
     made = [e for e in entries if not e.main_thread]
-    print("threads stopped at mstart: the main thread and", "several" if len(made) > 1 else len(made), "Go-made ones")
+    print("threads stopped at mstart: the main thread, and Go-made ones:", len(made) > 0)
     print("thread       on g0  g0.stack.hi - rsp  rsp mod 16  [rsp] returns into     g0.sched.sp/pc  g0 size")
     rows = {("main (m0)" if e.main_thread else "Go-made", e.on_g0, e.below_stack_hi, e.rsp % 16, e.return_symbol,
              f"{e.g0_sched_sp:#x}/{e.g0_sched_pc:#x}", e.g0_stack_hi - e.g0_stack_lo) for e in entries}
