@@ -17,11 +17,11 @@ from .viz.lookpath import cross_os_html
 
 __all__ = ["lookpath_explorer"]
 
-DEFAULT_FILES = "/usr/bin/tool\n/opt/bin/Tool.EXE\n/home/me/tool:644\n/home/me/tool.bat"
+DEFAULT_FILES = "/usr/bin/tool\n/opt/bin/Tool.EXE\n/users/ada/tool:644\n/users/ada/tool.bat"
 
 
 def lookpath_explorer(name: str = "tool", path: str = "/usr/local/bin:/opt/bin::/usr/bin",
-                      files: str = DEFAULT_FILES, pathext: str = "", cwd: str = "/home/me"):
+                      files: str = DEFAULT_FILES, pathext: str = "", cwd: str = "/users/ada"):
     """Show the explorer (when ipywidgets can render) and a static table of its starting state.
 
     Returns the widget box (or None without ipywidgets)."""

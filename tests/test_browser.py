@@ -226,7 +226,7 @@ def _model_rows(path: str) -> list[tuple[str, str, str, str]]:
     from gorun_kit.lookpath.compare import cross_os
     from gorun_kit.widgets import DEFAULT_FILES
 
-    cross = cross_os("tool", path=path, files=DEFAULT_FILES.splitlines(), pathext=None, cwd="/home/me")
+    cross = cross_os("tool", path=path, files=DEFAULT_FILES.splitlines(), pathext=None, cwd="/users/ada")
     return [(r.goos, r.path, r.result.short(), r.result.source) for r in cross.rows]
 
 
@@ -251,7 +251,7 @@ def test_chapter2_lookpath_explorer_in_chromium(served, browser):
 
     # A PATH that changes every OS's answer (asked of the model, so the test
     # follows the chapter's scenario if it changes).
-    candidates = ["/home/me", "/opt/bin", "/nowhere", ":/opt/bin", "/home/me:/opt/bin", ""]
+    candidates = ["/users/ada", "/opt/bin", "/nowhere", ":/opt/bin", "/users/ada:/opt/bin", ""]
     new_path = next((p for p in candidates
                      if all(b[2] != e[2] for b, e in zip(before, _model_rows(p)))), None)
     assert new_path is not None, f"none of {candidates} changes all three answers of {before}"

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+
+import nbformat
 
 from gorun_kit import paths
 from gorun_kit.build import cache_dir
@@ -39,3 +42,42 @@ def test_doctor_report_shows_no_machine_directories(repo):
     text = diagnose().render()
     assert str(repo) not in text
     assert os.path.expanduser("~") + os.sep not in text
+
+
+# An absolute path that starts at a path boundary in one of the places a
+# machine keeps checkouts and homes ("cmd/go/internal/work/..." is a package
+# path, not one of these). The saved outputs must say $GOROOT, $GOCACHE,
+# $GORUN_KIT_CACHE, course-relative paths or ~ instead (gorun_kit.paths).
+_MACHINE_PATH = re.compile(r"(?<![\w.$~-])/(?:root|home|work|Users|check)/[^\s\"'<>]*")
+
+
+def _output_texts(nb):
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                yield index, out["text"]
+            for value in out.get("data", {}).values():
+                if isinstance(value, str):
+                    yield index, value
+            if out.get("output_type") == "error":
+                yield index, "\n".join(out.get("traceback", []))
+
+
+def machine_paths(nb) -> list[tuple[int, str]]:
+    """(cell, path) for every machine directory in ``nb``'s saved outputs."""
+    return [(i, m.group(0)) for i, text in _output_texts(nb) for m in _MACHINE_PATH.finditer(text)]
+
+
+def test_saved_outputs_show_no_machine_directories(repo):
+    notebooks = sorted(repo.glob("notebooks/*.ipynb")) + sorted(repo.glob("notebooks/exercises/*.ipynb"))
+    assert len(notebooks) >= 16
+    found = {str(p.relative_to(repo)): machine_paths(nbformat.read(p, as_version=4)) for p in notebooks}
+    assert not {k: v for k, v in found.items() if v}, found
+
+
+def test_the_machine_path_check_can_fail():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                  text="built /root/.cache/gorun_kit/build/x and /work/main/labs_go\n"
+                                                       "src/cmd/go/internal/work/exec.go:76 $GOROOT/src ~/go /users/ada\n")]
+    assert machine_paths(nb) == [(0, "/root/.cache/gorun_kit/build/x"), (0, "/work/main/labs_go")]

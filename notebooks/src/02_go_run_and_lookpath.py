@@ -363,9 +363,9 @@ scenarios = {
     "PATHEXT default": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"]),
     "PATHEXT with ps1": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"], pathext=".com;ps1"),
     "name with extension": dict(name="weird.bat", path="/opt/bin", files=["/opt/bin/weird.bat.exe"]),
-    "empty element": dict(name="tool", path="/opt/bin:", files=["/home/me/tool.exe", "/home/me/tool"], cwd="/home/me",
+    "empty element": dict(name="tool", path="/opt/bin:", files=["/users/ada/tool.exe", "/users/ada/tool"], cwd="/users/ada",
                           env={"NoDefaultCurrentDirectoryInExePath": "1"}),
-    "cwd first": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe", "/opt/bin/tool", "/home/me/tool.bat"], cwd="/home/me"),
+    "cwd first": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe", "/opt/bin/tool", "/users/ada/tool.bat"], cwd="/users/ada"),
     "directory named like it": dict(name="tool", path="/opt/bin:/usr/bin", files=["/opt/bin/tool/", "/opt/bin/tool.exe/", "/usr/bin/tool", "/usr/bin/tool.com"]),
 }
 crosses = {}
@@ -394,12 +394,12 @@ md("""
 `.`, like Go — but it happily prints `./myprog`, where Go says `ErrDot`:
 """)
 code("""
-import shutil, tempfile
-d = Path(tempfile.mkdtemp())
-(d / "myprog").write_text("#!/bin/sh\\n"); (d / "myprog").chmod(0o755)
-which = subprocess.run(["which", "myprog"], cwd=d, env={"PATH": "/bin:/usr/bin:"}, capture_output=True, text=True)
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    d = Path(tmp)
+    (d / "myprog").write_text("#!/bin/sh\\n"); (d / "myprog").chmod(0o755)
+    which = subprocess.run(["which", "myprog"], cwd=d, env={"PATH": "/bin:/usr/bin:"}, capture_output=True, text=True)
 go = lp.real("myprog", goos="linux", path="/bin:/usr/bin:", fs=lp.default_fs("linux").file("/w/myprog"), cwd="/w")
-shutil.rmtree(d)
 print(f"which: {which.stdout.strip()!r}   Go: {go.short()!r}")
 nb.confirm("2.4-4", which.stdout.strip() == "./myprog" and go.error == "ErrDot",
            "which prints ./myprog for an empty element; Go returns ErrDot for the same lookup")
@@ -418,7 +418,7 @@ code("""
 from gorun_kit.lookpath.compare import explain, build_fs
 from gorun_kit.viz import lookpath as viz_lp
 viz_lp.search_order(explain("tool", goos="windows", path="C:\\\\opt\\\\bin;;C:\\\\usr\\\\bin", cwd="C:\\\\home\\\\me",
-                            fs=build_fs("windows", ["/home/me/", "/usr/bin/tool.cmd", "/opt/bin/tool/"])),
+                            fs=build_fs("windows", ["/users/ada/", "/usr/bin/tool.cmd", "/opt/bin/tool/"])),
                     title="windows: the order LookPath tries candidates")
 """)
 
