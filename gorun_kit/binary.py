@@ -26,7 +26,7 @@ __all__ = [
     "NotAnELF", "Symbol", "PackageText", "LinkInfo", "BinaryReport", "RuntimeFunction",
     "RUNTIME_FUNCTIONS", "C_CODE", "GO_NO_PACKAGE",
     "package_of", "is_runtime_package", "read_symbols", "symbol_at", "link_info", "read_binary",
-    "runtime_functions", "GoRunBinary", "go_run_executable", "struct_layout", "field_at",
+    "runtime_functions", "GoRunBinary", "go_run_executable", "struct_layout", "struct_layouts", "field_at",
 ]
 
 C_CODE = "(C code)"
@@ -489,30 +489,34 @@ def struct_layout(path: str | os.PathLike, type_name: str) -> dict[str, int]:
     or inside an M into a field name. Empty when the binary has no DWARF or
     no such type.
     """
+    return struct_layouts(path, [type_name])[type_name]
+
+
+def struct_layouts(path: str | os.PathLike, type_names: Sequence[str]) -> dict[str, dict[str, int]]:
+    """:func:`struct_layout` of several types, in one pass over the DWARF."""
+    wanted = {name.encode(): name for name in type_names}
+    found: dict[str, dict[str, int]] = {name: {} for name in type_names}
     fh, elf = _open(path)
     with fh:
         if not elf.has_dwarf_info():
-            return {}
-        dwarf = elf.get_dwarf_info()
-        want = type_name.encode()
-        pkg = want.split(b".", 1)[0]
-        for cu in dwarf.iter_CUs():
+            return found
+        packages = {name.split(b".", 1)[0] for name in wanted}
+        for cu in elf.get_dwarf_info().iter_CUs():
             top = cu.get_top_DIE()
             name = top.attributes.get("DW_AT_name")
-            if name is None or name.value != pkg:
+            if name is None or name.value not in packages:
                 continue
             for die in top.iter_children():
                 n = die.attributes.get("DW_AT_name")
-                if die.tag != "DW_TAG_structure_type" or n is None or n.value != want:
+                if die.tag != "DW_TAG_structure_type" or n is None or n.value not in wanted or found[wanted[n.value]]:
                     continue
-                fields = {}
+                fields = found[wanted[n.value]]
                 for member in die.iter_children():
                     loc = member.attributes.get("DW_AT_data_member_location")
                     mname = member.attributes.get("DW_AT_name")
                     if member.tag == "DW_TAG_member" and loc is not None and mname is not None:
                         fields[mname.value.decode()] = int(loc.value)
-                return fields
-    return {}
+    return found
 
 
 def field_at(layout: dict[str, int], offset: int) -> str:

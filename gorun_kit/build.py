@@ -410,19 +410,42 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
 _CROSS = {"windows": "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32": "x86_64-w64-mingw32-gcc"}
 
 
+def _stats(paths: Iterable[Path]) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(p), None, None))
+    return tuple(out)
+
+
+# (compiler, cflags, the sources' stats) -> (headers, the headers' stats): the
+# preprocessor runs again only when a source or one of its headers changed,
+# not on every cache hit (the tracer is looked up before every trace).
+_HEADERS: dict[tuple, tuple[list[Path], tuple]] = {}
+
+
 def _c_headers(compiler: str, srcs: Sequence[Path], cflags: Sequence[str]) -> list[Path]:
     """The non-system headers ``srcs`` include, as the compiler finds them (``-MM``).
 
     When the preprocessor fails (a missing header, a syntax error the compile
     will report anyway) every ``*.h`` beside the sources stands in.
     """
+    memo_key = (compiler, tuple(cflags), _stats(srcs))
+    known = _HEADERS.get(memo_key)
+    if known is not None and _stats(known[0]) == known[1]:
+        return known[0]
     proc = subprocess.run([compiler, *cflags, "-MM", *map(str, srcs)], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, cwd=srcs[0].parent)
     if proc.returncode != 0:
         return sorted({hdr for s in srcs for hdr in s.parent.glob("*.h")})
     words = proc.stdout.replace("\\\n", " ").split()
     found = {(srcs[0].parent / w).resolve() for w in words if w.endswith((".h", ".hpp", ".inc"))}
-    return sorted(p for p in found if p.is_file())
+    headers = sorted(p for p in found if p.is_file())
+    _HEADERS[memo_key] = (headers, _stats(headers))
+    return headers
 
 
 def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags: Sequence[str] = (),

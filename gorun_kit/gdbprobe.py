@@ -87,8 +87,9 @@ def runtime_offsets(path: str | os.PathLike) -> dict[str, int]:
     want = {"runtime.g": ("m", "stack", "sched"), "runtime.m": ("g0", "tls"),
             "runtime.stack": ("lo", "hi"), "runtime.gobuf": ("sp", "pc")}
     out = {}
+    layouts = binary.struct_layouts(path, list(want))
     for type_name, fields in want.items():
-        layout = binary.struct_layout(path, type_name)
+        layout = layouts[type_name]
         missing = [f for f in fields if f not in layout]
         if missing:
             raise ValueError(f"{os.fspath(path)}: no DWARF layout of {type_name} (fields {missing}); "

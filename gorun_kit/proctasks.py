@@ -120,8 +120,8 @@ def thread_roles(pid: int, executable: str | os.PathLike) -> tuple[ThreadRole, .
     without them only the syscall-based guesses remain.
     """
     symbols = binary.read_symbols(executable)
-    sched = binary.struct_layout(executable, "runtime.schedt")
-    m_layout = binary.struct_layout(executable, "runtime.m")
+    layouts = binary.struct_layouts(executable, ["runtime.schedt", "runtime.m"])
+    sched, m_layout = layouts["runtime.schedt"], layouts["runtime.m"]
     roles = []
     for t in read_tasks(pid):
         leader = t.tid == pid

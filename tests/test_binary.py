@@ -173,6 +173,8 @@ def test_struct_layout_and_symbol_at(hello):
     assert m["g0"] < m["procid"] < m["park"]
     assert binary.field_at(m, m["park"]) == "park"
     assert binary.struct_layout(hello, "runtime.nosuchtype") == {}
+    many = binary.struct_layouts(hello, ["runtime.m", "runtime.g", "runtime.nosuchtype"])
+    assert many == {"runtime.m": m, "runtime.g": binary.struct_layout(hello, "runtime.g"), "runtime.nosuchtype": {}}
     syms = binary.read_symbols(hello)
     newobject = next(s for s in syms if s.name == "runtime.newobject")
     assert binary.symbol_at(syms, newobject.address + newobject.size // 2) == newobject

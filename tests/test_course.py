@@ -108,15 +108,21 @@ def test_solutions_full_release_zero_and_json(released, tmp_path):
     assert all(c.status == "failed" for e in zero.exercises for c in e.cells)
 
 
-@pytest.mark.slow
-def test_student_cannot_remove_or_weaken_checks(released, tmp_path):
+def _student_copy(released, tmp_path):
+    """A student's copy of the fixture release: (root, PY_NB's path, the notebook, its answer cell)."""
     out, _ = released
     root = tmp_path / "student"
     shutil.copytree(out, root)
     path = root / "notebooks" / "exercises" / PY_NB
     nb = nbformat.read(path, as_version=4)
-    # An answer wrong only on the empty string, which only a hidden test tries.
     answer = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "count_vowels")
+    return root, path, nb, answer
+
+
+@pytest.mark.slow
+def test_student_cannot_remove_or_weaken_checks(released, tmp_path):
+    root, path, nb, answer = _student_copy(released, tmp_path)
+    # An answer wrong only on the empty string, which only a hidden test tries.
     answer.source = "def count_vowels(s):\n    return sum(ch in 'aeiouAEIOU' for ch in s) if s else 1"
     weak = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "test_count_vowels_random")
     weak.source = "pass"
@@ -148,13 +154,8 @@ def _procs_with(arg: str) -> list[int]:
 
 @pytest.mark.slow
 def test_timeout_scores_zero_and_leaves_no_process(released, tmp_path):
-    out, _ = released
-    root = tmp_path / "student"
-    shutil.copytree(out, root)
-    path = root / "notebooks" / "exercises" / PY_NB
-    nb = nbformat.read(path, as_version=4)
+    root, path, nb, answer = _student_copy(released, tmp_path)
     marker = f"{os.getpid() % 1000 + 4000}.5"  # a sleep length nobody else uses
-    answer = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "count_vowels")
     answer.source = (f"import subprocess\nchild = subprocess.Popen(['sleep', '{marker}'])\n"
                      "while True:\n    pass")
     nbformat.write(nb, path)

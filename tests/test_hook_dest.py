@@ -174,16 +174,10 @@ def test_a_good_absolute_path_gets_the_records_and_stdio_none(hooked, tmp_path):
 
 @pytest.mark.live
 @pytest.mark.slow
-def test_the_checks_build_and_hold_on_the_oldest_supported_release(tmp_path):
-    from gorun_kit import goreleases
-
-    try:
-        old = goreleases.install(threads.SUPPORTED[0])
-    except goreleases.ReleaseUnavailable as exc:
-        pytest.skip(str(exc))
+def test_the_checks_build_and_hold_on_the_oldest_supported_release(tmp_path, oldest_go):
     src = tmp_path / "dest.go"
     src.write_text(PROGRAM)
-    path = threads.build(src, go=old).path
+    path = threads.build(src, go=oldest_go).path
     _refused(_run(path, "fd:1"), "fd:1", "stdin, stdout or stderr")
     _refused(_run(path, "fd:250"), "fd:250", "not an open file descriptor")
     _refused(_run(path, str(tmp_path)), str(tmp_path), "EISDIR")

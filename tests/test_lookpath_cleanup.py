@@ -5,6 +5,8 @@ Kept in its own module so no module-scoped session of another test is open."""
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +32,8 @@ def test_sessions_leave_no_process_behind():
     ok, why = wine.available()
     if not ok:
         pytest.skip(f"Windows runs need Wine: {why}")
+    system_tmp = Path(tempfile.gettempdir())
+    wine_dirs_before = set(system_tmp.glob("wine-*"))
     with session("linux") as go_l, session("windows") as go_w:
         assert go_w.ask("x", path="", fs=lp.default_fs("windows"), cwd="C:\\").error == "ErrNotFound"
         procs = (go_l._proc, go_w._proc)
@@ -39,6 +43,9 @@ def test_sessions_leave_no_process_behind():
     prefix = wine.wine_env()["WINEPREFIX"]
     assert _processes_with_env(b"WINEPREFIX=" + prefix.encode() + b"\0") == []
     assert _wineservers_of(prefix) == []
+    # wineserver's socket directory went to the kit's cache, not to /tmp
+    assert set(system_tmp.glob("wine-*")) == wine_dirs_before
+    assert list(Path(wine.wine_env()["TMPDIR"]).glob("wine-*/server-*"))
 
 
 def _wineservers_of(prefix: str) -> list[int]:

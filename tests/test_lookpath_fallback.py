@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,9 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from gorun_kit import lookpath as lp
 from gorun_kit.build import build_go
 from gorun_kit.lookpath import unix
+
+sys.path.insert(0, os.path.dirname(__file__))
+from seccomp_helpers import ENOSYS, EPERM, failing_syscall  # noqa: E402
 
 pytestmark = [
     pytest.mark.live,
@@ -97,57 +99,27 @@ func main() {
 }
 '''
 
-ERRNO = {"ENOSYS": 38, "EPERM": 1}
-AUDIT_ARCH_X86_64 = 0xC000003E
+ERRNO = {"ENOSYS": ENOSYS, "EPERM": EPERM}
 NR_FACCESSAT2 = 439
 CAP_DAC_OVERRIDE = 1
-
-
-def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
-    return struct.pack("HBBI", code, jt, jf, k)
-
-
-def _seccomp_program(errno: int) -> bytes:
-    """faccessat2 -> SECCOMP_RET_ERRNO|errno on x86_64; everything else is allowed."""
-    ld, jeq, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
-    return b"".join([
-        _bpf(ld, 0, 0, 4),  # seccomp_data.arch
-        _bpf(jeq, 0, 3, AUDIT_ARCH_X86_64),  # another arch: allow
-        _bpf(ld, 0, 0, 0),  # seccomp_data.nr
-        _bpf(jeq, 0, 1, NR_FACCESSAT2),
-        _bpf(ret, 0, 0, 0x00050000 | errno),  # SECCOMP_RET_ERRNO
-        _bpf(ret, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
-    ])
 
 
 def _child_setup(faccessat2: str, uid: int, gid: int, drop_dac_override: bool):
     """preexec_fn: drop CAP_DAC_OVERRIDE from the bounding set (so exec as root
     does not get it back), switch ids, then install the filter (last, so the
     steps before it are not filtered)."""
-    # Built in the parent: the child should only make system calls.
-    code = ctypes.create_string_buffer(_seccomp_program(ERRNO[faccessat2])) if faccessat2 != "ok" else None
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    prog = SockFprog(len(code.raw) // 8, ctypes.cast(code, ctypes.c_void_p)) if code is not None else None
     libc = ctypes.CDLL(None, use_errno=True)
 
-    def setup() -> None:
-        PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, NR_SECCOMP, SECCOMP_SET_MODE_FILTER = 24, 38, 317, 1
+    def ids() -> None:
+        PR_CAPBSET_DROP = 24
         if drop_dac_override and libc.prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0):
             raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP CAP_DAC_OVERRIDE")
         if (uid, gid) != (os.geteuid(), os.getegid()):
             os.setgroups([])
             os.setgid(gid)
             os.setuid(uid)
-        if prog is not None:
-            if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0):
-                raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
-            if libc.syscall(NR_SECCOMP, SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(prog)):
-                raise OSError(ctypes.get_errno(), "seccomp(SECCOMP_SET_MODE_FILTER)")
 
-    return setup
+    return ids if faccessat2 == "ok" else failing_syscall(NR_FACCESSAT2, ERRNO[faccessat2], before=ids)
 
 
 class GoLookPath:

@@ -291,13 +291,8 @@ def test_observe_cgo_program_uses_pthread_stacks(go):
 
 @pytest.mark.live
 @pytest.mark.slow
-def test_hook_on_the_oldest_supported_release(go):
-    from gorun_kit import goreleases
-
-    try:
-        old = goreleases.install(threads.SUPPORTED[0])
-    except goreleases.ReleaseUnavailable as exc:
-        pytest.skip(f"cannot install Go {threads.SUPPORTED[0]} (offline?): {exc}")
+def test_hook_on_the_oldest_supported_release(go, oldest_go):
+    old = oldest_go
     runtime_dir = Path(old.goroot, "src", "runtime")
     before = _tree_hash(runtime_dir)
     for lab, args in (("threads_idle", ()), ("threads_syscalls", ("4",)), ("threads_locked", ("2",))):

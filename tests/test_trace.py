@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from gorun_kit import trace
 
 sys.path.insert(0, os.path.dirname(__file__))
+from seccomp_helpers import EPERM, failing_syscall  # noqa: E402
 from trace_helpers import (all_pids, c_prog, canonical, go_prog, leftovers, marked_env, snapshot,  # noqa: E402
                            still_there)
 
@@ -409,34 +410,8 @@ def test_cli_attach_and_its_argument_errors():
         assert p.returncode == 2 and "gorun-kit trace:" in p.stderr, (args, p.stderr)
 
 
-def _deny_syscall(nr: int):
-    """A preexec_fn: a seccomp filter that makes syscall ``nr`` (x86_64
-    numbering) fail with EPERM in the child and everything it starts, as a
-    container's default profile does."""
-    def install():
-        import ctypes
-        import struct
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-        ld_nr = struct.pack("HBBI", 0x20, 0, 0, 0)  # BPF_LD|BPF_W|BPF_ABS, seccomp_data.nr
-        jeq = struct.pack("HBBI", 0x15, 0, 1, nr)  # BPF_JMP|BPF_JEQ|BPF_K
-        deny = struct.pack("HBBI", 0x06, 0, 0, 0x00050000 | 1)  # SECCOMP_RET_ERRNO | EPERM
-        allow = struct.pack("HBBI", 0x06, 0, 0, 0x7FFF0000)  # SECCOMP_RET_ALLOW
-        code = ctypes.create_string_buffer(ld_nr + jeq + deny + allow)
-
-        class Prog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-        prog = Prog(4, ctypes.cast(code, ctypes.c_void_p))
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
-                                                                      ctypes.byref(prog)):
-            raise OSError(ctypes.get_errno(), "cannot install the test's seccomp filter")
-    return install
-
-
 NR_PTRACE, NR_PROCESS_VM_READV = 101, 310
-_deny_ptrace = _deny_syscall(NR_PTRACE)
+_deny_ptrace = failing_syscall(NR_PTRACE, EPERM)
 
 
 def test_ptrace_not_permitted_is_a_clear_error(tmp_path):
@@ -475,7 +450,7 @@ def test_peekdata_fallback_reads_the_same_records(tmp_path):
         return trace.load(out)
 
     normal = traced("normal")
-    peek = traced("peek", _deny_syscall(NR_PROCESS_VM_READV))
+    peek = traced("peek", failing_syscall(NR_PROCESS_VM_READV))
     assert normal.stats["mem_read_calls"] > 0 and normal.stats["peek_words"] == 0
     assert peek.stats["peek_words"] > 0
     assert peek.stats["mem_read_calls"] == 1  # the one refused try, then PEEKDATA only

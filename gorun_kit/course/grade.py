@@ -210,10 +210,11 @@ def _copy_tree(src_root: Path | None, nb_path: Path, dest: Path, source: Path) -
     return exercises
 
 
-def _error_text(outputs) -> str | None:
+def error_text(outputs, limit: int = 300) -> str | None:
+    """``ename: evalue`` of the first error among a cell's outputs (None if it ran clean)."""
     for out in outputs:
         if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}"[:300]
+            return f"{out.get('ename')}: {out.get('evalue')}"[:limit]
     return None
 
 
@@ -256,7 +257,7 @@ def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str, dic
             except DeadKernelError:
                 note = f"the kernel died in cell {index}"
                 break
-            results[index] = _error_text(cell.get("outputs", []))
+            results[index] = error_text(cell.get("outputs", []))
             logged = skip_log.read_text(encoding="utf-8").splitlines()
             if len(logged) > seen_lines:
                 skipped[index] = "; ".join(logged[seen_lines:])

@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from . import layout
+from .grade import error_text
 
 __all__ = ["CellOutcome", "ReleaseRun", "MatrixReport", "dependency_slice", "claim_cells",
            "run_notebooks", "run_matrix", "resolve_versions", "OLDEST_SUPPORTED"]
@@ -215,13 +216,6 @@ def claim_cells(nb) -> dict[int, tuple[str, ...]]:
 # ---------------------------------------------------------------------------
 # running
 
-def _error_text(outputs) -> str | None:
-    for out in outputs:
-        if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}"[:400]
-    return None
-
-
 def run_notebooks(go: str | None, notebooks: list[Path], *, claims_only: bool = False,
                   cell_timeout: float = 900, root: Path | None = None, echo=None) -> tuple[list[CellOutcome], list[str]]:
     """Run ``notebooks`` with ``GORUN_KIT_GO=go`` (None: the pinned toolchain); claim outcomes and notes."""
@@ -261,7 +255,7 @@ def run_notebooks(go: str | None, notebooks: list[Path], *, claims_only: bool = 
                     note = f"kernel died in cell {i}"
                     break
                 ran.add(i)
-                err = _error_text(nb.cells[i].get("outputs", []))
+                err = error_text(nb.cells[i].get("outputs", []), 400)
                 if err:
                     failed[i] = err
                 if err and i not in claims:
@@ -270,7 +264,7 @@ def run_notebooks(go: str | None, notebooks: list[Path], *, claims_only: bool = 
             if i not in indices:
                 continue
             outputs = nb.cells[i].get("outputs", [])
-            err = _error_text(outputs) if i in ran else None
+            err = error_text(outputs, 400) if i in ran else None
             shown = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
             for cid in ids:
                 # A cell may confirm several claims before one fails: those still hold.

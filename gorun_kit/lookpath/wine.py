@@ -57,11 +57,17 @@ def wine_env(prefix_dir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
         env.pop(var, None)  # never open a window
+    # wineserver makes its socket directory (wine-XXXXXX/server-...) under
+    # TMPDIR and never removes it: keep it in the kit's cache, not in /tmp.
+    # (The path stays short: a unix socket's path has 108 bytes at most.)
+    tmp = _root() / "t"
+    tmp.mkdir(parents=True, exist_ok=True)
     env.update(
         WINEPREFIX=os.fspath(prefix_dir or _root() / "prefix"),
         WINEDEBUG="-all",
         WINEDLLOVERRIDES="mscoree,mshtml=",  # do not offer to install Mono or Gecko
         WINEARCH="win64",
+        TMPDIR=os.fspath(tmp),
     )
     return env
 
