@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from . import _src
 from .build import Binary, build_go, cache_dir, write_overlay
 from .sessions import children_of, kill_with_tracees
 from .toolchain import GoToolchain, find_go, go_env
@@ -56,7 +57,7 @@ __all__ = [
 
 ENV = "GORUN_KIT_THREADS"
 SUPPORTED = ("1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
-TEMPLATE = Path(__file__).resolve().parent.parent / "labs_go" / "runtime_patches" / "threads_hook.go.tmpl"
+TEMPLATE = _src.source("runtime_patches", "threads_hook.go.tmpl")
 EXTENSION_TEMPLATE = TEMPLATE.with_name("threads_ext.go.tmpl")
 HOOK_FILE = "gorunkit_threads_hook.go"  # the names the added files have inside GOROOT/src/runtime
 EXT_FILE = "gorunkit_threads_ext.go"

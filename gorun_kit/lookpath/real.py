@@ -29,14 +29,14 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .. import build
+from .. import _src, build
 from . import unix, wine
 from .result import LookPathResult
 from .vfs import VFS
 
 __all__ = ["Oracle", "session", "ask", "oracle_binary", "Unsupported"]
 
-_LAB = Path(__file__).resolve().parents[2] / "labs_go" / "lookpath_oracle"
+_LAB = _src.source("lookpath_oracle")
 _TIMEOUT = 60
 
 

@@ -23,11 +23,11 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from .. import build
+from .. import _src, build
 from ..toolchain import ToolchainMissing, find_tool
 
 __all__ = ["Lease", "available", "shim_dll", "prefix", "wine_env", "kill_server", "wine_command"]
-_SHIM_SOURCE = Path(__file__).resolve().parents[2] / "labs_c" / "winshim" / "bcryptprimitives.c"
+_SHIM_SOURCE = _src.source("winshim", "bcryptprimitives.c")
 
 
 def available() -> tuple[bool, str]:

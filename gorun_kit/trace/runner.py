@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .. import build
+from .. import _src, build
 from .records import Trace, TraceFormatError, from_lines
 
 __all__ = ["run", "attach", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
@@ -62,7 +62,7 @@ class ProcessNotFound(TraceError, ProcessLookupError):
 
 
 def tracer_source() -> Path:
-    return Path(__file__).resolve().parents[2] / "labs_c" / "tracer" / "tracer.c"
+    return _src.source("tracer", "tracer.c")
 
 
 def tracer_binary() -> str:

@@ -199,7 +199,7 @@ if LIVE:
     md("""
 ### The contrast: the course's tracer also installs a seccomp filter
 
-`labs_c/tracer/tracer.c` (chapter 3) uses seccomp for the opposite purpose:
+`gorun_kit/_src/tracer/tracer.c` (chapter 3) uses seccomp for the opposite purpose:
 not to refuse system calls but to make the traced program **stop** at just
 the interesting ones. Its filter returns `SECCOMP_RET_TRACE` for
 `execve` and `execveat` (in its `--mode seccomp`, for the clone family too)
@@ -212,7 +212,7 @@ attached, `RET_TRACE` would fail the call with `ENOSYS`. The lines are read
 from the tracer's source now:
 """),
     code("""
-tracer_c = REPO / "labs_c" / "tracer" / "tracer.c"
+tracer_c = __import__("gorun_kit.trace").trace.tracer_source()
 if tracer_c.exists():
     lines = tracer_c.read_text().splitlines()
     # code lines only (comments are prose that may be reworded)
@@ -222,14 +222,14 @@ if tracer_c.exists():
     # Which actions the filter uses, and where it is installed; the exact lines
     # are in the file (they move as the tracer is edited, the actions do not).
     actions = sorted({a for _, l in shown for a in re.findall(r"SECCOMP_RET_[A-Z]+", l)})
-    print("seccomp actions in labs_c/tracer/tracer.c:", ", ".join(actions))
+    print("seccomp actions in gorun_kit/_src/tracer/tracer.c:", ", ".join(actions))
     installs = [i for i, l in shown if "SECCOMP_MODE_FILTER" in l]
     print("installs its filter with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER):", bool(installs))
     mine = (REPO / "labs_c" / "seccomp_deny" / "seccomp_deny.c").read_text()
     print("\\nthe tracer returns SECCOMP_RET_TRACE:", any("SECCOMP_RET_TRACE" in l for _, l in shown))
     print("seccomp_deny returns SECCOMP_RET_ERRNO | EPERM:", "SECCOMP_RET_ERRNO | EPERM" in mine)
 else:
-    print("labs_c/tracer/tracer.c is not in this checkout; see chapter 3 for the tracer.")
+    print("gorun_kit/_src/tracer/tracer.c is not in this checkout; see chapter 3 for the tracer.")
 """),
     md("""
 And live: the same command run plainly and under the tracer. The kernel

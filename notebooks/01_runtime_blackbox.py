@@ -1,0 +1,401 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: all,-execution,-trusted,-ExecuteTime,-collapsed,-scrolled
+#     notebook_metadata_filter: kernelspec,jupytext,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · The runtime as a black box (第一章 Go运行时黑盒解密导论)
+#
+# A Go program does not run on a virtual machine; the runtime -- scheduler,
+# allocator, garbage collector, stack management, system-call wrappers -- is
+# machine code linked into every executable, next to your `main`. This chapter
+# opens built binaries and the installed Go source to see exactly that: which
+# packages the bytes of a program belong to, how `go build` and `go run` differ,
+# where each runtime component really lives in the source, what the runtime
+# reports about itself, and which OS threads an idle Go program has.
+#
+# The seed's chapter 1 is right in outline and loose in detail. Each of its
+# claims is quoted below (in Chinese, with a translation) next to what this
+# machine shows.
+#
+# **Instruments.** ELF files are read with pyelftools (`gorun_kit.binary`);
+# `go tool nm` and GNU `nm` are used as cross-checks. Source locations come from
+# the installed GOROOT at run time (`gorun_kit.goroot`, `gorun_kit.components`),
+# and threads from `/proc/<pid>/task` (`gorun_kit.proctasks`).
+
+# %%
+from gorun_kit import nb
+
+stamp = nb.stamp()
+
+# %% [markdown]
+# ## 1.1 The runtime is inside the executable
+#
+# The seed: *所有这些都在 runtime/ 包的源码中以纯 Go + 汇编实现,并在编译期静态链接进最终二进制*
+# ("all of this is implemented in the runtime/ package in pure Go plus assembly,
+# and statically linked into the final binary at compile time"), and *Go
+# 运行时没有独立进程或虚拟机实例;它是一组内联于每个 Go 可执行文件中的函数集合* ("the
+# Go runtime has no separate process or VM instance; it is a set of functions
+# inside every Go executable").
+#
+# Three programs from `labs_go/`: hello world (`ch1_hello`), a program that
+# serves and fetches one page over `net/http` (`ch1_nethttp`), and hello world
+# calling libc's `getpid` through cgo (`ch1_cgo`). The first build of the
+# net/http program takes a while; later runs come from the cache.
+
+# %%
+from pathlib import Path
+
+from gorun_kit import binary, goroot
+from gorun_kit.build import build_go
+from gorun_kit.toolchain import find_go
+
+import gorun_kit
+LABS = Path(gorun_kit.__file__).resolve().parents[1] / "labs_go"  # the repo's labs, wherever the kernel starts
+LIVE = nb.live("go", "cc")
+if LIVE:
+    tc = find_go()
+    programs = {
+        "hello": build_go(LABS / "ch1_hello"),
+        "net/http": build_go(LABS / "ch1_nethttp"),
+        "cgo": build_go(LABS / "ch1_cgo", cgo=True),
+    }
+    reports = {name: binary.read_binary(b.path) for name, b in programs.items()}
+    print(f"{'program':10} {'linking':8} {'interpreter':30} {'DT_NEEDED':12} symtab DWARF  .text")
+    for name, r in reports.items():
+        link = r.link
+        print(f"{name:10} {'static' if link.static else 'dynamic':8} {link.interpreter or '-':30} "
+              f"{','.join(link.needed) or '-':12} {str(link.has_symtab):6} {str(link.has_dwarf):6} "
+              f"{link.text_section_bytes // 1024} KiB")
+
+# %% tags=["claim:1-1"]
+if LIVE:
+    src = Path(tc.goroot, "src")
+    runtime_c = sorted(src.glob("runtime/*.c"))
+    cgo_c = sorted(src.glob("runtime/cgo/*.c"))
+    print(f"C files in src/runtime: {len(runtime_c)}; in src/runtime/cgo: {len(cgo_c)}")
+    print("C functions linked into the cgo program (outside runtime.text..runtime.etext):",
+          sum(1 for s in binary.read_symbols(programs['cgo'].path) if s.package == binary.C_CODE))
+    nb.confirm("1-1", not runtime_c and cgo_c and reports["hello"].link.static
+               and not reports["cgo"].link.static and "libc.so.6" in reports["cgo"].link.needed,
+               "runtime/ has no C files (runtime/cgo has some); hello world is statically linked, "
+               "the cgo program is dynamically linked against libc")
+
+# %% [markdown]
+# So the seed's "pure Go plus assembly, statically linked" holds for a program
+# without cgo. With cgo the runtime is still inside the executable, but the
+# executable itself asks for the dynamic loader (`PT_INTERP`) and libc
+# (`DT_NEEDED`), and runtime/cgo's C files are compiled in.
+#
+# ### Which package each byte of machine code belongs to
+#
+# Go symbol names carry their package (`runtime.mstart1`,
+# `net/http.(*Server).Serve`), so summing the sizes of the functions in `.text`
+# per package prefix says where the code comes from. `runtime` here also counts
+# the packages the runtime was split into (`internal/runtime/...`). The count is
+# cross-checked in `tests/test_binary.py` against `go tool nm -size`.
+
+# %% tags=["claim:1-2"]
+if LIVE:
+    for name, r in reports.items():
+        top = ", ".join(f"{p.package} {p.text_bytes / 1024:.0f}" for p in r.packages[:4])
+        print(f"{name:9} {r.function_bytes / 1024:6.0f} KiB of functions; runtime {r.runtime_bytes / 1024:4.0f} KiB "
+              f"= {r.runtime_share:5.1%};  largest (KiB): {top}")
+    runtime_syms = [s for s in binary.read_symbols(programs["hello"].path)
+                    if s.kind == "func" and s.package == "runtime"]
+    print(f"\nhello world links {len(runtime_syms)} functions of package runtime")
+    nb.confirm("1-2", len(runtime_syms) > 1000 and reports["hello"].packages[0].package == "runtime",
+               "over a thousand runtime functions are part of hello world's own image, "
+               "and runtime is its largest package")
+
+# %%
+# %matplotlib inline
+from IPython.display import display
+from gorun_kit.viz.binary import package_bars
+
+if LIVE:
+    display(package_bars(reports))
+
+# %% [markdown]
+# **How much of hello world is runtime, and why a bound of one half.** The
+# runtime is a fixed cost: its size barely changes between the three programs,
+# while what your code pulls in varies by a factor of about five. Hello world's
+# own code (`fmt` and what `fmt` needs: `reflect`, `strconv`, `unicode/utf8`...)
+# is small next to it. The cell measures both facts and checks the bound that
+# follows from them: the runtime is **more than half** of hello world's machine
+# code. A release would have to roughly double fmt's closure, or halve the
+# runtime, to break it -- a real change worth a failing cell.
+
+# %%
+if LIVE:
+    rt = {name: r.runtime_bytes for name, r in reports.items()}
+    spread = max(rt.values()) / min(rt.values())
+    growth = reports["net/http"].function_bytes / reports["hello"].function_bytes
+    share = reports["hello"].runtime_share
+    print(f"runtime bytes, largest / smallest of the three programs: {spread:.2f}")
+    print(f"net/http program's code / hello world's code:          {growth:.1f}")
+    print(f"runtime share of hello world:                          {share:.0%} (bound: > 50%)")
+    assert spread < 1.15, "the runtime should be (nearly) the same size in every program"
+    assert growth > 3, "net/http should pull in several times hello world's code"
+    assert share > 0.5, "the runtime should be more than half of hello world"
+
+# %% [markdown]
+# ## 1.2 `-gcflags="-l"` and whether `nm` needs debug information
+#
+# The seed:
+#
+# ```
+# # 查看符号表中 runtime 相关函数(需启用调试信息)   ("look at runtime functions in the symbol table (needs debug info enabled)")
+# go build -gcflags="-l" -o hello hello.go # 禁用内联便于观察   ("disable inlining to make observation easier")
+# nm hello | grep "T runtime\." | head -n 5
+# ```
+#
+# *输出中将出现 runtime.mstart、runtime.newobject 等符号* ("the output will show
+# symbols such as runtime.mstart and runtime.newobject").
+#
+# First `-gcflags=-l`: `go build -a -n` prints every compile command without
+# running it, so we can see which packages get `-l`.
+
+# %% tags=["claim:1-3"]
+from gorun_kit.toolchain import run_go, go_env
+
+def compiled_with_l(gcflags):
+    # go build -a -n: print (not run) every compile command; -a so cached packages are listed too
+    env = dict(go_env(labs=True), CGO_ENABLED="0")
+    out = run_go(["build", "-a", "-n", f"-gcflags={gcflags}", "."], cwd=LABS / "ch1_hello", env=env).stderr
+    lines = [l for l in out.splitlines() if "/compile " in l]
+    with_l = [l.split(" -p ")[1].split()[0] for l in lines if " -l " in l]
+    return len(lines), with_l
+
+if LIVE:
+    total, only = compiled_with_l("-l")
+    total_all, everywhere = compiled_with_l("all=-l")
+    print(f"-gcflags=-l:     {len(only)} of {total} packages compiled with -l: {only}")
+    print(f"-gcflags=all=-l: {len(everywhere)} of {total_all} packages compiled with -l (runtime among them: "
+          f"{'runtime' in everywhere})")
+    nb.confirm("1-3", only == ["main"] and "runtime" in everywhere,
+               "-gcflags=-l reaches only the package named on the command line (main); "
+               "all=-l is needed to stop inlining in runtime")
+
+# %% [markdown]
+# Now `nm` and "debug information". A plain `go build` keeps the ELF symbol
+# table and DWARF; `go run` is what removes them. `gorun_kit.binary.go_run_executable`
+# asks `go run -a -n` which flags it would pass (beside `go build -a -n`'s),
+# then runs `go run -x` for real and picks the executable it ran out of the
+# build cache.
+
+# %% tags=["claim:1-4"]
+if LIVE:
+    ran = binary.go_run_executable(LABS / "ch1_hello")
+    run_info, build_info = binary.link_info(ran.path), reports["hello"].link
+    keep = lambda flags: [f for f in flags if f in ("-s", "-w", "-dwarf=false")]
+    print("go build: link", keep(ran.build_link_flags), " compile main", keep(ran.build_compile_flags))
+    print("go run:   link", keep(ran.link_flags), " compile main", keep(ran.compile_flags))
+    # File sizes depend on the length of the build paths kept in DWARF, so the
+    # cell compares them instead of printing them.
+    print(f"go build binary: symtab={build_info.has_symtab} DWARF={build_info.has_dwarf}")
+    gocache = run_go(["env", "GOCACHE"]).stdout.strip()
+    print(f"go run binary:   symtab={run_info.has_symtab} DWARF={run_info.has_dwarf} "
+          f"smaller than go build's: {run_info.file_bytes < build_info.file_bytes} "
+          f"(kept in GOCACHE: {ran.path.startswith(gocache)})")
+    stripped = binary.link_info(build_go(LABS / "ch1_hello", ldflags="-s -w").path)
+    print(f"go build -ldflags='-s -w': symtab={stripped.has_symtab}, same .text size as go run's: "
+          f"{stripped.text_section_bytes == run_info.text_section_bytes}")
+    nb.confirm("1-4", build_info.has_symtab and build_info.has_dwarf and run_info.stripped
+               and {"-s", "-w"} <= set(ran.link_flags) and "-dwarf=false" in ran.compile_flags,
+               "go build keeps symbols and DWARF with no extra flag; go run links with -s -w "
+               "(and compiles main with -dwarf=false), so its binary has no symbols")
+
+# %% [markdown]
+# And the seed's `nm | grep "T runtime\." | head -n 5`, run for real (GNU nm
+# lists names in sorted order), then the functions the seed and later chapters
+# name, with their addresses and the source file the binary's own DWARF line
+# table points to. `mstart` is assembly, so its symbol is `runtime.mstart.abi0`;
+# the Go functions it leads to are `mstart0` and `mstart1`.
+
+# %% tags=["claim:1-5"]
+import subprocess
+
+if LIVE:
+    nm = subprocess.run(["nm", programs["hello"].path], capture_output=True, text=True).stdout
+    first5 = [l.split()[-1] for l in nm.splitlines() if " T runtime." in l][:5]
+    print("nm hello | grep 'T runtime\\.' | head -n 5  ->", first5)
+    rows = binary.runtime_functions(programs["hello"].path)
+    print(f"\n{'function':10} {'symbol':22} {'address':>10} {'bytes':>5}  {'kind':8} source (from the DWARF line table)")
+    for r in rows:
+        print(f"{r.name:10} {r.symbol:22} {r.address:#10x} {r.size:5}  {r.language:8} {r.source_file}:{r.source_line}")
+    in_nm = {l.split()[-1] for l in nm.splitlines()}
+    nb.confirm("1-5", all(r.symbol in in_nm for r in rows) and "runtime.mstart.abi0" in in_nm
+               and "runtime.mstart" not in in_nm and not any("mstart" in n or "newobject" in n for n in first5),
+               "nm lists runtime.mstart.abi0 (assembly), mstart0/mstart1, newobject, newosproc, clone.abi0, "
+               "settls.abi0 -- but head -n 5 shows other names")
+
+# %% [markdown]
+# ## 1.3 The seed's component table, rebuilt from the installed source
+#
+# The seed's table (组件 / 职责简述 / 关键源码位置):
+#
+# | 组件 | 职责简述 | 关键源码位置 |
+# |---|---|---|
+# | G-P-M 模型 | Goroutine(G)、逻辑处理器(P)、OS线程(M)三元调度抽象 | runtime/proc.go |
+# | GC(三色标记) | 并发、低延迟的垃圾回收器 | runtime/mgcpacer.go |
+# | mcache/mcentral | 每 P 私有小对象缓存,减少锁竞争 | runtime/mcache.go |
+# | sysmon 监控线程 | 后台守卫线程,负责抢占、网络轮询、GC 触发等 | runtime/proc.go 中 sysmon() |
+#
+# `gorun_kit.components` describes each component by the definitions that make
+# it up and searches for them in the files `go list runtime` says are compiled
+# for this target, so a build-tag twin that is not compiled (such as
+# `mgcmark_nogreenteagc.go`) does not count. The last column says whether a
+# function was linked into hello world.
+
+# %%
+from gorun_kit import components
+
+if LIVE:
+    table = components.component_table(symbols=binary.read_symbols(programs["hello"].path))
+    for row in table:
+        c = row.component
+        verdict = ("the seed's file holds all of it" if row.seed_file_is_whole_story else
+                   f"the seed's file holds {sum(f.file.endswith(c.seed_file) for f in row.findings)} "
+                   f"of {len(row.findings)} definitions")
+        print(f"== {c.name}: seed says {c.seed_file}; {verdict}")
+        for f in row.findings:
+            linked = {True: "linked", False: "not linked", None: ""}[f.in_binary]
+            print(f"   {f.definition.kind:6} {f.definition.name:20} {f.file}:{f.line:<6} {linked:10} {f.definition.why}")
+
+# %% tags=["claim:1-7", "claim:1-8", "claim:1-9", "claim:1-10"]
+if LIVE:
+    rows = {row.component.name: row for row in table}
+    gpm, gc = rows["G-P-M model"], rows["GC (tri-color marking)"]
+    alloc, mon = rows["mcache/mcentral"], rows["sysmon"]
+    where = lambda row, name: next(f.file for f in row.findings if f.definition.name == name)
+    nb.confirm("1-7", where(gpm, "schedule").endswith("proc.go") and where(gpm, "g").endswith("runtime2.go"),
+               "the scheduler is in proc.go; the g, m and p structs are declared in runtime2.go")
+    nb.confirm("1-8", where(gc, "gcControllerState").endswith("mgcpacer.go") and not gc.seed_file_is_whole_story
+               and where(gc, "gcDrain").endswith("mgcmark.go") and where(gc, "gcStart").endswith("mgc.go"),
+               "mgcpacer.go is only the pacer; the GC itself is in mgc.go, mgcmark*.go, mgcsweep.go, mwbbuf.go")
+    nb.confirm("1-9", where(alloc, "mcache").endswith("mcache.go") and where(alloc, "mcentral").endswith("mcentral.go"),
+               "mcache is in mcache.go, but mcentral is in mcentral.go")
+    nb.confirm("1-10", where(mon, "sysmon").endswith("proc.go") and where(mon, r"newm\(sysmon,").endswith("proc.go"),
+               "sysmon() is in proc.go, started by runtime.main with newm(sysmon, ...)")
+
+# %% [markdown]
+# The GC row names a file the seed could not know: this toolchain compiles the
+# **Green Tea** mark algorithm (`mgcmark_greenteagc.go`, which scans whole spans
+# of small objects at a time) because its experiment is on by default:
+
+# %%
+if LIVE:
+    for c in goroot.grep(r"GreenTeaGC:", "internal/buildcfg"):
+        print(f"{c.file}:{c.line}: {c.text}")
+    green = [s.name for s in binary.read_symbols(programs["hello"].path)
+             if s.name in ("runtime.scanSpan", "runtime.tryDeferToSpanScan") or s.name.startswith("runtime.(*spanQueue)")]
+    print(f"Green Tea functions linked into hello world: {len(green)}, e.g. {sorted(green)[:3]}")
+
+# %% [markdown]
+# ## 1.4 What the runtime says about itself
+#
+# The seed's program, as `labs_go/ch1_memstats` (it prints JSON so the cell can
+# read it): `runtime.NumGoroutine()` and `runtime.ReadMemStats`. `Alloc` is the
+# number of bytes of allocated heap objects -- the same as `HeapAlloc`.
+
+# %% tags=["claim:1-6"]
+import json
+
+if LIVE:
+    exe = build_go(LABS / "ch1_memstats").path
+    stats = json.loads(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
+    print(f"NumGoroutine: {stats['NumGoroutine']}")
+    print(f"Alloc == HeapAlloc: {stats['Alloc'] == stats['HeapAlloc']}; "
+          f"Alloc is between 1 KB and 1 MB: {1024 < stats['Alloc'] < 2**20}; "
+          f"Sys (memory obtained from the OS) > Alloc: {stats['Sys'] > stats['Alloc']}")
+    nb.confirm("1-6", stats["NumGoroutine"] == 1 and stats["Alloc"] == stats["HeapAlloc"] > 0,
+               "a fresh program has one goroutine and a small, non-zero heap that MemStats.Alloc reports")
+
+# %% [markdown]
+# ## 1.5 The OS threads of an idle Go program
+#
+# `labs_go/ch1_idle` prints "ready" and sleeps for an hour. While it sleeps,
+# `/proc/<pid>/task` lists its threads. /proc alone tells little: every thread
+# has the same `comm` (the runtime never names its threads), and `stat` shows
+# the same parent for all. What /proc does give is the system call each thread
+# is blocked in and its arguments (`/proc/<pid>/task/<tid>/syscall`); with the
+# binary's symbol table and DWARF, a futex address becomes a runtime variable
+# and field, and for a futex on the heap the runtime's own `m` struct (read
+# from `/proc/<pid>/mem`) names the M whose `procid` is that thread.
+#
+# Thread ids and their number change from run to run, so the table's output is
+# not compared by the notebook checks; the cell after it checks the shape.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from gorun_kit import proctasks
+
+if LIVE:
+    idle_exe = build_go(LABS / "ch1_idle").path
+    threads = proctasks.observe_idle(idle_exe)
+    print(f"{len(threads)} threads")
+    for t in threads:
+        sure = "" if t.certain else " (a guess)"
+        mid = f"M{t.m_id}" if t.m_id is not None else "M?"
+        print(f"tid {t.task.tid} comm={t.task.comm} state={t.task.state} {mid:4} {t.role}{sure}")
+        print(f"      evidence: {t.evidence}; wchan {t.task.wchan}")
+
+# %%
+if LIVE:
+    leader = [t for t in threads if t.leader]
+    sysmon = [t for t in threads if "sysmon" in t.role]
+    print("one thread is the thread-group leader, and it is m0:", len(leader) == 1 and leader[0].m_id == 0)
+    print("exactly one thread is sysmon:", len(sysmon) == 1)
+    print("every comm is the same:", len({t.task.comm for t in threads}) == 1)
+    print("at least 3 threads for a program that does nothing:", len(threads) >= 3)
+    print("every thread's role determined:", all(t.role != "unknown" for t in threads))
+
+# %% [markdown]
+# What this shows and what it does not:
+#
+# * **Certain:** the leader thread (tid = pid) is the one the kernel started,
+#   which the runtime makes `m0`. A thread in `futex` on `runtime.sched` at the
+#   offset of `sysmonnote` is sysmon asleep -- every P is idle, so it sleeps on
+#   that note instead of polling every 20 µs-10 ms. A thread in `futex` on an `m`'s `park`
+#   note whose `procid` equals the thread's tid is that M, parked in `stopm`.
+# * **Not visible in /proc:** which goroutine ran last on a thread, why an M
+#   was created (sysmon is started by `runtime.main`; the others by the
+#   scheduler, to run the goroutines `runtime.main` creates at start-up, such
+#   as the background sweeper and scavenger), or anything about threads that
+#   are running rather than blocked.
+#   Chapter 4 (`04_newosproc_threads.ipynb`) patches a hook into the runtime
+#   with `go build -overlay` that reports each M's id, its creator and its
+#   kernel tid from inside the runtime.
+#
+# ## Summary
+#
+# | seed | this machine (Go version in the stamp above) |
+# |---|---|
+# | runtime is pure Go + assembly, statically linked | true without cgo; with cgo the binary is dynamic (libc, ld.so) and runtime/cgo's C is compiled in |
+# | runtime is functions inside the executable | true: over 1000 runtime functions, more than half of hello world's code |
+# | `-gcflags="-l"` disables inlining | only for `main`; `all=-l` for every package |
+# | `nm` needs debug info | no: `go build` keeps symbols; `go run` strips them (`-s -w`, `-dwarf=false`) |
+# | `head -n 5` shows `mstart`, `newobject` | they exist (`mstart` as `runtime.mstart.abi0`), but `head -n 5` shows other names |
+# | GC is `mgcpacer.go` | that is the pacer; the GC is `mgc.go`, `mgcmark*.go` (Green Tea on), `mgcsweep.go`, `mwbbuf.go` |
+# | mcache/mcentral in `mcache.go` | mcentral is in `mcentral.go` |
+# | sysmon in `proc.go` | true; it runs on its own M without a P |
+#
+# ## Exercises
+#
+# Predict, then check: `exercises/01_runtime_blackbox_ex1_packages.ipynb`
+# (which package a symbol belongs to, and the runtime's share of a binary you
+# build) and `exercises/01_runtime_blackbox_ex2_addresses.ipynb` (which
+# function holds an address). Both are graded by `gorun-kit course grade`;
+# some checks are hidden.
