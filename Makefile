@@ -24,7 +24,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 # nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
-.PHONY: setup lab test test-py test-notebooks clean-setup debian-packages grade
+.PHONY: setup lab test test-py test-notebooks notebooks clean-setup debian-packages grade
 setup: debian-packages $(SETUP_STAMP) labs_c/build/.stamp
 
 # Debian packages first: the venv needs python3-venv, the C labs need gcc.
@@ -51,6 +51,19 @@ test-py: setup
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 test-notebooks: setup
 	GORUN_KIT_PROGRESS=0 $(PY) -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+# Notebook sources: each notebooks/**/X.ipynb is paired with the percent script X.py
+# (notebooks/jupytext.toml). Edit the .py, then `make notebooks` (or one of them:
+# `make notebooks NB=notebooks/03_exec_to_process.py`) takes the cells from the newer
+# file of each pair, executes the notebook in its own directory so the outputs are
+# fresh, and writes both files again. tests/test_notebook_sources.py checks the pairs.
+NB ?= $(NOTEBOOKS)
+NB_IPYNB = $(patsubst %.py,%.ipynb,$(NB))
+notebooks: setup
+	$(PY) -m jupytext --sync $(NB_IPYNB)
+	GORUN_KIT_PROGRESS=0 $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NB_IPYNB)
+	$(PY) -m jupytext --sync $(NB_IPYNB)
 
 clean-setup:
 	rm -rf .venv .conda-setup.stamp labs_c/build

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from gorun_kit.bench import spawn
+from gorun_kit.course.layout import course_root
 from gorun_kit.toolchain import version_stamp
 
 HERE = Path(__file__).resolve().parent
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-lock", action="store_true", help="do not take the benchmark lock (an outer flock holds it)")
     args = ap.parse_args(argv)
     sizes = [spawn.parse_size(s) for s in args.sizes.split(",")]
-    points = spawn.measure(sizes, reps=args.reps, runs=args.runs, lock=not args.no_lock)
+    points = spawn.measure(sizes, labs=course_root(), reps=args.reps, runs=args.runs, lock=not args.no_lock)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"stamp": version_stamp(), "machine": platform.machine(), "reps": args.reps, "runs": args.runs,

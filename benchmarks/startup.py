@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from gorun_kit.bench import startup
+from gorun_kit.course.layout import course_root
 from gorun_kit.viz.startup import startup_figure
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results"), help="directory for the JSON and PNG")
     ap.add_argument("--no-lock", action="store_true", help="do not take the benchmark lock (an outer flock holds it)")
     args = ap.parse_args(argv)
-    report = startup.measure(args.repeats, lock=not args.no_lock)
+    report = startup.measure(args.repeats, labs=course_root(), lock=not args.no_lock)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "startup.json").write_text(json.dumps(report.to_dict(), indent=1))

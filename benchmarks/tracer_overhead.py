@@ -6,17 +6,9 @@ Run it alone on the machine:
 It prints a Markdown table for benchmarks/README.md (same as
 `gorun-kit bench tracer`). See gorun_kit/bench/tracer.py for the method.
 """
-import argparse
 import sys
 
-from gorun_kit.bench import tracer
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tracer.add_arguments(parser)
-    return tracer.run(parser.parse_args())
-
+from gorun_kit.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["bench", "tracer", *sys.argv[1:]]))

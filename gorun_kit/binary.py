@@ -1,7 +1,8 @@
 """What is inside a built executable: which packages its machine code belongs
 to, how much of it is the Go runtime, how it is linked, what debug data it kept.
 
-Everything is read from the ELF file with pyelftools; nothing is run. Go's
+Everything is read from the ELF file with pyelftools; the one program run is
+GNU objdump, for :func:`disassemble` (pyelftools does not decode x86). Go's
 symbol names carry their package (``runtime.mstart1``,
 ``net/http.(*Server).Serve``), so summing function sizes per package prefix
 gives the bytes of machine code each package contributed. C code linked into a
@@ -20,13 +21,14 @@ from typing import Iterable, Sequence
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from .records import Record
 from .toolchain import GoToolchain, ToolchainMissing, find_go
 
 __all__ = [
     "NotAnELF", "Symbol", "PackageText", "LinkInfo", "BinaryReport", "RuntimeFunction",
     "RUNTIME_FUNCTIONS", "C_CODE", "GO_NO_PACKAGE",
     "package_of", "is_runtime_package", "read_symbols", "symbol_at", "link_info", "read_binary",
-    "runtime_functions", "GoRunBinary", "go_run_executable", "struct_layout", "struct_layouts", "field_at",
+    "runtime_functions", "NmSymbol", "nm_symbols", "disassemble", "struct_layout", "struct_layouts", "field_at",
 ]
 
 C_CODE = "(C code)"
@@ -38,7 +40,7 @@ class NotAnELF(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Symbol:
+class Symbol(Record):
     """One symbol of the ELF symbol table."""
 
     name: str
@@ -48,25 +50,21 @@ class Symbol:
     package: str  # package path, C_CODE or GO_NO_PACKAGE
     is_global: bool
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class PackageText:
+class PackageText(Record):
     """The functions one package contributed to a binary's .text."""
 
     package: str
     functions: int
     text_bytes: int
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class LinkInfo:
+class LinkInfo(Record):
     """How the executable is linked and what debug data it carries."""
+
+    dict_properties = ("stripped",)
 
     path: str
     file_bytes: int
@@ -82,15 +80,12 @@ class LinkInfo:
     def stripped(self) -> bool:
         return not self.has_symtab and not self.has_dwarf
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["stripped"] = self.stripped
-        return d
-
 
 @dataclasses.dataclass(frozen=True)
-class BinaryReport:
+class BinaryReport(Record):
     """A binary's link facts and its text split by package (largest first)."""
+
+    dict_properties = ("function_bytes", "runtime_bytes", "runtime_share")
 
     link: LinkInfo
     packages: tuple[PackageText, ...]
@@ -114,14 +109,9 @@ class BinaryReport:
         total = self.function_bytes
         return self.runtime_bytes / total if total else 0.0
 
-    def to_dict(self) -> dict:
-        return {"link": self.link.to_dict(), "packages": [p.to_dict() for p in self.packages],
-                "function_bytes": self.function_bytes, "runtime_bytes": self.runtime_bytes,
-                "runtime_share": self.runtime_share}
-
 
 @dataclasses.dataclass(frozen=True)
-class RuntimeFunction:
+class RuntimeFunction(Record):
     """Where one runtime function sits in a binary, and which source file it came from."""
 
     name: str  # the name later chapters use ("mstart")
@@ -132,9 +122,6 @@ class RuntimeFunction:
     source_file: str  # relative to GOROOT when it is inside it
     source_line: int
     source_from: str  # "DWARF line table" or "GOROOT search" (when the binary has no DWARF)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 # The runtime functions chapters 3 and 4 talk about: (name, candidate symbols).
@@ -268,6 +255,92 @@ def read_symbols(path: str | os.PathLike) -> tuple[Symbol, ...]:
     return tuple(out)
 
 
+@dataclasses.dataclass(frozen=True)
+class NmSymbol:
+    """One line of ``nm``'s listing: address, type letter (``T`` global text,
+    ``t`` local text, ``D``/``d`` data, ``B``/``b`` bss, ``R``/``r`` read-only
+    data, ``U`` undefined, ``A`` absolute) and name."""
+
+    address: int
+    code: str
+    name: str
+
+    def __str__(self) -> str:
+        undefined = self.code in ("U", "w", "v")
+        return f"{'':16} {self.code} {self.name}" if undefined else f"{self.address:016x} {self.code} {self.name}"
+
+
+def _nm_code(sym, sections) -> str:
+    """The letter GNU nm prints for a symbol, from its binding and its section's flags."""
+    from elftools.elf.constants import SH_FLAGS
+
+    bind, shndx = sym["st_info"]["bind"], sym["st_shndx"]
+    if bind == "STB_WEAK":  # V: a weak object, W: any other weak symbol; lower case when undefined
+        code = "V" if sym["st_info"]["type"] == "STT_OBJECT" else "W"
+        return code.lower() if shndx == "SHN_UNDEF" else code
+    if shndx == "SHN_UNDEF":
+        return "U"
+    if shndx == "SHN_ABS":
+        code = "A"
+    elif isinstance(shndx, int) and shndx < len(sections):
+        sec = sections[shndx]
+        flags = sec["sh_flags"]
+        if flags & SH_FLAGS.SHF_EXECINSTR:
+            code = "T"
+        elif sec["sh_type"] == "SHT_NOBITS":
+            code = "B"
+        elif flags & SH_FLAGS.SHF_WRITE:
+            code = "D"
+        else:
+            code = "R"
+    else:
+        code = "?"
+    return code if bind != "STB_LOCAL" else code.lower()
+
+
+def nm_symbols(path: str | os.PathLike) -> tuple[NmSymbol, ...]:
+    """What ``nm path`` lists, read from the ELF symbol table, sorted by name as nm sorts.
+
+    Like GNU nm without options: every named symbol except section and file
+    symbols, sorted by name (byte order, as nm does in the C locale). Empty
+    when the binary has no symbol table (``go run``'s, ``-ldflags=-s``).
+    ``tests/test_binary.py`` compares it with GNU nm line for line.
+    """
+    fh, elf = _open(path)
+    with fh:
+        symtab = elf.get_section_by_name(".symtab")
+        if symtab is None:
+            return ()
+        sections = list(elf.iter_sections())
+        out = [NmSymbol(s["st_value"], _nm_code(s, sections), s.name) for s in symtab.iter_symbols()
+               if s.name and s["st_info"]["type"] not in ("STT_SECTION", "STT_FILE")]
+    return tuple(sorted(out, key=lambda s: (s.name.encode(), s.address)))
+
+
+def disassemble(path: str | os.PathLike, *, timeout: float = 300) -> tuple[str, ...]:
+    """The instructions of ``path``'s executable sections, one line each, as GNU
+    ``objdump -d --no-show-raw-insn`` prints them (AT&T syntax: ``mov
+    %fs:0xfffffffffffffff8,%r14``); labels and blank lines are left out.
+
+    Raises :class:`NotAnELF` for a file that is not an ELF executable and
+    ToolchainMissing when objdump (binutils) is not installed.
+    """
+    import shutil
+    import subprocess
+
+    fh, _ = _open(path)
+    fh.close()
+    objdump = shutil.which("objdump")
+    if objdump is None:
+        raise ToolchainMissing("objdump", "looked for objdump on PATH; it comes with binutils: apt-get install -y binutils")
+    done = subprocess.run([objdump, "-d", "--no-show-raw-insn", os.fspath(path)], capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise NotAnELF(f"objdump could not disassemble {os.fspath(path)!r}: {done.stderr.strip()}")
+    # instruction lines are "  4011e0:\tmov ..."; everything else is a header or a label
+    return tuple(line for line in done.stdout.splitlines() if line.startswith(" ") and ":\t" in line)
+
+
 def symbol_at(symbols: Sequence[Symbol], address: int) -> Symbol | None:
     """The symbol whose [address, address+size) contains ``address`` (None if none does).
 
@@ -392,91 +465,6 @@ def runtime_functions(path: str | os.PathLike, names: Sequence[str] | None = Non
             size=sym.size if sym else 0, language="assembly" if asm else "Go",
             source_file=file, source_line=line, source_from=origin))
     return tuple(rows)
-
-
-# ---------------------------------------------------------------------------
-# the binary go run runs
-
-@dataclasses.dataclass(frozen=True)
-class GoRunBinary:
-    """The executable ``go run`` built and ran, and the flags it gave compile and link."""
-
-    path: str  # the copy go run keeps in GOCACHE
-    compile_flags: tuple[str, ...]  # flags of main's compile line, from ``go run -a -n``
-    link_flags: tuple[str, ...]  # flags of the link line, from ``go run -a -n``
-    build_compile_flags: tuple[str, ...]  # the same two lines for ``go build -a -n``, to compare
-    build_link_flags: tuple[str, ...]
-    output: str  # what the program printed
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def _tool_flags(lines: Iterable[str], tool: str, package: str | None = None) -> tuple[str, ...]:
-    """The flag words of the first ``tool`` command line (for ``package`` when given)."""
-    import shlex
-
-    for line in lines:
-        if f"/{tool} " not in line or (package and f" -p {package} " not in line):
-            continue
-        words = shlex.split(line)
-        for i, w in enumerate(words):
-            if w.endswith(f"/{tool}"):
-                return tuple(x for x in words[i + 1:] if x.startswith("-"))
-    return ()
-
-
-def go_run_executable(source: str | os.PathLike, *, toolchain: GoToolchain | None = None,
-                      timeout: float = 300) -> GoRunBinary:
-    """Run ``go run`` on ``source`` (a package directory) and return the binary it ran.
-
-    ``go run -a -n`` prints every compile and link command it would use without
-    running any (``-a`` so that cached packages are listed too; their flags are
-    the evidence of what go run passes, set beside ``go build -a -n``'s);
-    ``go run -x`` then builds and runs
-    for real and prints where it put the executable: either the ``cp`` into
-    GOCACHE on a fresh link or, when cached, the GOCACHE path it runs directly.
-    CGO_ENABLED=0, as for :func:`gorun_kit.build.build_go`'s default.
-    """
-    import subprocess
-
-    from .toolchain import go_env
-
-    src = Path(source).expanduser().resolve()
-    if not src.is_dir():
-        raise FileNotFoundError(f"go run source {os.fspath(source)!r} is not a package directory")
-    tc = toolchain or find_go()
-    labs_root = Path(__file__).resolve().parent.parent / "labs_go"
-    env = go_env(labs=labs_root in src.parents, toolchain=tc)
-    env["CGO_ENABLED"] = "0"
-
-    def go(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([tc.go, *args], cwd=src, env=env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-
-    plans = {}
-    for verb in ("run", "build"):
-        dry = go(verb, "-a", "-n", ".")
-        if dry.returncode != 0:
-            raise RuntimeError(f"go {verb} -a -n in {src} failed:\n{dry.stderr.strip()}")
-        plans[verb] = dry.stderr.splitlines()
-    real = go("run", "-x", ".")
-    if real.returncode != 0:
-        raise RuntimeError(f"go run -x in {src} failed:\n{real.stderr.strip()}")
-    gocache = go("env", "GOCACHE").stdout.strip()
-    path = ""
-    for line in real.stderr.splitlines():
-        words = line.split()
-        if len(words) >= 3 and words[0] == "cp" and words[2].startswith(gocache):
-            path = words[2]  # a fresh link, copied into the cache
-        elif len(words) == 1 and words[0].startswith(gocache + "/"):
-            path = words[0]  # a cache hit: go run runs the cached file itself
-    if not path or not os.path.isfile(path):
-        raise RuntimeError(f"could not find the executable go run used in its -x output (GOCACHE={gocache})")
-    return GoRunBinary(path=path, compile_flags=_tool_flags(plans["run"], "compile", "main"),
-                       link_flags=_tool_flags(plans["run"], "link"),
-                       build_compile_flags=_tool_flags(plans["build"], "compile", "main"),
-                       build_link_flags=_tool_flags(plans["build"], "link"), output=real.stdout)
 
 
 # ---------------------------------------------------------------------------

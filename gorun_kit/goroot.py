@@ -11,9 +11,11 @@ import dataclasses
 import re
 from pathlib import Path
 
+from .records import Record
 from .toolchain import GoToolchain, find_go
 
-__all__ = ["Citation", "SourceNotFound", "find_func", "find_asm", "grep", "func_source", "enclosing"]
+__all__ = ["Citation", "SourceNotFound", "find_func", "find_asm", "grep", "func_source", "enclosing",
+           "ChainLink", "call_chain", "Constant", "constant", "digest"]
 
 
 class SourceNotFound(LookupError):
@@ -21,7 +23,7 @@ class SourceNotFound(LookupError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Citation:
+class Citation(Record):
     """A place in GOROOT: ``file`` is relative to GOROOT (``src/runtime/proc.go``)."""
 
     file: str
@@ -32,9 +34,6 @@ class Citation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line} ({self.symbol})"
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _go_files(tc: GoToolchain, pkg: str, suffixes=(".go",)) -> list[Path]:
@@ -66,9 +65,11 @@ def find_func(name: str, pkg: str = "runtime", *, goos: str | None = "linux",
     pattern = _func_pattern(name)
     others = ("windows", "darwin", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "aix",
               "dragonfly", "illumos", "wasip1", "js", "ios", "android")
-    for path in _go_files(tc, pkg):
-        if goos and any(f"_{o}" in path.stem for o in others if o != goos):
-            continue
+    files = [p for p in _go_files(tc, pkg) if not (goos and any(f"_{o}" in p.stem for o in others if o != goos))]
+    # A function defined in several files (exec_bsd.go, exec_libc.go, exec_linux.go) is compiled from
+    # the one for this system: look in files named for ``goos`` first.
+    files.sort(key=lambda p: not (goos and f"_{goos}" in p.stem))
+    for path in files:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             if pattern.match(line):
                 return Citation(str(path.relative_to(tc.goroot)), number, f"{pkg}.{name}", line.strip(), tc.version)
@@ -135,3 +136,87 @@ def enclosing(citation: Citation, *, toolchain: GoToolchain | None = None) -> st
         if rx is _GO_FUNC and lines[i].startswith("}") and i != citation.line - 1:
             break  # the end of an earlier function: the line is at package level
     raise SourceNotFound(f"{citation.file}:{citation.line} is not inside a function in {tc.version}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainLink:
+    """One function of a call chain: where it is defined, and the line of its body
+    that calls the next function (None when that call is no longer there)."""
+
+    function: Citation
+    call: Citation | None
+
+
+def call_chain(steps, *, goos: str | None = "linux", toolchain: GoToolchain | None = None) -> tuple[ChainLink, ...]:
+    """Follow a call chain through the installed source, one definition at a time.
+
+    ``steps`` are ``(pkg, func, call)`` triples: ``func`` of package ``pkg`` is
+    found with :func:`find_func` and its body is searched for the text ``call``
+    (``"forkExec("``), the call into the next step. A step whose call is
+    missing gets ``call=None``, so a chain a release rewired shows where it
+    broke; a function that is gone raises :class:`SourceNotFound`.
+    """
+    tc = toolchain or find_go()
+    links = []
+    for pkg, func, call in steps:
+        where = find_func(func, pkg, goos=goos, toolchain=tc)
+        body = func_source(where, max_lines=400, toolchain=tc).splitlines()
+        hit = next((i for i, line in enumerate(body) if call in line), None)
+        found = None if hit is None else Citation(where.file, where.line + hit, call, body[hit].strip(), tc.version)
+        links.append(ChainLink(where, found))
+    return tuple(links)
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant:
+    """A package-level Go constant: where it is defined, its expression, and the
+    identifiers the expression is made of (``_CLONE_VM``, ``_CLONE_FS``...)."""
+
+    citation: Citation
+    expression: str
+    names: tuple[str, ...]
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/")
+
+
+def constant(name: str, pkg: str = "runtime", *, toolchain: GoToolchain | None = None) -> Constant:
+    """The definition of constant ``name`` in ``pkg``, including a multi-line one.
+
+    Reads from ``name =`` to the end of the expression: the end of the line,
+    or, when the line ends in an operator (``|``, ``+``...), the lines that
+    continue it. Comments (``//`` and ``/* */`` on one line) are dropped.
+    """
+    tc = toolchain or find_go()
+    hits = grep(rf"^\s*(const\s+)?{re.escape(name)}\s*(\w+\s*)?=", pkg, toolchain=tc, suffixes=(".go",))
+    if not hits:
+        raise SourceNotFound(f"const {name} not found in src/{pkg} of {tc.version} ({tc.goroot})")
+    where = dataclasses.replace(hits[0], symbol=f"{pkg}.{name}")
+    lines = Path(tc.goroot, where.file).read_text(errors="replace").splitlines()[where.line - 1:]
+    parts = []
+    for line in lines:
+        code = _BLOCK_COMMENT.sub(" ", line).split("//")[0].strip()
+        parts.append(code)
+        if code and not code.endswith(("|", "+", "-", "*", "&", "^", "<<", ">>", "(", ",")):
+            break
+    expression = " ".join(parts).split("=", 1)[1].strip()
+    names = tuple(dict.fromkeys(n for n in _IDENT.findall(expression) if not n[0].isdigit()))
+    return Constant(where, expression, names)
+
+
+def digest(pkg: str = "runtime", *, toolchain: GoToolchain | None = None) -> str:
+    """A SHA-256 over every file under GOROOT/src/``pkg`` (names and bytes, in
+    sorted order): take it before and after an experiment to show GOROOT was
+    not written."""
+    import hashlib
+
+    tc = toolchain or find_go()
+    root = Path(tc.goroot, "src", pkg)
+    if not root.is_dir():
+        raise SourceNotFound(f"package directory src/{pkg} is not in GOROOT {tc.goroot} ({tc.version})")
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

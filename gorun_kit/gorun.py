@@ -8,6 +8,11 @@
   run's action graph; it shows the flags ``go run`` adds (``-dwarf=false``
   on compile, ``-s -w`` on link) and, run twice, that the second ``go run``
   starts the binary stored in the build cache without linking again.
+* :func:`go_run_fresh_hello` runs ``go run hello.go`` on a hello world whose
+  string is new every time (so main is compiled and linked again), under an
+  instrument the caller passes, e.g. ``trace.run`` or ``trace.strace_run``.
+* :func:`go_run_executable` finds the executable ``go run`` built (kept in
+  GOCACHE) and the compile and link flags it used, beside ``go build``'s.
 * :func:`entry_points` cites ``run.runRun``, ``(*Builder).Do`` and
   ``buildRunProgram`` in the installed GOROOT, so the citations follow the release.
 
@@ -22,18 +27,22 @@ import datetime as _dt
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Iterable
 
 from . import build, goroot
+from .cache import cache_dir
+from .records import Record
 from .toolchain import GoToolchain, find_go, go_env
 
 __all__ = ["Action", "ActionGraph", "Phase", "CommandLog", "action_graph", "command_log",
-           "run_twice", "entry_points", "is_std"]
+           "run_twice", "entry_points", "is_std", "GoRunBinary", "go_run_executable", "write_fresh_hello", "go_run_fresh_hello"]
 
 
 def is_std(package: str) -> bool:
@@ -57,7 +66,7 @@ def _ts(text: str | None) -> float | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Action:
+class Action(Record):
     """One node of Go's action graph (``cmd/go/internal/work.Action``)."""
 
     id: int
@@ -79,12 +88,9 @@ class Action:
     def std(self) -> bool:
         return is_std(self.package)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class ActionGraph:
+class ActionGraph(Record):
     """The whole graph of one ``go`` command, with what was asked."""
 
     command: tuple[str, ...]
@@ -117,9 +123,6 @@ class ActionGraph:
     def std_packages(self) -> list[str]:
         return sorted({a.package for a in self.actions if a.std and a.mode == "build"})
 
-    def to_dict(self) -> dict:
-        return {"command": list(self.command), "actions": [a.to_dict() for a in self.actions]}
-
 
 def _parse_graph(data: list[dict], command: list[str]) -> ActionGraph:
     starts = [t for t in (_ts(a.get("TimeStart")) for a in data) if t is not None]
@@ -149,7 +152,7 @@ def _workspace(target: str | os.PathLike, fresh: bool) -> tuple[Path, str, bool,
         raise FileNotFoundError(f"go run target {os.fspath(target)!r} does not exist (give a .go file or a package directory)")
     if src.is_file() and src.suffix != ".go":
         raise ValueError(f"go run target {os.fspath(target)!r} is not a .go file or a directory")
-    base = build.cache_dir() / "work"
+    base = cache_dir() / "work"
     base.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="gorun-", dir=base))
     files = [src] if src.is_file() else sorted(p for p in src.iterdir() if p.suffix == ".go" and not p.name.endswith("_test.go"))
@@ -223,7 +226,7 @@ def action_graph(target: str | os.PathLike, *, mode: str = "run", fresh: bool = 
 # the -x log
 
 @dataclasses.dataclass(frozen=True)
-class Phase:
+class Phase(Record):
     """One command of the ``-x`` log that does real work."""
 
     kind: str  # "compile", "link", "cache-put", "run"
@@ -232,12 +235,9 @@ class Phase:
     flags: tuple[str, ...]  # the interesting flags on it (-dwarf=false, -s, -w, ...)
     seconds: float | None  # from the action graph (compile/link) or the log's clock (run)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class CommandLog:
+class CommandLog(Record):
     """One ``go run -x -work`` of a target, split into phases."""
 
     command: tuple[str, ...]
@@ -259,11 +259,6 @@ class CommandLog:
 
     def phase(self, kind: str) -> list[Phase]:
         return [p for p in self.phases if p.kind == kind]
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["graph"] = self.graph.to_dict()
-        return d
 
 
 _RUN_LINE = re.compile(r"^(\$WORK/b\d+/exe/[^/\s]+|/\S*/[0-9a-f]{2}/[0-9a-f]{64}-d/[^/\s]+)$")
@@ -337,6 +332,88 @@ def run_twice(target: str | os.PathLike, *, go: GoToolchain | None = None) -> tu
     return first, second
 
 
+# ---------------------------------------------------------------------------
+# the executable go run runs
+
+@dataclasses.dataclass(frozen=True)
+class GoRunBinary(Record):
+    """The executable ``go run`` built and ran, and the flags it gave compile and link."""
+
+    path: str  # the copy go run keeps in GOCACHE
+    compile_flags: tuple[str, ...]  # flags of main's compile line, from ``go run -a -n``
+    link_flags: tuple[str, ...]  # flags of the link line, from ``go run -a -n``
+    build_compile_flags: tuple[str, ...]  # the same two lines for ``go build -a -n``, to compare
+    build_link_flags: tuple[str, ...]
+    output: str  # what the program printed
+
+
+def _tool_flags(lines: Iterable[str], tool: str, package: str | None = None) -> tuple[str, ...]:
+    """The flag words of the first ``tool`` command line (for ``package`` when given)."""
+    for line in lines:
+        if f"/{tool} " not in line or (package and f" -p {package} " not in line):
+            continue
+        words = shlex.split(line)
+        for i, w in enumerate(words):
+            if w.endswith(f"/{tool}"):
+                return tuple(x for x in words[i + 1:] if x.startswith("-"))
+    return ()
+
+
+def _ran_executable(x_log: str, gocache: str) -> str:
+    """The executable ``go run -x`` ran, from its log: the ``cp`` into GOCACHE
+    after a fresh link, or the cached file it runs directly on a cache hit."""
+    path = ""
+    for line in x_log.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == "cp" and words[2].startswith(gocache):
+            path = words[2]
+        elif len(words) == 1 and words[0].startswith(gocache + "/"):
+            path = words[0]
+    if not path or not os.path.isfile(path):
+        raise RuntimeError(f"could not find the executable go run used in its -x output (GOCACHE={gocache})")
+    return path
+
+
+def go_run_executable(source: str | os.PathLike, *, toolchain: GoToolchain | None = None,
+                      timeout: float = 300) -> GoRunBinary:
+    """Run ``go run`` on ``source`` (a package directory) and return the binary it ran.
+
+    ``go run -a -n`` prints every compile and link command it would use without
+    running any (``-a`` so that cached packages are listed too; their flags are
+    the evidence of what go run passes, set beside ``go build -a -n``'s);
+    ``go run -x`` then builds and runs
+    for real and prints where it put the executable: either the ``cp`` into
+    GOCACHE on a fresh link or, when cached, the GOCACHE path it runs directly.
+    CGO_ENABLED=0, as for :func:`gorun_kit.build.build_go`'s default.
+    """
+    src = Path(source).expanduser().resolve()
+    if not src.is_dir():
+        raise FileNotFoundError(f"go run source {os.fspath(source)!r} is not a package directory")
+    tc = toolchain or find_go()
+    env = go_env(labs=build.module_requires_nothing(src), toolchain=tc)
+    env["CGO_ENABLED"] = "0"
+
+    def go(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([tc.go, *args], cwd=src, env=env, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+
+    plans = {}
+    for verb in ("run", "build"):
+        dry = go(verb, "-a", "-n", ".")
+        if dry.returncode != 0:
+            raise RuntimeError(f"go {verb} -a -n in {src} failed:\n{dry.stderr.strip()}")
+        plans[verb] = dry.stderr.splitlines()
+    real = go("run", "-x", ".")
+    if real.returncode != 0:
+        raise RuntimeError(f"go run -x in {src} failed:\n{real.stderr.strip()}")
+    gocache = go("env", "GOCACHE").stdout.strip()
+    path = _ran_executable(real.stderr, gocache)
+    return GoRunBinary(path=path, compile_flags=_tool_flags(plans["run"], "compile", "main"),
+                       link_flags=_tool_flags(plans["run"], "link"),
+                       build_compile_flags=_tool_flags(plans["build"], "compile", "main"),
+                       build_link_flags=_tool_flags(plans["build"], "link"), output=real.stdout)
+
+
 def entry_points(go: GoToolchain | None = None) -> dict[str, goroot.Citation]:
     """Where ``go run`` is implemented in the installed GOROOT (resolved now, not typed)."""
     tc = go or find_go()
@@ -347,3 +424,51 @@ def entry_points(go: GoToolchain | None = None) -> dict[str, goroot.Citation]:
         "work.(*Builder).LinkAction": goroot.find_func("Builder.LinkAction", "cmd/go/internal/work", toolchain=tc),
         "base.RunStdin": goroot.find_func("RunStdin", "cmd/go/internal/base", toolchain=tc),
     }
+
+
+_HELLO = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello, %s") }\n'
+
+
+def write_fresh_hello(directory: str | os.PathLike) -> Path:
+    """Write ``directory/hello.go``, a hello world printing ``hello, <8 random hex digits>``.
+
+    The string is new on every call, so the build cache cannot supply main's
+    compile or link: a ``go run`` of it really builds main.
+    """
+    path = Path(directory, "hello.go")
+    path.write_text(_HELLO % uuid.uuid4().hex[:8])
+    return path
+
+
+def go_run_fresh_hello(run=None, *, warm_cache: bool = False, timeout: float = 300,
+                       go: GoToolchain | None = None):
+    """``go run hello.go`` on a fresh hello world (:func:`write_fresh_hello`) in a
+    temporary directory, which is removed afterwards.
+
+    ``run`` is the instrument, called as ``run(cmd, cwd=..., env=..., timeout=...)``
+    and returning something with ``returncode`` and ``stderr`` (``trace.run``,
+    ``trace.strace_run``); None runs go plainly and returns the
+    CompletedProcess. ``warm_cache`` first runs another fresh hello world
+    without the instrument, so the standard library is in the build cache and
+    the measured run does the same work whether the cache was cold or warm.
+    A non-zero exit status raises RuntimeError with the end of go's stderr.
+    """
+    tc = go or find_go()
+    cmd, env = [tc.go, "run", "hello.go"], go_env(toolchain=tc)
+
+    def plain(cmd, *, cwd, env, timeout):
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-hello-") as tmp:
+        if warm_cache:
+            write_fresh_hello(tmp)
+            _check_hello(plain(cmd, cwd=tmp, env=env, timeout=timeout), "go run")
+        write_fresh_hello(tmp)
+        return _check_hello((run or plain)(cmd, cwd=tmp, env=env, timeout=timeout), getattr(run, "__name__", "go run"))
+
+
+def _check_hello(result, how: str):
+    if result.returncode != 0:
+        said = result.stderr.decode(errors="replace") if isinstance(result.stderr, bytes) else (result.stderr or "")
+        raise RuntimeError(f"go run hello.go exited {result.returncode} under {how}: {said[-500:]}")
+    return result

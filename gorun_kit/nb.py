@@ -3,13 +3,16 @@ decisions, claim checks and source citations, so notebooks hold prose and
 experiments rather than plumbing."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import subprocess
 import sys
+from typing import Mapping, Sequence
 
 from . import goroot
 from .toolchain import ToolchainMissing, version_stamp
 
-__all__ = ["stamp", "live", "confirm", "cite", "ClaimFailed"]
+__all__ = ["stamp", "live", "confirm", "cite", "run", "ProgramRun", "ClaimFailed"]
 
 
 class ClaimFailed(AssertionError):
@@ -72,3 +75,38 @@ def cite(name: str, pkg: str = "runtime", *, asm: bool = False) -> goroot.Citati
         raise
     print(f"{c.symbol}: {c.file}:{c.line} in {c.go_version}")
     return c
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgramRun:
+    """What a program printed and how it ended (text, decoded as UTF-8 with replacement)."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(argv: Sequence[str | os.PathLike], *, env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike | None = None, timeout: float = 60, check: bool = True) -> ProgramRun:
+    """Run one program to its end, as a cell shows it, and return what it printed.
+
+    ``env`` replaces the environment when given (None: inherit the kernel's).
+    With ``check`` a non-zero exit status raises RuntimeError naming the
+    command, its status and the end of its stderr; ``check=False`` returns
+    the run whatever its status. A program still running after ``timeout``
+    seconds is killed and RuntimeError says so.
+    """
+    args = [os.fspath(a) for a in argv]
+    if not args:
+        raise ValueError("run: argv is empty; give the program and its arguments as a list")
+    try:
+        done = subprocess.run(args, env=None if env is None else dict(env), cwd=cwd, capture_output=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{' '.join(args)!r} did not finish within {timeout} s and was killed") from None
+    result = ProgramRun(tuple(args), done.returncode, done.stdout.decode(errors="replace"),
+                        done.stderr.decode(errors="replace"))
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)!r} exited with status {done.returncode}: {result.stderr[-800:].strip()}")
+    return result

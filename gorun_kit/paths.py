@@ -8,7 +8,8 @@ prefixes the kit knows into names that mean the same thing everywhere:
 * ``$GOROOT``           the Go toolchain the course runs,
 * ``$GORUN_KIT_CACHE``  the kit's build cache,
 * ``$GOCACHE``          the go command's build cache,
-* a path inside the course checkout becomes relative to it,
+* a path inside a chosen root (default: the current directory) becomes
+  relative to it,
 * ``~``                 the home directory.
 
 Only the text shown changes; the kit itself always works with real paths.
@@ -18,15 +19,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from pathlib import Path
 
-__all__ = ["course_root", "shorten"]
-
-
-def course_root() -> Path | None:
-    """The checkout the kit is installed from (editable install), or None."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "labs_go").is_dir() and (root / "notebooks").is_dir() else None
+__all__ = ["shorten"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -39,9 +33,9 @@ def _gocache(go: str) -> str | None:
     return proc.stdout.strip() or None
 
 
-def _prefixes(names: bool) -> list[tuple[str, str, str]]:
+def _prefixes(names: bool, root: str | os.PathLike | None) -> list[tuple[str, str, str]]:
     """(real prefix, shown before a sub-path, shown alone), longest prefix first."""
-    from .build import cache_dir
+    from .cache import cache_dir
     from .toolchain import ToolchainMissing, find_go
 
     found: list[tuple[str, str, str]] = []
@@ -56,9 +50,9 @@ def _prefixes(names: bool) -> list[tuple[str, str, str]]:
             if gocache:
                 found.append((gocache, "$GOCACHE/", "$GOCACHE"))
         found.append((str(cache_dir()), "$GORUN_KIT_CACHE/", "$GORUN_KIT_CACHE"))
-    root = course_root()
-    if root is not None:
-        found.append((str(root), "", "."))  # inside the course: relative to it
+    root = os.path.abspath(os.getcwd() if root is None else root)
+    if root != os.sep:
+        found.append((root, "", "."))  # inside the root: relative to it
     found.append((os.path.expanduser("~"), "~/", "~"))
     expanded = []
     for real, child, alone in found:
@@ -67,16 +61,18 @@ def _prefixes(names: bool) -> list[tuple[str, str, str]]:
     return sorted(expanded, key=lambda p: len(p[0]), reverse=True)
 
 
-def shorten(text: str | os.PathLike, *, names: bool = True) -> str:
+def shorten(text: str | os.PathLike, *, names: bool = True, root: str | os.PathLike | None = None) -> str:
     """``text`` (a path, or output that contains paths) with machine prefixes named.
 
     A prefix is replaced only where it is a whole path: ``/root/.cache/go-build/09/x``
-    becomes ``$GOCACHE/09/x``, a file of the course ``labs_go/hello/main.go``,
-    and ``/rootfs`` is left alone. With ``names=False`` only the course and
+    becomes ``$GOCACHE/09/x``, ``<root>/labs_go/hello/main.go`` becomes
+    ``labs_go/hello/main.go``, and ``/rootfs`` is left alone. ``root`` is the
+    directory paths are shown relative to (default: the current directory; a
+    notebook passes the course checkout). With ``names=False`` only the root and
     home prefixes are rewritten (for showing where GOROOT itself is).
     """
     out = os.fspath(text)
-    for real, child, alone in _prefixes(names):
+    for real, child, alone in _prefixes(names, root):
         if not real:
             continue
         pattern = re.compile(re.escape(real) + r"(?P<rest>/|(?![\w.-]))")

@@ -1,10 +1,16 @@
 """Progress lines for long work (cold builds, benchmarks, running the course).
 
-Shown on stderr in a terminal and in a Jupyter kernel, so a student waiting
-for a cold runtime build sees that something is happening. Turned off with
-``GORUN_KIT_PROGRESS=0`` -- the notebook checks set that, because a line that
-appears only on a cache miss would make the committed outputs depend on the
-state of the cache.
+Shown when someone is watching: on stderr in a terminal, and in a Jupyter
+kernel, so a student waiting for a cold runtime build sees that something is
+happening. Piped or captured output gets none unless ``GORUN_KIT_PROGRESS=1``
+asks for it; ``GORUN_KIT_PROGRESS=0`` turns it off everywhere (the notebook
+checks set that, because a line that appears only on a cache miss would make
+the committed outputs depend on the state of the cache).
+
+Inside a kernel the lines go to stdout. A kernel shows stderr as an error
+stream, and nbgrader gives no points to a graded cell that writes to stderr:
+a cell that passes while a cold build reports its progress must still pass.
+Elsewhere stderr keeps progress out of a command's own output.
 """
 from __future__ import annotations
 
@@ -15,11 +21,14 @@ import threading
 import time
 from typing import Iterator
 
-__all__ = ["enabled", "step", "note"]
+__all__ = ["enabled", "stream", "step", "note"]
 
 
 def _in_kernel() -> bool:
-    return "ipykernel" in sys.modules
+    """True inside a running Jupyter kernel (not merely when ipykernel is importable)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def enabled() -> bool:
@@ -31,10 +40,15 @@ def enabled() -> bool:
     return sys.stderr.isatty() or _in_kernel()
 
 
+def stream():
+    """Where progress lines go: stdout in a Jupyter kernel, stderr anywhere else."""
+    return sys.stdout if _in_kernel() else sys.stderr
+
+
 def note(message: str) -> None:
     """One progress line (nothing when progress is off)."""
     if enabled():
-        print(f"[gorun-kit] {message}", file=sys.stderr, flush=True)
+        print(f"[gorun-kit] {message}", file=stream(), flush=True)
 
 
 def _every() -> float:

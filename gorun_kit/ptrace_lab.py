@@ -8,23 +8,27 @@ succeeds (env itself), one that fails with ENOENT (env's PATH search tries
 ``/nonexistent/true`` first) and one that succeeds (``/bin/true``) -- so the
 check covers filename, argv, envp, the result and the exec event.
 
-The reference is the course's production tracer (:mod:`gorun_kit.trace`) when
-it is installed, else strace; :class:`CheckResult` says which one was used.
+The reference is the course's production tracer (:func:`gorun_kit.trace.run`),
+or strace (:func:`gorun_kit.trace.strace_run`) when asked for;
+:class:`CheckResult` says which one was used.
 """
 from __future__ import annotations
 
 import dataclasses
+import errno as errno_mod
 import os
 import random
 import re
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from . import sessions, trace
+from .records import Record
+
 __all__ = ["ExecCall", "CheckResult", "parse_tracer_output", "random_case", "reference_execs",
-           "check_tracer", "memory_reads", "lab_dir", "build_lab"]
+           "check_tracer", "memory_reads", "build_lab"]
 
 _EXITKILL_TIMEOUT = 30.0
 _ENV = "/usr/bin/env"
@@ -43,6 +47,7 @@ class ExecCall:
     cmdline: tuple[bytes, ...] | None = None  # from the PTRACE_EVENT_EXEC stop, if printed
 
     def to_dict(self) -> dict:
+        # bytes shown as text (undecodable bytes escaped), so the dict is JSON
         d = dataclasses.asdict(self)
         for k in ("filename",):
             d[k] = d[k].decode(errors="backslashreplace")
@@ -53,7 +58,7 @@ class ExecCall:
 
 
 @dataclasses.dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Record):
     """The verdict of :func:`check_tracer`: ``ok`` and, when not, why (with the TODO to look at)."""
 
     ok: bool
@@ -61,8 +66,6 @@ class CheckResult:
     instrument: str  # "gorun_kit.trace" or "strace"
     failures: tuple[str, ...]
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
     def __str__(self) -> str:
         head = f"{'PASS' if self.ok else 'FAIL'}: {self.cases} random cases compared with {self.instrument}"
@@ -164,86 +167,40 @@ def random_case(rng: random.Random) -> list[bytes]:
 # running things
 
 def _run(cmd: Sequence[bytes | str], timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run in its own session; on timeout kill the whole group and reap it."""
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except BaseException:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
-        raise
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    """Run ``cmd`` to its end with its output kept; after ``timeout`` seconds it
+    and everything it started are killed and reaped (gorun_kit.sessions), and
+    subprocess.TimeoutExpired is raised."""
+    done = sessions.run_tool(cmd, timeout=timeout, env=env)
+    if done.timed_out:
+        raise subprocess.TimeoutExpired(list(cmd), timeout, done.stdout, done.stderr)
+    return subprocess.CompletedProcess(list(cmd), done.returncode, done.stdout, done.stderr)
 
 
-_STRACE_LINE = re.compile(r'^\d+\s+execve\((?P<fn>"[^"]*"), \[(?P<argv>[^\]]*)\], \[(?P<envp>[^\]]*)\]\) = '
-                          r'(?P<ret>-?\d+)(?: (?P<errno>E\w+))?')
-
-
-def _hex_strings(s: str) -> tuple[bytes, ...]:
-    return tuple(bytes.fromhex(q.replace("\\x", "")) for q in re.findall(r'"((?:\\x[0-9a-f]{2})*)"', s))
-
-
-def _strace_execs(cmd: Sequence[bytes], timeout: float, env: dict | None) -> list[ExecCall]:
-    import errno as errno_mod
-    import tempfile
-
-    from .toolchain import find_tool
-
-    strace = find_tool("strace").path
-    with tempfile.TemporaryDirectory(prefix="gorun-kit-ptrace-lab-") as tmp:
-        log = os.path.join(tmp, "strace.log")
-        _run([strace, "-f", "-qq", "-e", "trace=execve", "-v", "-s", "1000000", "-xx", "-o", log, *cmd], timeout, env)
-        text = Path(log).read_text()
+def _exec_calls(t: trace.Trace) -> list[ExecCall]:
+    """The execve attempts of a trace (either instrument), in the order they happened."""
     calls = []
-    for line in text.splitlines():
-        m = _STRACE_LINE.match(line)
-        if not m:
-            continue
-        ret = int(m.group("ret"))
-        if ret == -1 and m.group("errno"):
-            ret = -getattr(errno_mod, m.group("errno"), 0)
-        calls.append(ExecCall(_hex_strings(m.group("fn"))[0], _hex_strings(m.group("argv")),
-                              _hex_strings(m.group("envp")), ret))
-    return calls
-
-
-def _trace_execs(cmd: Sequence[bytes], timeout: float, env: dict | None) -> list[ExecCall]:
-    import errno as errno_mod
-
-    from . import trace
-
-    t = trace.run([os.fsdecode(c) for c in cmd], env=env, timeout=timeout)
-    calls = []
-    for e in t.events:  # in the order they happened
+    for e in t.events:
         if isinstance(e, (trace.ExecEvent, trace.ExecFailedEvent)):
             failed = isinstance(e, trace.ExecFailedEvent)
             result = -getattr(errno_mod, e.errno, 0) if failed else 0
-            calls.append(ExecCall(os.fsencode(e.filename), tuple(map(os.fsencode, e.argv)),
-                                  tuple(map(os.fsencode, e.envp)), result))
+            calls.append(ExecCall(e.filename_bytes, e.argv_bytes, e.envp_bytes, result))
     return calls
 
 
 def reference_execs(cmd: Sequence[bytes], *, instrument: str = "auto", timeout: float = _EXITKILL_TIMEOUT,
                     env: dict | None = None) -> tuple[str, list[ExecCall]]:
-    """The execve calls ``cmd`` makes, recorded by the production tracer or strace.
+    """The execve calls ``cmd`` makes, recorded by the production tracer
+    (:func:`gorun_kit.trace.run`) or by strace (:func:`gorun_kit.trace.strace_run`).
 
-    ``instrument``: "trace", "strace" or "auto" (the production tracer when
-    gorun_kit.trace is installed, else strace). Returns (name, calls).
+    ``instrument``: "trace", "strace" or "auto" (the production tracer).
+    Returns (name, calls).
     """
     if instrument not in ("auto", "trace", "strace"):
         raise ValueError(f"instrument={instrument!r}: use 'auto', 'trace' or 'strace'")
-    if instrument in ("auto", "trace"):
-        try:
-            from . import trace  # noqa: F401
-            return "gorun_kit.trace", _trace_execs(cmd, timeout, env)
-        except ImportError:
-            if instrument == "trace":
-                raise
-    return "strace", _strace_execs(cmd, timeout, env)
+    args = [os.fsdecode(c) for c in cmd]
+    if instrument == "strace":
+        return "strace", _exec_calls(trace.strace_run(args, env=env, timeout=timeout))
+    return "gorun_kit.trace", _exec_calls(trace.run(args, env=env, timeout=timeout))
 
 
 def _compare(case: int, want: list[ExecCall], got: list[ExecCall], failures: list[str]) -> None:
@@ -285,7 +242,7 @@ def check_tracer(tracer: str | os.PathLike, *, cases: int = 4, seed: int | None 
     path = Path(tracer)
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise FileNotFoundError(f"tracer {os.fspath(path)!r} is not an executable file; build it first "
-                                "(make -C labs_c, or gorun_kit.ptrace_lab.build_lab())")
+                                "(make -C labs_c, or gorun_kit.ptrace_lab.build_lab(labs=CHECKOUT))")
     if method not in ("peek", "vm"):
         raise ValueError(f"method={method!r}: use 'peek' or 'vm'")
     if not os.path.exists(_ENV):
@@ -347,19 +304,20 @@ def memory_reads(tracer: str | os.PathLike, *, method: str = "vm", seed: int | N
 # ---------------------------------------------------------------------------
 # the lab's programs
 
-def lab_dir() -> Path:
-    """labs_c/ptrace_lab of this checkout."""
-    return Path(__file__).resolve().parent.parent / "labs_c" / "ptrace_lab"
-
-
-def build_lab(which: str = "tracer"):
+def build_lab(which: str = "tracer", *, labs: str | os.PathLike):
     """Build one of the lab's programs into the cache: "tracer" (solution),
-    "student" (the generated copy) or "seed_regs"."""
+    "student" (the generated copy) or "seed_regs", from ``labs``, the course
+    checkout that holds ``labs_c/ptrace_lab`` (e.g. ``course.layout.course_root()``)."""
     from .build import build_c
 
-    sources = {"tracer": lab_dir() / "tracer.c", "student": lab_dir() / "student" / "tracer.c",
-               "seed_regs": lab_dir() / "seed_regs.c"}
+    lab = Path(labs, "labs_c", "ptrace_lab")
+    sources = {"tracer": lab / "tracer.c", "student": lab / "tracer.c", "seed_regs": lab / "seed_regs.c"}
     if which not in sources:
         raise ValueError(f"which={which!r}: choose one of {sorted(sources)}")
+    if which == "student":
+        # stubbed by the course's one generator of student copies, into the cache
+        from .course.release import student_copy
+
+        sources["student"] = student_copy(lab / "tracer.c")
     return build_c(sources[which], cflags=["-O2", "-Wall", "-std=gnu11"],
                    name="student_tracer" if which == "student" else which)

@@ -6,33 +6,36 @@ Every method starts the same target (``sleep 0``) with
 ``PATH=/nonexistent-gorun-kit:/usr/bin:/bin``, so a PATH search shows one miss
 and one hit. The programs are the course's labs: ``labs_c/spawn_methods`` (C:
 fork, vfork, posix_spawn, posix_spawnp, system, clone with a separate stack,
-raw clone like Go's) and ``labs_go/spawn_start``/``spawn_cmd`` (Go).
+raw clone like Go's) and ``labs_go/spawn_start``/``spawn_cmd`` (Go); the caller
+passes the course checkout that holds them (``labs``, for example
+:func:`gorun_kit.course.layout.course_root`).
 
-Instruments: strace (``-ff``, one log per process) records every syscall
-with its arguments; it is the source of every cell of :class:`MethodRow`, and
-each row says so in ``instrument``. When the course's production tracer
-(:mod:`gorun_kit.trace`) is installed, :func:`compare_methods` also runs each
-method under it and records in ``tracer_flags`` the clone flags *it* saw, so
-the two instruments can be checked against each other.
+Instruments: strace (:func:`gorun_kit.trace.strace_run`, following every
+process and thread) records the process-management syscalls with their
+arguments; it is the source of every cell of :class:`MethodRow`, and each row
+says so in ``instrument``. :func:`compare_methods` also runs each method under
+the course's production tracer (:func:`gorun_kit.trace.run`) and records in
+``tracer_flags`` the clone flags *it* saw, so the two instruments can be
+checked against each other. Flags are named by :mod:`gorun_kit.trace.flags`.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .toolchain import find_tool
+from . import trace
+from .records import Record
+from .trace.flags import flag_names
+from .trace.strace import struct_fields
 
 __all__ = ["SpawnCall", "MethodRow", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method", "compare_methods",
            "spawn_calls", "flag_names"]
 
 PATH_FOR_RUNS = "/nonexistent-gorun-kit:/usr/bin:/bin"
 TIMEOUT = 60.0
+INSTRUMENT = "strace -f"
 
 METHODS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     # name: (lab program, its arguments, whether the target is a bare name)
@@ -48,26 +51,11 @@ METHODS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "go exec.Command+Dir+Env": ("go:spawn_cmd", ("-dir", "/tmp", "-env", "GK_ONLY=1"), True),
 }
 
-_CLONE_FLAGS = {  # linux/sched.h
-    0x100: "CLONE_VM", 0x200: "CLONE_FS", 0x400: "CLONE_FILES", 0x800: "CLONE_SIGHAND",
-    0x1000: "CLONE_PIDFD", 0x2000: "CLONE_PTRACE", 0x4000: "CLONE_VFORK", 0x8000: "CLONE_PARENT",
-    0x10000: "CLONE_THREAD", 0x20000: "CLONE_NEWNS", 0x40000: "CLONE_SYSVSEM", 0x80000: "CLONE_SETTLS",
-    0x100000: "CLONE_PARENT_SETTID", 0x200000: "CLONE_CHILD_CLEARTID", 0x1000000: "CLONE_CHILD_SETTID",
-}
-
-
-def flag_names(value: int) -> tuple[str, ...]:
-    """Clone flag bits as names (the low byte is the exit signal, named separately)."""
-    names = [n for bit, n in sorted(_CLONE_FLAGS.items()) if value & bit]
-    rest = value & ~0xff & ~sum(_CLONE_FLAGS)
-    if rest:
-        names.append(hex(rest))
-    return tuple(names)
-
-
 @dataclasses.dataclass(frozen=True)
-class SpawnCall:
+class SpawnCall(Record):
     """One process- or thread-creating syscall, as strace printed it."""
+
+    dict_properties = ("child_stack",)
 
     pid: int  # the caller
     child: int  # clone's return value
@@ -87,14 +75,9 @@ class SpawnCall:
             return "copy"
         return "shared" if self.stack in ("NULL", "0", "") else "separate"
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["child_stack"] = self.child_stack
-        return d
-
 
 @dataclasses.dataclass(frozen=True)
-class MethodRow:
+class MethodRow(Record):
     """One row of the comparison table."""
 
     method: str
@@ -111,71 +94,51 @@ class MethodRow:
     tracer_flags: str | None  # the spawn flags the production tracer recorded (None: not run)
     exit_code: int
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 # ---------------------------------------------------------------------------
-# strace logs
+# the strace record
 
-_LINE = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)\s+= (?P<ret>-?\d+|\?)(?: (?P<err>E\w+))?")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    pid: int
-    name: str
-    args: str
-    ret: int | None
-    err: str
-    line: str
+# what strace records of each run: every process-management call (clone,
+# execve, wait4, waitid, exit_group, ...), the pidfd probe, the PATH lookups, chdir
+_SYSCALLS = ("%process", "clone", "clone3", "fork", "vfork", "execve", "pidfd_open", "newfstatat", "faccessat2",
+             "chdir")
 
 
-def _read_logs(prefix: Path) -> list[_Call]:
-    calls = []
-    for log in sorted(prefix.parent.glob(prefix.name + ".*")):
-        pid = int(log.suffix[1:])
-        for line in log.read_text(errors="replace").splitlines():
-            m = _LINE.match(line)
-            if m:
-                ret = None if m.group("ret") == "?" else int(m.group("ret"))
-                calls.append(_Call(pid, m.group("name"), m.group("args"), ret, m.group("err") or "", line))
-    return calls
+def _call_text(c: trace.SyscallEvent) -> str:
+    return f"{c.name}({', '.join(c.args)}) = {c.ret if c.ret is not None else '?'}"
 
 
-def _flag_set(text: str) -> tuple[list[str], str]:
-    parts = [p for p in text.split("|") if p]
-    sig = next((p for p in parts if p.startswith("SIG")), "")
-    return [p for p in parts if p.startswith("CLONE_")], sig
+def _stack(c: trace.SyscallEvent) -> str:
+    """The child's stack a clone/clone3 call gave ("NULL" or an address; "" for vfork/fork)."""
+    if c.name == "clone":
+        return next((a.split("=", 1)[1] for a in c.args if a.startswith("child_stack=")), "")
+    if c.name == "clone3" and c.args:
+        try:
+            return struct_fields(c.args[0]).get("stack", "NULL")
+        except ValueError:  # strace could not read the struct
+            return "NULL"
+    return ""
 
 
-def spawn_calls(calls: Iterable[_Call]) -> list[SpawnCall]:
-    """The clone/clone3/vfork/fork calls among strace records."""
+def spawn_calls(t: trace.Trace) -> list[SpawnCall]:
+    """The clone/clone3/vfork/fork calls of a strace run (strace_run with those
+    syscalls asked for), with the flags as the kit's flag table names them."""
+    by_call = {(s.parent_tid, s.ts_ns): s for s in t.spawns}
     out = []
-    for c in calls:
-        if c.name in ("vfork", "fork"):
-            out.append(SpawnCall(c.pid, c.ret or 0, c.name, ("CLONE_VM", "CLONE_VFORK") if c.name == "vfork" else (),
-                                 "SIGCHLD", "", False, c.line))
-        elif c.name == "clone":
-            m = re.search(r"flags=([\w|]+)", c.args)
-            stack = re.search(r"child_stack=(\w+)", c.args)
-            flags, sig = _flag_set(m.group(1) if m else "")
-            out.append(SpawnCall(c.pid, c.ret or 0, "clone", tuple(flags), sig, stack.group(1) if stack else "",
-                                 "CLONE_THREAD" in flags, c.line))
-        elif c.name == "clone3":
-            m = re.search(r"flags=([\w|]+)", c.args)
-            sig = re.search(r"exit_signal=(\w+)", c.args)
-            stack = re.search(r"stack=(\w+)", c.args)
-            flags, _ = _flag_set(m.group(1) if m else "")
-            out.append(SpawnCall(c.pid, c.ret or 0, "clone3", tuple(flags), sig.group(1) if sig else "",
-                                 stack.group(1) if stack else "NULL", "CLONE_THREAD" in flags, c.line))
+    for c in t.syscalls():
+        s = by_call.get((c.tid, c.ts_ns))
+        if c.name not in ("clone", "clone3", "vfork", "fork") or s is None:
+            continue
+        names = flag_names(s.flags, clone3=c.name == "clone3")
+        out.append(SpawnCall(c.tid, s.child_tid, c.name, names, s.exit_signal or "", _stack(c), s.is_thread,
+                             _call_text(c)))
     return out
 
 
 # ---------------------------------------------------------------------------
 # running the labs
 
-def _lab_command(method: str) -> list[str]:
+def _lab_command(method: str, labs: str | os.PathLike) -> list[str]:
     if method not in METHODS:
         raise ValueError(f"unknown spawn method {method!r}; choose one of {list(METHODS)}")
     lab, args, bare = METHODS[method]
@@ -183,53 +146,26 @@ def _lab_command(method: str) -> list[str]:
     if lab == "c":
         from .build import build_c
 
-        d = Path(__file__).resolve().parent.parent / "labs_c" / "spawn_methods"
+        d = Path(labs, "labs_c", "spawn_methods")
         exe = build_c([d / "main.c", d / "spawn.c"], cflags=["-O2", "-std=gnu11"], name="spawn_methods").path
     else:
         from .build import build_go
 
-        exe = build_go(Path(__file__).resolve().parent.parent / "labs_go" / lab.split(":", 1)[1]).path
+        exe = build_go(Path(labs, "labs_go", lab.split(":", 1)[1])).path
     return [exe, *args, *target]
 
 
-def _run_quiet(cmd: Sequence[str], env: dict, timeout: float) -> int:
-    proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except BaseException:
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
-        proc.communicate()
-        raise
-    return proc.returncode
-
-
-def trace_method(method: str, *, timeout: float = TIMEOUT) -> tuple[list[_Call], int, tuple[str, ...]]:
-    """Run ``method``'s lab under ``strace -ff``; returns (syscalls, exit code, command)."""
-    cmd = _lab_command(method)
-    strace = find_tool("strace").path
-    env = dict(os.environ, PATH=PATH_FOR_RUNS)
-    tmp = Path(tempfile.mkdtemp(prefix="gorun-kit-spawn-"))
-    try:
-        prefix = tmp / "log"
-        rc = _run_quiet([strace, "-ff", "-qq", "-o", str(prefix), "-e",
-                         "trace=%process,pidfd_open,newfstatat,faccessat2,chdir", *cmd], env, timeout)
-        calls = _read_logs(prefix)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return calls, rc, tuple(cmd)
+def trace_method(method: str, *, labs: str | os.PathLike, timeout: float = TIMEOUT) -> trace.Trace:
+    """Run ``method``'s lab (from the course checkout ``labs``) under strace
+    (:func:`gorun_kit.trace.strace_run`): the process-management calls, the
+    pidfd probe, the PATH lookups and chdir are its ``syscalls()``."""
+    cmd = _lab_command(method, labs)
+    return trace.strace_run(cmd, env=dict(os.environ, PATH=PATH_FOR_RUNS), timeout=timeout, syscalls=_SYSCALLS)
 
 
 def _tracer_flags(cmd: Sequence[str]) -> str | None:
     """The process-spawn flags (threads left out) gorun_kit.trace records for ``cmd``,
-    "; "-separated in spawn order (None when the tracer is not installed)."""
-    try:
-        from . import trace
-    except ImportError:
-        return None
+    "; "-separated in spawn order."""
     t = trace.run(list(cmd), env=dict(os.environ, PATH=PATH_FOR_RUNS), timeout=TIMEOUT)
     out = []
     for s in t.spawns:
@@ -241,29 +177,23 @@ def _tracer_flags(cmd: Sequence[str]) -> str | None:
     return "; ".join(out)
 
 
-def _processes(calls: list[_Call]) -> dict[int, int]:
-    """tid -> the pid of its process (strace -ff writes one log per *thread*)."""
-    creator = {s.child: s.pid for s in spawn_calls(calls) if s.is_thread}
-    owner = {}
-    for tid in creator:
-        p = tid
-        while p in creator:  # a thread created by a thread: follow to the leader
-            p = creator[p]
-        owner[tid] = p
-    return owner
+def _args(c: trace.SyscallEvent) -> str:
+    return ", ".join(c.args)
 
 
-def _row(method: str, calls: list[_Call], rc: int, cmd: tuple[str, ...], tracer_flags: str | None) -> MethodRow:
-    owner = _processes(calls)
+def _row(method: str, t: trace.Trace, tracer_flags: str | None) -> MethodRow:
+    """The table row of one strace run of ``method``'s lab."""
+    cmd, calls = t.command, t.syscalls()
+    owner = {tid: th.pid for tid, th in t.threads().items()}
 
-    def proc(pid: int) -> int:
-        return owner.get(pid, pid)
+    def proc(tid: int) -> int:
+        return owner.get(tid, tid)
 
-    root = next((c.pid for c in calls if c.name == "execve" and c.args.startswith(f'"{cmd[0]}"')), None)
+    root = next((c.tid for c in calls if c.name == "execve" and c.args and c.args[0] == cmd[0]), None)
     if root is None:
         raise RuntimeError(f"strace log of {method!r} has no execve of {cmd[0]}")
-    mine = [c for c in calls if proc(c.pid) == root]
-    spawns = [s for s in spawn_calls(calls) if not s.is_thread]
+    mine = [c for c in calls if proc(c.tid) == root]
+    spawns = [s for s in spawn_calls(t) if not s.is_thread]
     probe = [s for s in spawns if not s.exit_signal and proc(s.pid) == root]  # Go's pidfd probe: no exit signal
     real = [s for s in spawns if s not in probe]
     first = next((s for s in real if proc(s.pid) == root), None)
@@ -274,49 +204,56 @@ def _row(method: str, calls: list[_Call], rc: int, cmd: tuple[str, ...], tracer_
     # what the child did between clone and execve (Cmd.Dir shows up as chdir)
     before_exec = []
     if first:
-        for c in calls:
-            if c.pid == first.child:
-                if c.name == "execve":
-                    break
-                before_exec.append(c.name)
+        for c in t.syscalls(tid=first.child):
+            if c.name == "execve":
+                break
+            before_exec.append(c.name)
     nested = [s for s in real if proc(s.pid) != root]
     if nested:
-        syscall += " -> " + ", ".join(f"{Path(_exe_of(calls, s.pid)).name}: {s.syscall}" for s in nested)
+        syscall += " -> " + ", ".join(f"{Path(_exe_of(t, s.pid)).name}: {s.syscall}" for s in nested)
         flags += " -> " + ", ".join("|".join((*s.flags, s.exit_signal)) for s in nested)
-    execs = [c for c in calls if c.name == "execve" and proc(c.pid) != root]
-    # PATH search: the parent (Go) or the shell stats candidates, or the child tries execve on each
+    execs = [c for c in calls if c.name == "execve" and proc(c.tid) != root]
+    return MethodRow(method, cmd, syscall, flags, first.child_stack if first else "?",
+                     _path_search(t, root, proc, execs), _waits(mine), len(execs), ", ".join(before_exec),
+                     _probe_text(probe, mine), INSTRUMENT, tracer_flags, t.returncode)
+
+
+def _path_search(t: trace.Trace, root: int, proc, execs: list[trace.SyscallEvent]) -> str:
+    """Who searched PATH: the parent (Go) or a shell stats each candidate, or
+    the child tries execve on each (the first PATH entry is a miss)."""
     miss = "/nonexistent-gorun-kit/"
-    lookups = [c for c in calls if c.name in ("newfstatat", "faccessat2") and "/sleep" in c.args]
-    exec_miss = [c for c in execs if miss in c.args]
-    if any(miss in c.args for c in lookups):
-        by = proc(next(c.pid for c in lookups if miss in c.args))
-        who = "parent" if by == root else Path(_exe_of(calls, by)).name
-        names = list(dict.fromkeys(c.name for c in lookups if proc(c.pid) == by))
-        path_search = f"{who}: {'+'.join(names)} per PATH entry"
-    elif exec_miss:
-        path_search = "child: execve per PATH entry until one succeeds"
-    else:
-        path_search = "none (given a path)"
-    waits = [c for c in mine if c.name in ("wait4", "waitid") and not (c.ret == -1)]
-    wait = ", ".join(dict.fromkeys("waitid(P_PIDFD)" if "P_PIDFD" in c.args else c.name
-                                   for c in waits if "__WCLONE" not in c.args))
-    probe_text = ""
-    if probe:
-        p = probe[0]
-        reaped = any(c.name == "waitid" and "__WCLONE" in c.args for c in mine)
-        opened = any(c.name == "pidfd_open" for c in mine)
-        probe_text = (("pidfd_open(self); " if opened else "") + f"{p.syscall}({'|'.join(p.flags)}), no exit signal; "
-                      + ("reaped by waitid(P_PIDFD, __WCLONE)" if reaped else "reaped otherwise"))
-    return MethodRow(method, cmd, syscall, flags, first.child_stack if first else "?", path_search, wait or "?",
-                     len(execs), ", ".join(before_exec), probe_text, "strace -ff", tracer_flags, rc)
+    lookups = [c for c in t.syscalls() if c.name in ("newfstatat", "faccessat2") and "/sleep" in _args(c)]
+    if any(miss in _args(c) for c in lookups):
+        by = proc(next(c.tid for c in lookups if miss in _args(c)))
+        who = "parent" if by == root else Path(_exe_of(t, by)).name
+        names = list(dict.fromkeys(c.name for c in lookups if proc(c.tid) == by))
+        return f"{who}: {'+'.join(names)} per PATH entry"
+    if any(miss in _args(c) for c in execs):
+        return "child: execve per PATH entry until one succeeds"
+    return "none (given a path)"
 
 
-def _exe_of(calls: list[_Call], pid: int) -> str:
-    ex = [c for c in calls if c.pid == pid and c.name == "execve" and c.ret == 0]
-    if not ex:
-        return "?"
-    m = re.match(r'"([^"]*)"', ex[-1].args)
-    return m.group(1) if m else "?"
+def _waits(mine: list[trace.SyscallEvent]) -> str:
+    """How the launching process waited for its child (the probe's __WCLONE wait left out)."""
+    waits = [c for c in mine if c.name in ("wait4", "waitid") and c.ret != -1]
+    return ", ".join(dict.fromkeys("waitid(P_PIDFD)" if "P_PIDFD" in _args(c) else c.name
+                                   for c in waits if "__WCLONE" not in _args(c))) or "?"
+
+
+def _probe_text(probe: list[SpawnCall], mine: list[trace.SyscallEvent]) -> str:
+    """Go's one-time pidfd probe child: its flags and how it was reaped ("" when none)."""
+    if not probe:
+        return ""
+    p = probe[0]
+    reaped = any(c.name == "waitid" and "__WCLONE" in _args(c) for c in mine)
+    opened = any(c.name == "pidfd_open" for c in mine)
+    return (("pidfd_open(self); " if opened else "") + f"{p.syscall}({'|'.join(p.flags)}), no exit signal; "
+            + ("reaped by waitid(P_PIDFD, __WCLONE)" if reaped else "reaped otherwise"))
+
+
+def _exe_of(t: trace.Trace, tid: int) -> str:
+    ex = [c for c in t.syscalls("execve", tid=tid) if c.ret == 0]
+    return ex[-1].args[0] if ex and ex[-1].args else "?"
 
 
 _COLUMNS = [("method", "method"), ("syscall", "spawn syscall"), ("flags", "flags"), ("child_stack", "child stack"),
@@ -337,9 +274,9 @@ def rows_markdown(rows: Sequence[MethodRow]) -> str:
     instruments = sorted({r.instrument for r in rows})
     tracer = [r for r in rows if r.tracer_flags is not None]
     lines.append("")
-    lines.append(f"Instruments: every column but one comes from {', '.join(instruments)} (one log per process, "
-                 "arguments decoded by strace); the event tracer does not record waitid, pidfd_open or the "
-                 "PATH lookups.")
+    lines.append(f"Instruments: every column but one comes from {', '.join(instruments)} (every process and "
+                 "thread followed, arguments decoded by strace); the event tracer does not record waitid, "
+                 "pidfd_open or the PATH lookups.")
     if tracer:
         lines.append(f"Column 'flags (gorun_kit.trace)': the course's ptrace tracer (events mode) run separately on "
                      f"the same {len(tracer)} commands: every process spawn it saw, in order (the Go probe child "
@@ -347,13 +284,16 @@ def rows_markdown(rows: Sequence[MethodRow]) -> str:
     return "\n".join(lines)
 
 
-def compare_methods(methods: Iterable[str] | None = None, *, with_tracer: bool = True) -> list[MethodRow]:
-    """Run every method (default: all of :data:`METHODS`) and build the table rows."""
+def compare_methods(methods: Iterable[str] | None = None, *, labs: str | os.PathLike,
+                    with_tracer: bool = True) -> list[MethodRow]:
+    """Run every method (default: all of :data:`METHODS`) from the course checkout
+    ``labs`` (the directory holding labs_c/ and labs_go/) and build the table rows."""
     rows = []
     for m in (list(methods) if methods is not None else list(METHODS)):
-        calls, rc, cmd = trace_method(m)
-        if rc != 0:
-            raise RuntimeError(f"spawn method {m!r} exited {rc} under strace; run {' '.join(cmd)} by hand to see why")
-        tf = _tracer_flags(cmd) if with_tracer else None
-        rows.append(_row(m, calls, rc, cmd, tf))
+        t = trace_method(m, labs=labs)
+        if t.returncode != 0:
+            raise RuntimeError(f"spawn method {m!r} exited {t.returncode} under strace; "
+                               f"run {' '.join(t.command)} by hand to see why")
+        tf = _tracer_flags(t.command) if with_tracer else None
+        rows.append(_row(m, t, tf))
     return rows

@@ -23,6 +23,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .records import Record
+
 __all__ = [
     "ToolchainMissing",
     "Tool",
@@ -72,19 +74,16 @@ class ToolchainMissing(RuntimeError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Tool:
+class Tool(Record):
     """An external program: its name, absolute path, and first line of its version output."""
 
     name: str
     path: str
     version: str
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class GoToolchain:
+class GoToolchain(Record):
     """One Go installation, as ``go env`` reports it."""
 
     go: str  # absolute path of the go command
@@ -104,9 +103,6 @@ class GoToolchain:
     def src(self, *parts: str) -> Path:
         """A path inside this toolchain's ``GOROOT/src``."""
         return Path(self.goroot, "src", *parts)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _first_line(cmd: list[str]) -> str:
@@ -206,8 +202,9 @@ def go_env(*, gocache: str | os.PathLike | None = None, labs: bool = False,
     """The environment every Go command of the kit runs with.
 
     Always ``GOTOOLCHAIN=local`` (never download a toolchain) and
-    ``GOPROXY=off`` with ``GOFLAGS`` carrying ``-mod=mod`` for the course's own
-    lab module, which has no dependencies to fetch. ``gocache`` points GOCACHE
+    ``GOPROXY=off``; ``labs=True`` adds ``-mod=mod`` to ``GOFLAGS``, for a module
+    with no dependencies to fetch (:func:`gorun_kit.build.module_requires_nothing`:
+    the course's labs, the kit's LookPath oracle). ``gocache`` points GOCACHE
     at a private directory (the default is the user's normal Go cache).
     """
     env = dict(os.environ if base is None else base)

@@ -74,9 +74,10 @@ stamp = nb.stamp()
 # tracing `/bin/true`. Then it says which chapters can run their live parts.
 
 # %%
+from gorun_kit.course.layout import course_root
 from gorun_kit.doctor import diagnose
 
-report = diagnose()
+report = diagnose(root=course_root())  # paths shown relative to the course folder
 print(report.render())
 
 # %% [markdown]

@@ -32,7 +32,7 @@
 # **Instruments.** ELF files are read with pyelftools (`gorun_kit.binary`);
 # `go tool nm` and GNU `nm` are used as cross-checks. Source locations come from
 # the installed GOROOT at run time (`gorun_kit.goroot`, `gorun_kit.components`),
-# and threads from `/proc/<pid>/task` (`gorun_kit.proctasks`).
+# and threads from `/proc/<pid>/task` (`gorun_kit.threads.proc`).
 
 # %%
 from gorun_kit import nb
@@ -56,13 +56,11 @@ stamp = nb.stamp()
 
 # %%
 from pathlib import Path
-
-from gorun_kit import binary, goroot
+from gorun_kit import binary, goroot, gorun
 from gorun_kit.build import build_go
+from gorun_kit.course.layout import course_root
 from gorun_kit.toolchain import find_go
-
-import gorun_kit
-LABS = Path(gorun_kit.__file__).resolve().parents[1] / "labs_go"  # the repo's labs, wherever the kernel starts
+LABS = course_root() / "labs_go"  # the course's labs, wherever the kernel starts
 LIVE = nb.live("go", "cc")
 if LIVE:
     tc = find_go()
@@ -72,6 +70,9 @@ if LIVE:
         "cgo": build_go(LABS / "ch1_cgo", cgo=True),
     }
     reports = {name: binary.read_binary(b.path) for name, b in programs.items()}
+
+# %%
+if LIVE:
     print(f"{'program':10} {'linking':8} {'interpreter':30} {'DT_NEEDED':12} symtab DWARF  .text")
     for name, r in reports.items():
         link = r.link
@@ -167,7 +168,7 @@ if LIVE:
 # First `-gcflags=-l`: `go build -a -n` prints every compile command without
 # running it, so we can see which packages get `-l`.
 
-# %% tags=["claim:1-3"]
+# %%
 from gorun_kit.toolchain import run_go, go_env
 
 def compiled_with_l(gcflags):
@@ -178,6 +179,7 @@ def compiled_with_l(gcflags):
     with_l = [l.split(" -p ")[1].split()[0] for l in lines if " -l " in l]
     return len(lines), with_l
 
+# %% tags=["claim:1-3"]
 if LIVE:
     total, only = compiled_with_l("-l")
     total_all, everywhere = compiled_with_l("all=-l")
@@ -190,14 +192,14 @@ if LIVE:
 
 # %% [markdown]
 # Now `nm` and "debug information". A plain `go build` keeps the ELF symbol
-# table and DWARF; `go run` is what removes them. `gorun_kit.binary.go_run_executable`
+# table and DWARF; `go run` is what removes them. `gorun_kit.gorun.go_run_executable`
 # asks `go run -a -n` which flags it would pass (beside `go build -a -n`'s),
 # then runs `go run -x` for real and picks the executable it ran out of the
 # build cache.
 
-# %% tags=["claim:1-4"]
+# %%
 if LIVE:
-    ran = binary.go_run_executable(LABS / "ch1_hello")
+    ran = gorun.go_run_executable(LABS / "ch1_hello")
     run_info, build_info = binary.link_info(ran.path), reports["hello"].link
     keep = lambda flags: [f for f in flags if f in ("-s", "-w", "-dwarf=false")]
     print("go build: link", keep(ran.build_link_flags), " compile main", keep(ran.build_compile_flags))
@@ -209,6 +211,12 @@ if LIVE:
     print(f"go run binary:   symtab={run_info.has_symtab} DWARF={run_info.has_dwarf} "
           f"smaller than go build's: {run_info.file_bytes < build_info.file_bytes} "
           f"(kept in GOCACHE: {ran.path.startswith(gocache)})")
+
+# %% [markdown]
+# `-ldflags='-s -w'` on `go build` gives the same stripped program:
+
+# %% tags=["claim:1-4"]
+if LIVE:
     stripped = binary.link_info(build_go(LABS / "ch1_hello", ldflags="-s -w").path)
     print(f"go build -ldflags='-s -w': symtab={stripped.has_symtab}, same .text size as go run's: "
           f"{stripped.text_section_bytes == run_info.text_section_bytes}")
@@ -218,24 +226,27 @@ if LIVE:
                "(and compiles main with -dwarf=false), so its binary has no symbols")
 
 # %% [markdown]
-# And the seed's `nm | grep "T runtime\." | head -n 5`, run for real (GNU nm
-# lists names in sorted order), then the functions the seed and later chapters
+# And the seed's `nm | grep "T runtime\." | head -n 5`, on the listing `nm` prints:
+# `binary.nm_symbols` reads it from the symbol table in nm's order (sorted by
+# name; `T` marks a global function), and `tests/test_binary.py` checks it
+# against GNU nm line for line. Then the functions the seed and later chapters
 # name, with their addresses and the source file the binary's own DWARF line
 # table points to. `mstart` is assembly, so its symbol is `runtime.mstart.abi0`;
 # the Go functions it leads to are `mstart0` and `mstart1`.
 
-# %% tags=["claim:1-5"]
-import subprocess
-
+# %%
 if LIVE:
-    nm = subprocess.run(["nm", programs["hello"].path], capture_output=True, text=True).stdout
-    first5 = [l.split()[-1] for l in nm.splitlines() if " T runtime." in l][:5]
+    nm = binary.nm_symbols(programs["hello"].path)
+    first5 = [s.name for s in nm if s.code == "T" and s.name.startswith("runtime.")][:5]
     print("nm hello | grep 'T runtime\\.' | head -n 5  ->", first5)
     rows = binary.runtime_functions(programs["hello"].path)
     print(f"\n{'function':10} {'symbol':22} {'address':>10} {'bytes':>5}  {'kind':8} source (from the DWARF line table)")
     for r in rows:
         print(f"{r.name:10} {r.symbol:22} {r.address:#10x} {r.size:5}  {r.language:8} {r.source_file}:{r.source_line}")
-    in_nm = {l.split()[-1] for l in nm.splitlines()}
+
+# %% tags=["claim:1-5"]
+if LIVE:
+    in_nm = {s.name for s in nm}
     nb.confirm("1-5", all(r.symbol in in_nm for r in rows) and "runtime.mstart.abi0" in in_nm
                and "runtime.mstart" not in in_nm and not any("mstart" in n or "newobject" in n for n in first5),
                "nm lists runtime.mstart.abi0 (assembly), mstart0/mstart1, newobject, newosproc, clone.abi0, "
@@ -315,7 +326,7 @@ import json
 
 if LIVE:
     exe = build_go(LABS / "ch1_memstats").path
-    stats = json.loads(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
+    stats = json.loads(nb.run([exe]).stdout)
     print(f"NumGoroutine: {stats['NumGoroutine']}")
     print(f"Alloc == HeapAlloc: {stats['Alloc'] == stats['HeapAlloc']}; "
           f"Alloc is between 1 KB and 1 MB: {1024 < stats['Alloc'] < 2**20}; "
@@ -340,11 +351,11 @@ if LIVE:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from gorun_kit import proctasks
+from gorun_kit.threads import proc
 
 if LIVE:
     idle_exe = build_go(LABS / "ch1_idle").path
-    threads = proctasks.observe_idle(idle_exe)
+    threads = proc.observe_idle(idle_exe)
     print(f"{len(threads)} threads")
     for t in threads:
         sure = "" if t.certain else " (a guess)"

@@ -188,7 +188,7 @@ if LIVE:
         if any(k in line for k in ("faccessat2(", "Geteuid()", "st.Mode&0111", "fmode = ")):
             print(f"{fa.line + i}: {line.strip()}")
 
-# %% tags=["claim:2.2-3"]
+# %%
 if LIVE:
     import os
     from gorun_kit import lookpath as lp
@@ -196,6 +196,9 @@ if LIVE:
 
     fs = lp.default_fs("linux").file("/b/only_root_group_x", mode=0o710, uid=0, gid=0)
     print("\n".join(fs.describe()))
+
+# %% tags=["claim:2.2-3"]
+if LIVE:
     if os.geteuid() != 0:
         print("skipped: running Go as uid 65534 needs root")
     else:
@@ -216,7 +219,7 @@ if LIVE:
 # `ErrDot`, and returns a bare `ErrNotFound` instead of an `*exec.Error`. Each row below is asked of
 # real Go on Linux and of the model; the last column says whether they agree.
 
-# %% tags=["claim:2.2-1", "claim:2.2-2", "claim:2.2-4", "claim:2.2-5"]
+# %%
 if LIVE:
     from IPython.display import HTML, display
     from gorun_kit.viz import lookpath as viz_lp
@@ -226,6 +229,9 @@ if LIVE:
              ("./myprog", "/usr/bin", {}), ("myprog", "/usr/bin", {}),
              ("myprog", "/usr/bin:", {}), ("myprog", "/usr/bin:", {"GODEBUG": "execerrdot=0"}),
              ("myprog", "", {})]
+
+# %%
+if LIVE:
     rows, results = [], {}
     with session("linux") as go:
         for name, path, env in cases:
@@ -235,6 +241,9 @@ if LIVE:
             rows.append((repr(name), repr(path), env.get("GODEBUG", ""), real.short(), real.message or "-",
                          "yes" if model.key() == real.key() else "NO"))
     display(HTML(viz_lp.rows_html(rows, ["name", "PATH", "GODEBUG", "real Go (cwd /w)", "err.Error()", "model agrees"])))
+
+# %% tags=["claim:2.2-1", "claim:2.2-2", "claim:2.2-4", "claim:2.2-5"]
+if LIVE:
     r = lambda n, p, e={}: results[(n, p, str(e))]
     nb.confirm("2.2-4", all(r(n, "/usr/bin").error == "ErrNotFound" for n in ("", ".", ".."))
                and r("./myprog", "/usr/bin").key() == ("./myprog", None)
@@ -257,33 +266,23 @@ if LIVE:
 # real Go's `filepath.SplitList` (a tiny program built for Linux and for Windows, the latter run under
 # Wine) beside the Python port.
 
-# %% tags=["claim:2.2-6", "claim:2.2-7"]
+# %%
 if LIVE and WINE:
-    import json, subprocess
-    from gorun_kit import build
-    from gorun_kit.lookpath import unix as lp_unix, windows as lp_windows, wine
+    import json
+    from gorun_kit.lookpath import experiments, unix as lp_unix, windows as lp_windows
 
-    splitter = Path("../labs_go/lookpath_splitlist")
     inputs = ["/bin:/usr/bin:", "", ":", "/bin::/usr/bin", "C:\\Go\\bin;C:\\tools", 'C:\\a;"C:\\b;c";;d']
-    def go_split(goos):
-        exe = build.build_go(splitter, goos=goos, goarch="amd64").path
-        if goos == "windows":
-            cmd, env = wine.wine_command(exe), wine.wine_env(wine.prefix())
-        else:
-            cmd, env = [exe], None
-        try:
-            out = subprocess.run(cmd, input="\n".join(json.dumps(s) for s in inputs) + "\n", capture_output=True,
-                                 text=True, env=env, timeout=120)
-        finally:
-            if goos == "windows":
-                wine.kill_server()
-        return [json.loads(l) for l in out.stdout.splitlines()]
+    split_linux = experiments.split_list(inputs, goos="linux", labs="..")
+    split_windows = experiments.split_list(inputs, goos="windows", labs="..")  # under Wine
     rows, agree = [], True
-    for s, lin, win in zip(inputs, go_split("linux"), go_split("windows")):
+    for s, lin, win in zip(inputs, split_linux, split_windows):
         agree &= lin == lp_unix.split_list(s) and win == lp_windows.split_list(s)
         rows.append((repr(s), json.dumps(lin), json.dumps(win)))
     display(HTML(viz_lp.rows_html(rows, ["PATH string", "SplitList on linux (real)", "SplitList on windows (real, Wine)"])))
     print("the Python ports agree with both:", agree)
+
+# %% tags=["claim:2.2-6", "claim:2.2-7"]
+if LIVE and WINE:
     nb.confirm("2.2-6", rows[0][1] == '["/bin", "/usr/bin", ""]' and rows[1][1] == "[]" and agree,
                "'/bin:/usr/bin:' ends in an empty element; an empty PATH splits into no elements")
     nb.confirm("2.2-7", rows[4][2] == '["C:\\\\Go\\\\bin", "C:\\\\tools"]' and len(json.loads(rows[4][1])) == 3
@@ -300,10 +299,10 @@ if LIVE and WINE:
 # `labs_go/cmdenv` starts itself as a child in each configuration and records what the child received.
 # The parent runs with `FC_PARENT=inherited`.
 
-# %% tags=["claim:2.3-1", "claim:2.3-3", "claim:2.3-4", "claim:2.3-5", "claim:2.3-6"]
+# %%
 if LIVE:
     from gorun_kit.lookpath import experiments
-    env = experiments.cmdenv()
+    env = experiments.cmdenv(labs="..")
     show = ["command_env_nil", "literal_cmd", "env_empty_slice", "env_appended_duplicates", "dir_env_nil", "dir_env_set", "env_nul"]
     base = env["command_env_nil"]["vars"]
     def described(n):  # counts depend on the machine, so describe them relative to the parent
@@ -312,6 +311,9 @@ if LIVE:
              json.dumps({kk: v for kk, v in sorted(env[k]["selected"].items()) if kk != "PWD" or k.startswith("dir")}),
              env[k]["env_nil"], env[k]["err"] or "-") for k in show]
     display(HTML(viz_lp.rows_html(rows, ["configuration", "child environment", "FC_* / PWD seen", "cmd.Env nil after Run", "error"])))
+
+# %% tags=["claim:2.3-1", "claim:2.3-3", "claim:2.3-4", "claim:2.3-5", "claim:2.3-6"]
+if LIVE:
     vars_nil = env["command_env_nil"]["vars"]
     print("the literal Cmd's child got as many variables as exec.Command's:", env["literal_cmd"]["vars"] == vars_nil)
     nb.confirm("2.3-1", env["command_env_nil"]["selected"]["FC_PARENT"] == "inherited", "exec.Command inherits the parent environment")
@@ -346,19 +348,21 @@ if LIVE:
 # `lp_unix.go` on a case-insensitive filesystem).
 
 # %%
+from gorun_kit.lookpath.compare import cross_os
+scenarios = {
+    "case": dict(name="tool", path="/opt/bin", files=["/opt/bin/Tool", "/opt/bin/TOOL.EXE"]),
+    "no x bit": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe:644", "/opt/bin/tool:644"]),
+    "PATHEXT default": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"]),
+    "PATHEXT with ps1": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"], pathext=".com;ps1"),
+    "name with extension": dict(name="weird.bat", path="/opt/bin", files=["/opt/bin/weird.bat.exe"]),
+    "empty element": dict(name="tool", path="/opt/bin:", files=["/users/ada/tool.exe", "/users/ada/tool"], cwd="/users/ada",
+                          env={"NoDefaultCurrentDirectoryInExePath": "1"}),
+    "cwd first": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe", "/opt/bin/tool", "/users/ada/tool.bat"], cwd="/users/ada"),
+    "directory named like it": dict(name="tool", path="/opt/bin:/usr/bin", files=["/opt/bin/tool/", "/opt/bin/tool.exe/", "/usr/bin/tool", "/usr/bin/tool.com"]),
+}
+
+# %%
 if LIVE and WINE:
-    from gorun_kit.lookpath.compare import cross_os
-    scenarios = {
-        "case": dict(name="tool", path="/opt/bin", files=["/opt/bin/Tool", "/opt/bin/TOOL.EXE"]),
-        "no x bit": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe:644", "/opt/bin/tool:644"]),
-        "PATHEXT default": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"]),
-        "PATHEXT with ps1": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.ps1"], pathext=".com;ps1"),
-        "name with extension": dict(name="weird.bat", path="/opt/bin", files=["/opt/bin/weird.bat.exe"]),
-        "empty element": dict(name="tool", path="/opt/bin:", files=["/users/ada/tool.exe", "/users/ada/tool"], cwd="/users/ada",
-                              env={"NoDefaultCurrentDirectoryInExePath": "1"}),
-        "cwd first": dict(name="tool", path="/opt/bin", files=["/opt/bin/tool.exe", "/opt/bin/tool", "/users/ada/tool.bat"], cwd="/users/ada"),
-        "directory named like it": dict(name="tool", path="/opt/bin:/usr/bin", files=["/opt/bin/tool/", "/opt/bin/tool.exe/", "/usr/bin/tool", "/usr/bin/tool.com"]),
-    }
     crosses = {}
     with session("linux") as go_linux, session("windows") as go_windows:
         for title, sc in scenarios.items():
@@ -387,14 +391,10 @@ if LIVE and WINE:
 
 # %% tags=["claim:2.4-4"]
 if LIVE:
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        (d / "myprog").write_text("#!/bin/sh\n"); (d / "myprog").chmod(0o755)
-        which = subprocess.run(["which", "myprog"], cwd=d, env={"PATH": "/bin:/usr/bin:"}, capture_output=True, text=True)
+    which = experiments.which("myprog", path="/bin:/usr/bin:")  # run in a directory holding myprog
     go = lp.real("myprog", goos="linux", path="/bin:/usr/bin:", fs=lp.default_fs("linux").file("/w/myprog"), cwd="/w")
-    print(f"which: {which.stdout.strip()!r}   Go: {go.short()!r}")
-    nb.confirm("2.4-4", which.stdout.strip() == "./myprog" and go.error == "ErrDot",
+    print(f"which: {which!r}   Go: {go.short()!r}")
+    nb.confirm("2.4-4", which == "./myprog" and go.error == "ErrDot",
                "which prints ./myprog for an empty element; Go returns ErrDot for the same lookup")
 
 # %% [markdown]
@@ -425,7 +425,7 @@ viz_lp.search_order(explain("tool", goos="windows", path="C:\\opt\\bin;;C:\\usr\
 
 # %% tags=["claim:2.5-2", "claim:2.5-3", "claim:2.5-4"]
 if LIVE:
-    hooks = experiments.linkname_hooks()
+    hooks = experiments.linkname_hooks(labs="..")
     display(HTML(viz_lp.rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks],
                                   ["variant", "what", "build", "compiler / linker / program says"])))
     by = {(h.variant, h.ldflags): h for h in hooks}
@@ -446,7 +446,7 @@ if LIVE:
 
 # %% tags=["claim:2.5-5"]
 if LIVE:
-    runs = experiments.ldpreload_hooks()
+    runs = experiments.ldpreload_hooks(labs="..")
     display(HTML(viz_lp.rows_html([(r.program, r.dynamic, r.constructor_ran, r.execve_intercepted, r.stdout) for r in runs],
                                   ["program", "loaded by ld.so", "hook constructor ran", "execve intercepted", "program says"])))
     c_run, pure, cgo = runs
@@ -459,7 +459,7 @@ if LIVE:
 
 # %% tags=["claim:2.5-1"]
 if LIVE:
-    ov = experiments.overlay_hook()
+    ov = experiments.overlay_hook(labs="..")
     print("replaced in the build only:", paths.shorten(ov.replaced))
     print("without overlay:", ov.without_overlay)
     print("with overlay:   ", ov.with_overlay)
@@ -499,12 +499,20 @@ if LIVE and WINE:
         "executable check": lin("no x bit").error == "ErrNotFound" and win("no x bit").path == "C:\\opt\\bin\\tool.exe",
         "extensions": win("PATHEXT default").error == "ErrNotFound" and win("PATHEXT with ps1").path.endswith("tool.ps1")
                       and lin("PATHEXT default").error == "ErrNotFound",
+    }
+
+# %%
+if LIVE and WINE:
+    row_holds |= {
         "name with extension": win("name with extension").path.endswith("weird.bat.exe") and lin("name with extension").error == "ErrNotFound",
         "case of names": (lin("case").error, c["case"].result("darwin").error, win("case").error) == ("ErrNotFound", None, None),
         "directory named like the program": lin("directory named like it").path == "/usr/bin/tool"
                       and win("directory named like it").path.lower().endswith("\\usr\\bin\\tool.com"),
         "ErrNotFound text": "$PATH" in lin("case").message and "%PATH%" in win("PATHEXT default").message,
     }
+
+# %%
+if LIVE and WINE:
     for behaviour, ok in row_holds.items():
         print(f"{behaviour:34} {'holds' if ok else 'DIFFERS'}")
     assert [r[0] for r in diff_rows] == list(row_holds), "the table and the checks list different rows"

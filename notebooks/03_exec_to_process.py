@@ -57,28 +57,18 @@ stamp = nb.stamp()
 # %%
 from gorun_kit import goroot
 
-def linux_func(name, pkg):
-    # find_func skips other systems' files by suffix; exec_bsd.go etc. have no
-    # GOOS suffix the filter knows, so take the definition in a *_linux.go file
-    hits = [c for c in goroot.grep(rf"^func {name}\(", pkg) if c.file.endswith("_linux.go")]
-    return hits[0] if hits else goroot.find_func(name, pkg)
-
-chain = [
-    ("os.StartProcess", goroot.find_func("StartProcess", "os"), "startProcess("),
-    ("os.startProcess", goroot.find_func("startProcess", "os"), "syscall.StartProcess("),
-    ("syscall.StartProcess", goroot.find_func("StartProcess", "syscall"), "forkExec("),
-    ("syscall.forkExec", goroot.find_func("forkExec", "syscall"), "forkAndExecInChild("),
-    ("syscall.forkAndExecInChild", linux_func("forkAndExecInChild", "syscall"), "forkAndExecInChild1("),
-    ("syscall.forkAndExecInChild1", linux_func("forkAndExecInChild1", "syscall"), "rawVforkSyscall(SYS_CLONE"),
-]
-links = []  # (link, the line of its body that calls the next one, or None)
-for name, where, calls in chain:
-    body = goroot.func_source(where, max_lines=400).splitlines()
-    hit = next((i for i, line in enumerate(body) if calls in line), None)
-    links.append((name, None if hit is None else body[hit].strip()))
-    print(f"{name:30} {where.file}:{where.line}")
-    print(f"{'':30}   line {where.line + hit}: {body[hit].strip()}" if hit is not None
-          else f"{'':30}   (no call to {calls} found: the chain changed)")
+# (package, function, the call in its body that leads to the next link)
+chain = goroot.call_chain([
+    ("os", "StartProcess", "startProcess("),
+    ("os", "startProcess", "syscall.StartProcess("),
+    ("syscall", "StartProcess", "forkExec("),
+    ("syscall", "forkExec", "forkAndExecInChild("),
+    ("syscall", "forkAndExecInChild", "forkAndExecInChild1("),
+    ("syscall", "forkAndExecInChild1", "rawVforkSyscall(SYS_CLONE"),
+])
+for link in chain:
+    call = f"line {link.call.line}: {link.call.text}" if link.call else "(no call to the next link: the chain changed)"
+    print(f"{link.function.symbol:30} {link.function.file}:{link.function.line}\n{'':30}   {call}")
 asm = nb.cite("rawVforkSyscall", "syscall", asm=True)
 
 # %% tags=["claim:3.1-1", "claim:3.1-5"]
@@ -90,7 +80,7 @@ uses_raw = [c for c in goroot.grep(r"RawSyscall\(SYS_CLONE|RawSyscall6?\(SYS_clo
 # the constant is defined there (with the other clone flags); is it used anywhere in the file?
 vfork_in_os_linux = [c for c in goroot.grep(r"_CLONE_VFORK", "runtime")
                      if c.file.endswith("runtime/os_linux.go") and not c.text.replace(" ", "").startswith("_CLONE_VFORK=")]
-nb.confirm("3.1-1", all(line is not None for _, line in links) and "rawVforkSyscall(SYS_CLONE" in links[-1][1]
+nb.confirm("3.1-1", all(link.call for link in chain) and "rawVforkSyscall(SYS_CLONE" in chain[-1].call.text
            and not uses_raw,
            "the chain ends in syscall.rawVforkSyscall(SYS_CLONE, ...), not RawSyscall")
 nb.confirm("3.1-5", not vfork_in_os_linux,
@@ -110,16 +100,19 @@ nb.confirm("3.1-5", not vfork_in_os_linux,
 # `sleep 0` with `PATH=/nonexistent-gorun-kit:/usr/bin:/bin`, so a PATH search
 # shows one miss and one hit.
 
-# %% tags=["claim:3.1-2", "claim:3.1-3", "claim:3.1-4"]
+# %%
 from gorun_kit import spawn
 
 if nb.live("go", "cc", "strace"):
     go_rows = spawn.compare_methods(["go os.StartProcess", "go exec.Command", "go exec.Command+Dir+Env"],
-                                    with_tracer=False)
+                                    labs="..", with_tracer=False)
     for r in go_rows:
         print(f"{r.method}:\n  {r.syscall}({r.flags})  child stack: {r.child_stack}"
               f"\n  PATH: {r.path_search}; child before execve: {r.child_before_exec or '-'}; waits: {r.wait}"
               f"\n  probe: {r.probe}")
+
+# %% tags=["claim:3.1-2", "claim:3.1-3", "claim:3.1-4"]
+if nb.live("go", "cc", "strace"):
     flags = [set(r.flags.split("|")) for r in go_rows]
     nb.confirm("3.1-2", all({"CLONE_VM", "CLONE_VFORK", "SIGCHLD"} <= f for f in flags),
                "Go's spawn clone has CLONE_VM|CLONE_VFORK (+CLONE_PIDFD) and SIGCHLD: the address space is shared")
@@ -137,7 +130,7 @@ if nb.live("go", "cc", "strace"):
 
 # %%
 nb.cite("checkPidfd", "os")
-probe_src = linux_func("doCheckClonePidfd", "syscall")
+probe_src = goroot.find_func("doCheckClonePidfd", "syscall")
 print(f"syscall.doCheckClonePidfd: {probe_src.file}:{probe_src.line}")
 print(next(l.strip() for l in goroot.func_source(probe_src).splitlines() if "flags :=" in l))
 
@@ -150,18 +143,17 @@ print(next(l.strip() for l in goroot.func_source(probe_src).splitlines() if "fla
 
 # %% tags=["claim:3.1-6"]
 import pathlib
-from elftools.elf.elffile import ELFFile
+from gorun_kit import binary
 from gorun_kit.build import build_go
 
 if nb.live("go"):
     exe = build_go(pathlib.Path("..") / "labs_go" / "spawn_start").path
-    with open(exe, "rb") as fh:
-        segments = [seg["p_type"] for seg in ELFFile(fh).iter_segments()]
-    print("spawn_start has a PT_INTERP (dynamic loader, libc):", "PT_INTERP" in segments)
+    has_interp = bool(binary.link_info(exe).interpreter)  # the ELF's PT_INTERP segment
+    print("spawn_start has a PT_INTERP (dynamic loader, libc):", has_interp)
     names = {line.split()[2] for line in open("/proc/kallsyms") if len(line.split()) >= 3}
     for sym in ("do_fork", "_do_fork", "kernel_clone", "__do_sys_clone", "__do_sys_clone3", "copy_process"):
         print(f"{sym:16} in /proc/kallsyms: {sym in names}")
-    nb.confirm("3.1-6", "PT_INTERP" not in segments and "do_fork" not in names and "kernel_clone" in names,
+    nb.confirm("3.1-6", not has_interp and "do_fork" not in names and "kernel_clone" in names,
                "Go calls clone itself (no libc in this static build); the kernel path is "
                "__do_sys_clone -> kernel_clone, there is no do_fork")
 
@@ -193,27 +185,25 @@ nb.confirm("3.1-8", spawn.flag_names(0x40000) == ("CLONE_SYSVSEM",) and consts["
 # `os.StartProcess` (which, unlike `exec.Command`, does not check the permission
 # first), under strace:
 
-# %% tags=["claim:3.1-9"]
-import re, subprocess, tempfile, os, pathlib
-from gorun_kit.build import build_go
-from gorun_kit.toolchain import find_tool
+# %%
+from gorun_kit import trace
 
 if nb.live("go", "strace"):
     exe = build_go(pathlib.Path("..") / "labs_go" / "spawn_fail").path
-    with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "log")
-        out = subprocess.run([find_tool("strace").path, "-f", "-qq", "-o", log, "-e",
-                              "trace=execve,write,exit,wait4", exe], capture_output=True, text=True, timeout=60)
-        text = pathlib.Path(log).read_text()
-    print(out.stdout.strip())
-    failed = re.search(r'execve\("[^"]*noexec".*= -1 (E\w+)', text)
-    errno_write = re.search(r'write\(\d+, "([^"]*)", 8\) += 8', text)
-    child_exit = re.search(r"exit\((\d+)\)", text)
-    print("child's execve failed with:", failed.group(1))
-    print("child wrote 8 bytes into the pipe:", errno_write.group(1))
-    print("child exited with:", child_exit.group(1))
-    nb.confirm("3.1-9", failed.group(1) == "EACCES" and errno_write.group(1) == r"\r\0\0\0\0\0\0\0"
-               and child_exit.group(1) == "253" and "fork/exec" in out.stdout,
+    failing = trace.strace_run([exe], syscalls=["execve", "write", "exit"], timeout=60)
+    out = failing.stdout.decode()
+    print(out.strip())
+
+# %% tags=["claim:3.1-9"]
+if nb.live("go", "strace"):
+    failed = next(c for c in failing.syscalls("execve") if c.args[0].endswith("noexec"))
+    errno_write = next(c for c in failing.syscalls("write", tid=failed.tid) if c.ret == 8)
+    child_exit = failing.syscalls("exit", tid=failed.tid)[0]
+    print("child's execve failed with:", failed.errno)
+    print("child wrote 8 bytes into the pipe:", list(errno_write.args[1].encode()), "(errno 13, little-endian)")
+    print("child exited with:", child_exit.args[0])
+    nb.confirm("3.1-9", failed.errno == "EACCES" and errno_write.args[1].encode() == bytes([13, 0, 0, 0, 0, 0, 0, 0])
+               and child_exit.args[0] == "253" and "fork/exec" in out,
                "errno 13 (EACCES) travels as 8 bytes through the CLOEXEC pipe; the child exits 253; "
                "the parent returns *PathError{Op: \"fork/exec\"}")
 
@@ -242,23 +232,9 @@ print("\n".join(l for l in goroot.func_source(before).splitlines() if "stackFork
 # work whether the cache was cold or warm.
 
 # %%
-import secrets
 from collections import Counter
-from gorun_kit import trace
-from gorun_kit.toolchain import find_go, go_env
+from gorun_kit import gorun, trace
 from gorun_kit.viz import trace as trace_viz
-
-def fresh_hello(tmp):
-    # a new string in main each time: compile and link of main cannot come from the cache
-    pathlib.Path(tmp, "hello.go").write_text(
-        'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello, %s") }\n' % secrets.token_hex(4))
-
-def go_run_hello(run, tmp):
-    fresh_hello(tmp)
-    t = run([find_go().go, "run", "hello.go"], cwd=tmp, env=go_env(), timeout=300)
-    if t.returncode != 0:
-        raise RuntimeError(f"go run hello.go exited {t.returncode} under {t.tool}: {(t.stderr or b'').decode()[-500:]}")
-    return t
 
 def job(p):
     # what a process was for: its program, and whether it only printed its version
@@ -266,19 +242,20 @@ def job(p):
         return "(no exec)"
     return p.program + (" -V=full" if p.execs[-1].argv[1:] == ("-V=full",) else "")
 
+# %%
 if nb.live("go", "ptrace"):
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh_hello(tmp)  # untraced: fills the build cache with the standard library
-        subprocess.run([find_go().go, "run", "hello.go"], cwd=tmp, env=go_env(), capture_output=True,
-                       timeout=300, check=True)
-        hello = go_run_hello(trace.run, tmp)
+    # a fresh hello.go; one untraced go run first fills the build cache with the standard library
+    hello = gorun.go_run_fresh_hello(trace.run, warm_cache=True)
     procs = hello.processes()
     go_pid = hello.root_pid
-    print("the program printed:", hello.stdout.decode().strip().rsplit(" ", 1)[0], "<random>")
-    for name, count in sorted(Counter(job(p) for pid, p in procs.items() if pid != go_pid).items()):
-        print(f"{count} x {name}")
     kids = [p for pid, p in procs.items() if pid != go_pid]
+    print("the program printed:", hello.stdout.decode().strip().rsplit(" ", 1)[0], "<random>")
+    for name, count in sorted(Counter(job(p) for p in kids).items()):
+        print(f"{count} x {name}")
     print("process spawns by kind:", dict(sorted((k, n) for k, n in hello.spawn_kinds().items() if "thread" not in k)))
+
+# %%
+if nb.live("go", "ptrace"):
     print("every child is a child of the go command:", all(p.parent_pid == go_pid for p in kids))
     print("every child was started by clone with CLONE_VM|CLONE_VFORK|CLONE_PIDFD:",
           all(p.spawn.syscall == "clone" and p.spawn.has("CLONE_VM", "CLONE_VFORK", "CLONE_PIDFD") for p in kids))
@@ -289,6 +266,9 @@ if nb.live("go", "ptrace"):
     starts = {job(p): p.start_ns for p in kids}
     print("compile, then link, then the program:",
           starts["compile"] < starts["link"] < starts["hello"])
+
+# %%
+if nb.live("go", "ptrace"):
     display(trace_viz.process_graph(hello, threads_inline=0, title="go run hello.go (gorun_kit.trace)"))
 
 # %% [markdown]
@@ -324,9 +304,9 @@ def shape(t):
                     for p in ps.values() if p.parent_pid is not None)
     return programs, edges
 
+# %%
 if nb.live("go", "ptrace", "strace"):
-    with tempfile.TemporaryDirectory() as tmp:
-        hello_strace = go_run_hello(trace.strace_run, tmp)
+    hello_strace = gorun.go_run_fresh_hello(trace.strace_run)
     ours, theirs = shape(hello), shape(hello_strace)
     print("instruments:", hello.tool, "and", hello_strace.tool)
     print("programs exec'd:", ", ".join(f"{n} x {k}" for k, n in sorted(ours[0].items())))
@@ -352,18 +332,21 @@ if nb.live("go", "ptrace", "strace"):
 # kernel a freshly mapped stack (glibc's `posix_spawn`, `system()`, and the
 # lab's `clone_stack`).
 
-# %% tags=["claim:3.2-2", "claim:3.2-3"]
+# %%
 from IPython.display import Markdown, display
 
 if nb.live("go", "cc", "strace"):
-    rows = spawn.compare_methods(with_tracer=True)
+    rows = spawn.compare_methods(labs="..", with_tracer=True)
     display(Markdown(spawn.rows_markdown(rows)))
-    by = {r.method: r for r in rows}
     # the two instruments against each other: the flags strace saw for the first
     # spawn of each method are among the spawns the ptrace tracer recorded
     agree = {r.method: (r.flags.split(" -> ")[0].replace("(implied by vfork) ", "")
                         in [f.strip() for f in (r.tracer_flags or "").split(";")]) for r in rows}
     print("strace and gorun_kit.trace agree on the spawn flags of every method:", all(agree.values()))
+
+# %% tags=["claim:3.2-2", "claim:3.2-3"]
+if nb.live("go", "cc", "strace"):
+    by = {r.method: r for r in rows}
     nb.confirm("3.2-2", by["fork"].syscall == "clone"
                and set(by["fork"].flags.split("|")) == {"CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID", "SIGCHLD"},
                "glibc fork() = clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD)")
@@ -409,7 +392,7 @@ from gorun_kit.bench import spawn as spawn_bench
 from gorun_kit.viz.spawn import latency_plot
 
 if nb.live("go", "cc"):
-    small = spawn_bench.measure([0, spawn_bench.GiB], reps=9, runs=1,
+    small = spawn_bench.measure([0, spawn_bench.GiB], labs="..", reps=9, runs=1,
                                 methods=["fork", "vfork", "posix_spawn", "clone_vm_raw", "go_exec_command"])
     fork_growth = spawn_bench.ratio(small, "fork", spawn_bench.GiB)
     at_1g = {p.method: p.median_ns for p in small if p.touched_bytes == spawn_bench.GiB}
@@ -450,8 +433,8 @@ display(latency_plot(points, title="committed full run"))
 from gorun_kit import ptrace_lab
 
 if nb.live("cc", "ptrace"):
-    seed = ptrace_lab.build_lab("seed_regs")
-    out = subprocess.run([seed.path, "/bin/echo", "hello"], capture_output=True, text=True, timeout=30).stdout
+    seed = ptrace_lab.build_lab("seed_regs", labs="..")
+    out = nb.run([seed.path, "/bin/echo", "hello"], timeout=30, check=False).stdout
     print(out)
     nb.confirm("3.3-1", "regs.rax = -38" in out and "orig_rax = 59" in out,
                "at the entry stop rax holds -ENOSYS (-38); the syscall number is in orig_rax")
@@ -472,19 +455,21 @@ if nb.live("cc", "ptrace"):
 # `orig_rax` and `rdi`/`rsi`/`rdx`. Here it traces `env`, which runs `true`
 # after a PATH search with one miss:
 
-# %% tags=["claim:3.3-3", "claim:3.3-7"]
-src = (ptrace_lab.lab_dir() / "tracer.c").read_text()
+# %%
+src = pathlib.Path("..", "labs_c", "ptrace_lab", "tracer.c").read_text()
 child_traceme = src.index("PTRACE_TRACEME, 0") > src.index("if (pid == 0)")
 print("PTRACE_TRACEME is called in the child branch (pid == 0):", child_traceme)
 
 if nb.live("cc", "ptrace"):
-    tracer = ptrace_lab.build_lab("tracer")
+    tracer = ptrace_lab.build_lab("tracer", labs="..")
     cmd = [tracer.path, "/usr/bin/env", "-i", "GREETING=hi there", "PATH=/nonexistent-gorun-kit:/bin",
            "true", "first arg", "zweites Argument"]
     # a small, fixed environment so the first execve's envp is the same everywhere
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                         env={"PATH": "/usr/bin:/bin", "LANG": "C"}).stdout.splitlines()
+    out = nb.run(cmd, timeout=30, env={"PATH": "/usr/bin:/bin", "LANG": "C"}, check=False).stdout.splitlines()
     print("\n".join(out))
+
+# %% tags=["claim:3.3-3", "claim:3.3-7"]
+if nb.live("cc", "ptrace"):
     order = []
     for line in out:
         tag = line.split()[0]
@@ -509,7 +494,7 @@ if nb.live("cc", "ptrace"):
 # %% tags=["claim:3.3-4"]
 if nb.live("go", "ptrace"):
     gp = build_go(pathlib.Path("..") / "labs_go" / "spawn_ptrace").path
-    out = subprocess.run([gp, "/bin/echo", "hi-from-exec"], capture_output=True, text=True, timeout=30).stdout
+    out = nb.run([gp, "/bin/echo", "hi-from-exec"], timeout=30, check=False).stdout
     print(out)
     traceme_line = [c for c in goroot.grep(r"PTRACE_TRACEME", "syscall") if c.file.endswith("exec_linux.go")]
     for c in traceme_line:
@@ -521,8 +506,8 @@ if nb.live("go", "ptrace"):
 # %% [markdown]
 # ### Your turn: the student version
 #
-# `labs_c/ptrace_lab/student/tracer.c` is generated from the solution by
-# `gorun_kit.labsrc`: every region between `/* ### BEGIN SOLUTION TODO n */`
+# The student copy, `release/labs_c/ptrace_lab/tracer.c`, is generated from the
+# solution by `gorun-kit course release`: every region between `/* ### BEGIN SOLUTION TODO n */`
 # and `/* ### END SOLUTION */` becomes `/* TODO n: YOUR CODE HERE */` plus a
 # stub that compiles. The four TODOs:
 #
@@ -536,19 +521,25 @@ if nb.live("go", "ptrace"):
 # compares every execve it prints with an independent record of the same
 # command. It must fail on the untouched student copy and pass on the solution:
 
-# %% tags=["claim:3.3-6"]
-from gorun_kit import labsrc
+# %%
+from gorun_kit.course.markup import lab_regions
+from gorun_kit.course.release import student_source
 
-print("student copy up to date with the solution:", not labsrc.stale(ptrace_lab.lab_dir() / "tracer.c"))
-print([r.todo for r in labsrc.regions(src)])
+committed = pathlib.Path("..", "release", "labs_c", "ptrace_lab", "tracer.c").read_text()
+print("student copy up to date with the solution:",
+      committed == student_source(pathlib.Path("..", "labs_c", "ptrace_lab", "tracer.c")))
+print([r.todo for r in lab_regions(src)])
 if nb.live("cc", "ptrace", "strace"):
-    student = ptrace_lab.build_lab("student")
+    student = ptrace_lab.build_lab("student", labs="..")
     verdicts = {}
     for name, exe in [("solution", tracer.path), ("student copy", student.path)]:
         for method in ("peek", "vm"):
             res = ptrace_lab.check_tracer(exe, cases=2, seed=3, method=method)
             print(f"{name:12} -m {method:4}: {'PASS' if res.ok else 'FAIL'} (reference: {res.instrument})")
             verdicts[(name, method)] = res.ok
+
+# %% tags=["claim:3.3-6"]
+if nb.live("cc", "ptrace", "strace"):
     nb.confirm("3.3-6", verdicts[("solution", "peek")] and verdicts[("solution", "vm")]
                and not verdicts[("student copy", "peek")],
                "PTRACE_PEEKDATA word by word and process_vm_readv read the same strings (the check passes both)")
@@ -557,12 +548,14 @@ if nb.live("cc", "ptrace", "strace"):
         print("  -", f)
 
 # %% [markdown]
-# Run the check on your own copy from a terminal after `make -C labs_c`:
+# Run the check on your own copy (in the student release) from Python:
 #
 # ```python
 # from gorun_kit import ptrace_lab
-# print(ptrace_lab.check_tracer("labs_c/build/ptrace_lab/student_tracer", method="peek"))
-# print(ptrace_lab.check_tracer("labs_c/build/ptrace_lab/student_tracer", method="vm"))
+# from gorun_kit.build import build_c
+# mine = build_c("labs_c/ptrace_lab/tracer.c", cflags=["-O2", "-std=gnu11"]).path
+# print(ptrace_lab.check_tracer(mine, method="peek"))
+# print(ptrace_lab.check_tracer(mine, method="vm"))
 # ```
 #
 # PEEKDATA costs one system call per 8 bytes; `process_vm_readv` one per page.

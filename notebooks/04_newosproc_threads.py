@@ -49,14 +49,12 @@ stamp = nb.stamp()
 
 # %%
 # %matplotlib inline
-import re, subprocess
 from pathlib import Path
-
 from IPython.display import display
 
-from gorun_kit import goroot, paths, threads
+from gorun_kit import binary, goroot, paths, threads, trace
 from gorun_kit.build import BuildError, build_go
-from gorun_kit.toolchain import find_go, find_tool
+from gorun_kit.toolchain import find_go
 from gorun_kit.viz import threads as tviz
 
 LABS = Path("..", "labs_go").resolve()
@@ -64,6 +62,7 @@ LIVE = nb.live("go", "strace", "ptrace")
 if LIVE:
     go = find_go()
 
+# %%
 def show_checks(report):
     # the check names and verdicts (the counts inside them vary run to run)
     for c in report.checks:
@@ -89,7 +88,7 @@ asm_defs = goroot.grep(r"^TEXT\s+runtime·newosproc\(", suffixes=(".s",))
 print("TEXT runtime·newosproc in any runtime/*.s:", asm_defs or "none")
 nb.confirm("4.1-1", where.file.endswith("os_linux.go") and not asm_defs,
            "newosproc is a Go function in runtime/os_linux.go, with no assembly entry")
-nb.confirm("4.1-2", re.match(r"func newosproc\(mp \*m\)", where.text) is not None,
+nb.confirm("4.1-2", where.text.startswith("func newosproc(mp *m)"),
            "its parameter is the new M (mp *m), not a *g")
 nb.confirm("4.1-3", not asm_defs, "the seed's TEXT runtime·newosproc snippet matches no real symbol")
 
@@ -112,9 +111,9 @@ print(goroot.func_source(where))
 # really received.
 
 # %%
-src = Path(go.goroot, "src/runtime/os_linux.go").read_text() if LIVE else ""
-block = re.search(r"cloneFlags = (.*?)\n\)", src, re.S).group(1) if LIVE else ""
-source_flags = set(re.findall(r"_CLONE_(\w+)", block))
+clone_flags = goroot.constant("cloneFlags")
+print(f"{clone_flags.citation.file}:{clone_flags.citation.line}: cloneFlags = {clone_flags.expression}")
+source_flags = {n.removeprefix("_CLONE_") for n in clone_flags.names}
 clone_asm = nb.cite("clone", asm=True)
 settls = [c for c in goroot.grep(r"CLONE_SETTLS", suffixes=(".s",)) if c.file.endswith("sys_linux_amd64.s")]
 for c in settls:
@@ -123,19 +122,15 @@ print("cloneFlags in os_linux.go:", sorted(source_flags))
 
 # %% tags=["claim:4.1-4"]
 if LIVE and nb.live("ptrace"):
-    from gorun_kit import trace
     idle = build_go(LABS / "threads_idle")
     # the course's ptrace tracer: flags from the PTRACE_EVENT_CLONE stop
     t = trace.run([idle.path])
     traced = {frozenset(f.removeprefix("CLONE_") for f in s.flag_names) for s in t.spawns if s.is_thread}
-    # strace, independently: flags as it decodes the syscall's argument
-    log = Path(threads.cache_dir(), "threads", "runs", "ch04-strace.txt")
-    subprocess.run([find_tool("strace").path, "-f", "-qq", "-e", "trace=clone,clone3", "-o", str(log), idle.path],
-                   check=True, capture_output=True)
-    clones = [l for l in log.read_text().splitlines() if "CLONE_THREAD" in l and "flags=" in l]
-    log.unlink()
-    straced = {frozenset(re.findall(r"CLONE_(\w+)", re.search(r"flags=([A-Z_|]+)", l).group(1))) for l in clones}
-    print("thread clones seen by gorun_kit.trace:", len(t.thread_tids(t.root_pid)) > 0, "| by strace:", len(clones) > 0)
+    # strace, independently: flags as strace decodes the syscall's argument
+    st = trace.strace_run([idle.path])
+    straced = {frozenset(f.removeprefix("CLONE_") for f in s.flag_names) for s in st.spawns if s.is_thread}
+    print("thread clones seen by gorun_kit.trace:", len(t.thread_tids(t.root_pid)) > 0,
+          "| by strace:", len(st.thread_tids(st.root_pid)) > 0)
     for flags in traced | straced:
         print("   ", "|".join("CLONE_" + f for f in sorted(flags)), f"= {sum(trace.CLONE_FLAGS[f'CLONE_{f}'] for f in flags):#x}")
     nb.confirm("4.1-4", traced == straced == {frozenset(source_flags | {"SETTLS"})} and bool(settls),
@@ -156,12 +151,12 @@ if LIVE and nb.live("ptrace"):
 # The `clone` system call takes no entry function: the child returns from the
 # same `SYSCALL` instruction as the parent, in `runtime·clone`, and that
 # assembly sets SP, stores g0 into the TLS slot and R14 and then calls
-# `mstart`. `gorun_kit.gdbprobe` stops every thread of a program at the first
+# `mstart`. `gorun_kit.threads.gdb` stops every thread of a program at the first
 # instruction of `runtime.mstart` under gdb and reads its registers and
 # runtime words (field offsets from the binary's DWARF, read with pyelftools):
 
-# %% tags=["claim:4.1-5", "claim:4.1-6", "claim:4.3-1"]
-from gorun_kit import gdbprobe
+# %%
+from gorun_kit.threads import gdb as gdbprobe
 
 if LIVE and nb.live("gdb"):
     entries = gdbprobe.mstart_entries(build_go(LABS / "threads_idle").path)
@@ -172,6 +167,9 @@ if LIVE and nb.live("gdb"):
              f"{e.g0_sched_sp:#x}/{e.g0_sched_pc:#x}", e.g0_stack_hi - e.g0_stack_lo) for e in entries}
     for who, on_g0, below, mod, ret, sched, size in sorted(rows, reverse=True):
         print(f"{who:<12} {str(on_g0):<6} {below:<18} {mod:<11} {ret:<22} {sched:<15} {size}")
+
+# %% tags=["claim:4.1-5", "claim:4.1-6", "claim:4.3-1"]
+if LIVE and nb.live("gdb"):
     nb.confirm("4.1-5", made and all(e.return_symbol == "runtime.clone.abi0" and e.below_stack_hi == 8
                                      and e.rsp % 16 == 8 for e in made),
                "a Go-made thread enters mstart by a CALL from runtime.clone's child branch; the only word on its "
@@ -221,16 +219,18 @@ if LIVE:
 # thread's FS and GS base (`arch_prctl(ARCH_GET_FS/GS)`) and recorded where that
 # M's `m.tls` array is:
 
-# %% tags=["claim:4.2-1", "claim:4.2-3"]
+# %%
 if LIVE:
     all_ms = [m for r in [idle_report, *reports.values()] for m in r.ms]
     print("Ms checked:", len(all_ms) > 10)
     print("every FS base == &m.tls[0] + 8:", all(m.fs_is_m_tls_plus_8 for m in all_ms))
     print("every GS base == 0:", all(m.gs_base == 0 for m in all_ms))
     settls_call = nb.cite("settls", asm=True)
-    arch = subprocess.run([find_tool("strace").path, "-f", "-qq", "-e", "trace=arch_prctl", idle.path],
-                          capture_output=True, text=True).stderr
-    set_fs = [l for l in arch.splitlines() if "ARCH_SET_FS" in l]
+
+# %% tags=["claim:4.2-1", "claim:4.2-3"]
+if LIVE:
+    arch = trace.strace_run([idle.path], syscalls=["arch_prctl"]).syscalls("arch_prctl")
+    set_fs = [c for c in arch if c.args[0] == "ARCH_SET_FS"]
     print("arch_prctl(ARCH_SET_FS) calls in the whole run:", len(set_fs))
     nb.confirm("4.2-1", all(m.gs_base == 0 for m in all_ms) and all(m.fs_is_m_tls_plus_8 for m in all_ms)
                and len(set_fs) == 1,
@@ -245,11 +245,11 @@ if LIVE:
 
 # %% tags=["claim:4.2-4", "claim:4.2-5"]
 if LIVE:
-    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", idle.path], capture_output=True, text=True).stdout
-    fs_lines = [l for l in dis.splitlines() if "%fs:" in l]
+    dis = binary.disassemble(idle.path)  # GNU objdump's AT&T syntax
+    fs_lines = [l for l in dis if "%fs:" in l]
     minus8 = [l for l in fs_lines if "%fs:0xfffffffffffffff8" in l]  # -8(FS) as objdump prints it
     into_r14 = [l for l in minus8 if l.rstrip().endswith(",%r14")]
-    gs_uses = dis.count("%gs:")
+    gs_uses = sum(l.count("%gs:") for l in dis)
     print("instructions using %fs: more than 100:", len(fs_lines) > 100,
           "| every one of them addresses -8(FS):", len(minus8) == len(fs_lines), "| instructions using %gs:", gs_uses)
     print("most of them load that slot into R14:", len(into_r14) > len(minus8) / 2)
@@ -291,12 +291,15 @@ if LIVE:
 # bounds; every other M, without cgo, gets a 16 KiB g0 stack from `malg`. With
 # cgo, threads come from `pthread_create`, and g0 is the whole pthread stack:
 
-# %% tags=["claim:4.3-3"]
+# %%
 for c in goroot.grep(r"malg\(16384|\(-64\*1024\)\(SP\)"):
     print(f"{c.file}:{c.line}: {c.text}")
 if LIVE and nb.live("cc"):
     cgo_report = threads.observe(LABS / "threads_cgo", args=("3",))
     show_checks(cgo_report)
+
+# %% tags=["claim:4.3-3"]
+if LIVE and nb.live("cc"):
     plain = [idle_report, *reports.values()]
     m0_sizes = {r.ms[0].g0_size for r in plain}
     other_sizes = {m.g0_size for r in plain for m in r.ms[1:]}
@@ -318,15 +321,16 @@ if LIVE and nb.live("cc"):
 
 # %% tags=["claim:4.1-7"]
 if LIVE and nb.live("cc"):
+    from gorun_kit.trace.strace import struct_fields
     cgo_bin = threads.build(LABS / "threads_cgo")
-    out = subprocess.run([find_tool("strace").path, "-f", "-qq", "-e", "trace=clone,clone3", cgo_bin.path, "2"],
-                         capture_output=True, text=True).stderr
-    c3 = [l for l in out.splitlines() if "clone3(" in l and "CLONE_THREAD" in l]
-    sizes = {int(s, 16) for s in re.findall(r"stack_size=(0x[0-9a-f]+)", "\n".join(c3))}
-    print("threads made with clone3:", len(c3) > 0, "| CLONE_SETTLS on each:", all("CLONE_SETTLS" in l for l in c3))
+    calls = trace.strace_run([cgo_bin.path, "2"], syscalls=["clone3"]).syscalls("clone3")
+    c3 = [struct_fields(c.args[0]) for c in calls if "CLONE_THREAD" in c.args[0]]  # clone_args as strace shows it
+    sizes = {int(a["stack_size"], 16) for a in c3}
+    print("threads made with clone3:", len(c3) > 0, "| CLONE_SETTLS on each:",
+          all("CLONE_SETTLS" in a["flags"].split("|") for a in c3))
     print("strace stack_size within 64 KiB of the hook's g0 size:",
           all(any(abs(s - g) < 65536 for g in cgo_sizes) for s in sizes))
-    nb.confirm("4.1-7", c3 and all("CLONE_SETTLS" in l for l in c3) and sizes
+    nb.confirm("4.1-7", c3 and all("CLONE_SETTLS" in a["flags"].split("|") for a in c3) and sizes
                and all(any(abs(s - g) < 65536 for g in cgo_sizes) for s in sizes),
                "with cgo, Ms are pthreads made by clone3, and g0 is the pthread stack")
 
@@ -377,7 +381,7 @@ if LIVE:
 # 0, 1, 2, ...) as a kernel thread id, and `getg().m.p` is nil when `newm` is
 # called from sysmon or the template thread, which run without a P.
 #
-# What works (`gorun_kit/threads.py` and `labs_go/runtime_patches/`):
+# What works (`gorun_kit/threads/` and `gorun_kit/_src/runtime_patches/`):
 #
 # * the patch is made on a **copy** of `proc.go` in the cache and mapped in with
 #   `-overlay`, plus two added files of package `runtime`; the three calls are
@@ -395,20 +399,12 @@ if LIVE:
 
 # %% tags=["claim:4.4-4", "claim:4.4-6"]
 if LIVE:
-    runtime_dir = Path(go.goroot, "src", "runtime")
-    import hashlib
-    def tree_hash(d):
-        h = hashlib.sha256()
-        for p in sorted(d.rglob("*")):
-            if p.is_file():
-                h.update(p.name.encode() + p.read_bytes())
-        return h.hexdigest()
-    before = tree_hash(runtime_dir)
+    before = goroot.digest("runtime")  # a hash of every file under GOROOT/src/runtime
     p = threads.patch(go)
     for call, line in p.spliced:
         print(f"proc.go:{line}: ... ; {call}")
     ok_report = threads.observe(LABS / "threads_idle")
-    after = tree_hash(runtime_dir)
+    after = goroot.digest("runtime")
     print("GOROOT/src/runtime unchanged:", before == after)
     show_checks(ok_report)
     ids = sorted(m.m for m in ok_report.ms)
@@ -482,6 +478,8 @@ for i, line in enumerate(body):
 # (the first unlockOSThread() sits in the deferred func that covers Goexit during init)
 for key, lines in marks.items():
     print(f"{rmain.file}:{lines}: {key}")
+
+# %%
 gcenable = goroot.func_source(nb.cite("gcenable"), max_lines=40)
 print("gcenable waits on its channel:", "<-c" in gcenable)
 print("order lock -> gcenable -> unlock:",
@@ -526,6 +524,9 @@ if LIVE:
     print("syscalls: those were asked for by the sysmon M itself:",
           all(m.asked_by_m == next(x.m for x in reports["syscalls"].ms if x.start_fn == "runtime.sysmon")
               for m in syscall_ms))
+
+# %%
+if LIVE:
     locked = reports["locked"]
     template = [m for m in locked.ms if m.start_fn == "runtime.templateThread"]
     by_template = [m for m in locked.ms if template and m.cloned_by_m == template[0].m]

@@ -61,7 +61,7 @@ from gorun_kit.viz.startup import startup_figure
 
 LIVE = nb.live("go", "cc")
 if LIVE:
-    report = startup.measure(repeats=11)
+    report = startup.measure(repeats=11, labs="..")
     display(Markdown(report.table()))
     display(startup_figure(report))
 
@@ -73,6 +73,9 @@ if LIVE:
     print("C (static and dynamic) has one thread:", r["c-static"].threads == r["c-dynamic"].threads == 1)
     print("Go's static binary has more threads than C's when main runs:", r["go"].threads > r["c-static"].threads)
     print("Go has at least 3 threads (main, sysmon, Ms for runtime.main's first goroutines):", r["go"].threads >= 3)
+
+# %%
+if LIVE:
     print("C static has the smallest peak RSS:", min(r.values(), key=lambda x: x.median_maxrss_kb) is r["c-static"])
     print("Go starts at least 5x faster than Python:", r["python"].median_ms > 5 * r["go"].median_ms)
     if "java" in r:
@@ -115,6 +118,9 @@ if LIVE:
         finally:
             os._exit(127)
     _, _, usage = os.wait4(pid, 0)
+
+# %%
+if LIVE:
     launched = min(run.maxrss_kb for run in report.result("c-static").runs)
     print("/bin/true forked from this Python kernel reports more than 10 MiB of ru_maxrss:",
           usage.ru_maxrss > 10 * 1024)
@@ -134,15 +140,18 @@ if LIVE:
 # programs are eBPF programs of other types. The kernel headers installed here
 # say so:
 
-# %% tags=["claim:5-4"]
-import re
+# %%
 from pathlib import Path
 
+def c_words(text):  # the identifiers and numbers in C source text, in order
+    return "".join(ch if ch.isalnum() or ch == "_" else " " for ch in text).split()
+
+# %% tags=["claim:5-4"]
 seccomp_h = Path("/usr/include/linux/seccomp.h")
 bpf_h = Path("/usr/include/linux/bpf.h")
 if seccomp_h.exists() and bpf_h.exists():
     seccomp_text, bpf_text = seccomp_h.read_text(), bpf_h.read_text()
-    cgroup_types = sorted(set(re.findall(r"\bBPF_PROG_TYPE_CGROUP_\w+", bpf_text)))
+    cgroup_types = sorted({w for w in c_words(bpf_text) if w.startswith("BPF_PROG_TYPE_CGROUP_")})
     print("seccomp.h:", [l.strip() for l in seccomp_text.splitlines() if "define SECCOMP_SET_MODE_FILTER" in l])
     print("bpf.h cgroup program types:", cgroup_types)
     print("bpf.h has a seccomp program type:", "BPF_PROG_TYPE_SECCOMP" in bpf_text)
@@ -170,21 +179,22 @@ else:
 
 # %%
 import json
-import subprocess
-
 from gorun_kit import goroot
 from gorun_kit.build import build_c, build_go
-import gorun_kit
+from gorun_kit.course.layout import course_root
 
-REPO = Path(gorun_kit.__file__).resolve().parents[1]
+REPO = course_root()
 if LIVE:
     for c in goroot.grep(r"RawSyscall6?\(SYS_EXECVE", "syscall"):
         if c.file.endswith("exec_linux.go"):
             print(f"Go's child calls execve: {c.file}:{c.line}: {c.text}")
     launcher = build_c(REPO / "labs_c" / "seccomp_deny" / "seccomp_deny.c").path
     demo = build_go(REPO / "labs_go" / "ch5_exec").path
+
+# %%
+if LIVE:
     for args in ([launcher, demo], [launcher, "--no-filter", demo]):
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        proc = nb.run(args, check=False)
         result = json.loads(proc.stdout)
         print(f"\n$ seccomp_deny {'--no-filter ' if len(args) == 3 else ''}ch5_exec   -> exit {proc.returncode}")
         print("   launcher says:", proc.stderr.strip().splitlines()[0])
@@ -224,21 +234,25 @@ if LIVE:
 # from the tracer's source now:
 
 # %%
-tracer_c = __import__("gorun_kit.trace").trace.tracer_source()
+from gorun_kit import trace
+
+tracer_c = trace.tracer_source()
 if tracer_c.exists():
-    lines = tracer_c.read_text().splitlines()
     # code lines only (comments are prose that may be reworded)
-    shown = [(i, l.strip()) for i, l in enumerate(lines, 1)
-             if re.search(r"SECCOMP_RET_(TRACE|ALLOW|ERRNO)|PTRACE_O_TRACESECCOMP|SECCOMP_MODE_FILTER", l)
-             and not l.strip().startswith(("*", "/*", "//"))]
+    code = [l.strip() for l in tracer_c.read_text().splitlines() if not l.strip().startswith(("*", "/*", "//"))]
+    keys = ("SECCOMP_RET_TRACE", "SECCOMP_RET_ALLOW", "SECCOMP_RET_ERRNO", "PTRACE_O_TRACESECCOMP", "SECCOMP_MODE_FILTER")
+    shown = [l for l in code if any(k in c_words(l) for k in keys)]
     # Which actions the filter uses, and where it is installed; the exact lines
     # are in the file (they move as the tracer is edited, the actions do not).
-    actions = sorted({a for _, l in shown for a in re.findall(r"SECCOMP_RET_[A-Z]+", l)})
+    actions = sorted({w for l in shown for w in c_words(l) if w.startswith("SECCOMP_RET_")})
     print("seccomp actions in gorun_kit/_src/tracer/tracer.c:", ", ".join(actions))
-    installs = [i for i, l in shown if "SECCOMP_MODE_FILTER" in l]
-    print("installs its filter with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER):", bool(installs))
+    print("installs its filter with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER):",
+          any("SECCOMP_MODE_FILTER" in c_words(l) for l in shown))
+
+# %%
+if tracer_c.exists():
     mine = (REPO / "labs_c" / "seccomp_deny" / "seccomp_deny.c").read_text()
-    print("\nthe tracer returns SECCOMP_RET_TRACE:", any("SECCOMP_RET_TRACE" in l for _, l in shown))
+    print("the tracer returns SECCOMP_RET_TRACE:", any("SECCOMP_RET_TRACE" in l for l in shown))
     print("seccomp_deny returns SECCOMP_RET_ERRNO | EPERM:", "SECCOMP_RET_ERRNO | EPERM" in mine)
 else:
     print("gorun_kit/_src/tracer/tracer.c is not in this checkout; see chapter 3 for the tracer.")
@@ -251,11 +265,9 @@ else:
 
 # %%
 if nb.live("cc", "ptrace"):
-    from gorun_kit import trace
-
     show = ["/bin/sh", "-c", "grep -E '^Seccomp(_filters)?:' /proc/self/status"]
-    field = lambda text, name: int(re.search(rf"^{name}:\s+(\d+)", text, re.M).group(1))
-    plain_status = subprocess.run(show, capture_output=True, text=True).stdout
+    field = lambda text, name: next(int(l.split()[1]) for l in text.splitlines() if l.startswith(name + ":"))
+    plain_status = nb.run(show).stdout
     traced = trace.run(show)
     traced_status = traced.stdout.decode()
     # (a container runtime may already have put a filter on every process)
@@ -313,7 +325,7 @@ if nb.live("cc", "ptrace"):
 # from 1.27 it is the package `net/http/internal/http2`. The cell looks in
 # whichever your release has:
 
-# %% tags=["claim:5-2"]
+# %%
 if LIVE:
     from gorun_kit.toolchain import find_go
     tc = find_go()
@@ -323,9 +335,13 @@ if LIVE:
     sched = goroot.find_func(prefix + "serverConn.scheduleHandler", pkg)
     print(f"{sched.file}:{sched.line}: {sched.text}")
     body = goroot.func_source(sched, max_lines=40).splitlines()
+    marks = ("curHandlers", "unstartedHandlers) >", "too_many_early_resets", "go sc.runHandler")
     for offset, line in enumerate(body):
-        if re.search(r"curHandlers|unstartedHandlers\) >|too_many_early_resets|go sc\.runHandler", line):
+        if any(m in line for m in marks):
             print(f"  {sched.line + offset}: {line.strip()}")
+
+# %% tags=["claim:5-2"]
+if LIVE:
     done = goroot.find_func(prefix + "serverConn.handlerDone", pkg)
     print(f"{done.file}:{done.line}: {done.text}   (starts queued handlers as running ones finish)")
     text = "\n".join(body)

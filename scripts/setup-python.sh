@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install gorun_kit (editable) with its test extras into the Python the Makefile chose.
+# Install gorun_kit (editable) with the notebooks' and the tests' extras into the Python the Makefile chose.
 # $1 is .venv/bin/python (a venv is created) or python (the active conda env).
 set -euo pipefail
 py="$1"
@@ -22,4 +22,4 @@ else
     echo "setup: using the active conda environment ($CONDA_PREFIX)"
 fi
 echo "setup: installing gorun_kit and its Python dependencies"
-"$py" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+"$py" -m pip install --quiet --disable-pip-version-check -e '.[lab,test]'

@@ -9,6 +9,9 @@ import pytest
 
 from gorun_kit import trace
 from gorun_kit.bench import tracer as bench
+from gorun_kit.course.layout import course_root
+
+COURSE = course_root()  # the lab the Go workload is built from
 
 pytestmark = pytest.mark.live
 
@@ -21,7 +24,7 @@ def _traced(tmp_path, w: bench.Workload) -> str:
 
 
 def test_measure_tiny_checks_every_traced_run():
-    result = bench.measure(runs=2, n_true=3, n_go=2, sleepers=1)
+    result = bench.measure(runs=2, n_true=3, n_go=2, sleepers=1, labs=COURSE)
     assert {(r.workload, r.method) for r in result.rows} == {
         (w, m) for w in ("sh loop of 3 /bin/true", "Go: 1 sleepers + 2 exec.Command") for m in bench.METHODS}
     assert all(len(r.seconds) == 2 for r in result.rows)
@@ -34,7 +37,7 @@ def test_measure_tiny_checks_every_traced_run():
 
 @pytest.mark.parametrize("which", [0, 1])
 def test_check_run_counts_the_true_execs(tmp_path, which):
-    w = bench.workloads(n_true=3, n_go=2, sleepers=1)[which]
+    w = bench.workloads(n_true=3, n_go=2, sleepers=1, labs=COURSE)[which]
     out = _traced(tmp_path, w)
     recs = bench.check_run(out, w)
     assert sum(r["type"] == "exec" and r["filename"] == "/bin/true" for r in recs) == w.true_runs
@@ -45,7 +48,7 @@ def test_check_run_counts_the_true_execs(tmp_path, which):
 
 
 def test_check_run_rejects_incomplete_and_cut_records(tmp_path):
-    w = bench.workloads(n_true=2, n_go=1, sleepers=0)[0]
+    w = bench.workloads(n_true=2, n_go=1, sleepers=0, labs=COURSE)[0]
     out = _traced(tmp_path, w)
     recs = [json.loads(line) for line in open(out)]
     last_true = max(i for i, r in enumerate(recs) if r["type"] == "exec" and r["filename"] == "/bin/true")
@@ -68,7 +71,7 @@ def test_check_run_rejects_incomplete_and_cut_records(tmp_path):
 
 def test_workload_sizes_are_checked():
     with pytest.raises(ValueError, match="n_true must be a positive integer"):
-        bench.workloads(n_true=0)
+        bench.workloads(n_true=0, labs=COURSE)
     with pytest.raises(ValueError, match="n_go"):
-        bench.workloads(n_go="200")
-    assert [w.true_runs for w in bench.workloads()] == [500, 200]
+        bench.workloads(n_go="200", labs=COURSE)
+    assert [w.true_runs for w in bench.workloads(labs=COURSE)] == [500, 200]

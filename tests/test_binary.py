@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gorun_kit import binary, goroot
+from gorun_kit import binary, goroot, gorun
 from gorun_kit.build import build_c, build_go
 from gorun_kit.toolchain import find_go, go_env
 
@@ -153,7 +153,7 @@ def test_runtime_functions_dwarf_agrees_with_goroot(hello):
 
 @live
 def test_go_run_strips_and_says_so():
-    g = binary.go_run_executable(REPO / "labs_go" / "ch1_hello")
+    g = gorun.go_run_executable(REPO / "labs_go" / "ch1_hello")
     assert g.output.strip() == "hello, world"
     assert "-s" in g.link_flags and "-w" in g.link_flags and "-dwarf=false" in g.compile_flags
     assert "-s" not in g.build_link_flags and "-dwarf=false" not in g.build_compile_flags
@@ -192,3 +192,38 @@ def test_package_bars_figure(hello):
     assert labels[0] == "runtime" and labels[-1] == "other"
     with pytest.raises(ValueError, match="at least one"):
         package_bars({})
+
+
+@live
+@pytest.mark.parametrize("cgo", [False, True], ids=["static", "cgo"])
+def test_nm_symbols_is_what_gnu_nm_prints(cgo, hello):
+    import shutil
+    if shutil.which("nm") is None:
+        pytest.skip("GNU nm (binutils) is not installed")
+    path = build_go(REPO / "labs_go" / "ch1_cgo", cgo=True).path if cgo else hello
+    gnu = subprocess.run(["nm", path], capture_output=True, text=True, env={"LC_ALL": "C"}, check=True).stdout
+    assert [str(s) for s in binary.nm_symbols(path)] == gnu.splitlines()
+
+
+@live
+def test_nm_symbols_of_a_stripped_binary_and_of_a_text_file(tmp_path):
+    stripped = build_go(REPO / "labs_go" / "ch1_hello", ldflags="-s -w").path
+    assert binary.nm_symbols(stripped) == ()
+    note = tmp_path / "note.txt"
+    note.write_text("not a program\n")
+    with pytest.raises(binary.NotAnELF, match="note.txt"):
+        binary.nm_symbols(note)
+    with pytest.raises(binary.NotAnELF, match="note.txt"):
+        binary.disassemble(note)
+
+
+@live
+def test_disassemble_gives_instruction_lines_only(hello):
+    import shutil
+    if shutil.which("objdump") is None:
+        pytest.skip("objdump (binutils) is not installed")
+    lines = binary.disassemble(hello)
+    assert len(lines) > 10_000
+    assert all(":\t" in l and l.startswith(" ") for l in lines)
+    # the runtime reads the current g through -8(FS) on linux/amd64
+    assert any("%fs:0xfffffffffffffff8" in l for l in lines)

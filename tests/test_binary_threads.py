@@ -1,4 +1,4 @@
-"""gorun_kit.proctasks: the threads of an idle Go program and their roles.
+"""gorun_kit.threads.proc: the threads of an idle Go program and their roles.
 
 The role of each thread is cross-checked against the kernel's own view
 (/proc's tids, and the thread group leader) and against the runtime's
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gorun_kit import proctasks
+from gorun_kit.threads import proc
 from gorun_kit.build import build_go
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="/proc is Linux"
 
 def test_idle_go_program_roles_and_cleanup():
     exe = build_go(REPO / "labs_go" / "ch1_idle").path
-    roles = proctasks.observe_idle(exe)
+    roles = proc.observe_idle(exe)
     tids = [r.task.tid for r in roles]
     assert len(roles) >= 2 and len(set(tids)) == len(tids)
     leaders = [r for r in roles if r.leader]
@@ -42,10 +42,10 @@ def test_idle_go_program_roles_and_cleanup():
 
 
 def test_read_tasks_of_this_process_and_bad_pid():
-    tasks = proctasks.read_tasks(os.getpid())
+    tasks = proc.read_tasks(os.getpid())
     assert os.getpid() in {t.tid for t in tasks}
     with pytest.raises(ProcessLookupError, match="no process"):
-        proctasks.read_tasks(2 ** 22 + 12345)
+        proc.read_tasks(2 ** 22 + 12345)
 
 
 def test_program_that_never_gets_ready_is_reaped(tmp_path):
@@ -53,7 +53,7 @@ def test_program_that_never_gets_ready_is_reaped(tmp_path):
     script.write_text("#!/bin/sh\nexit 3\n")
     script.chmod(0o755)
     with pytest.raises(RuntimeError, match="exited before saying it was ready"):
-        proctasks.observe_idle(script)
+        proc.observe_idle(script)
 
 
 def test_silent_program_times_out_and_is_killed(tmp_path):
@@ -61,5 +61,5 @@ def test_silent_program_times_out_and_is_killed(tmp_path):
     script.write_text("#!/bin/sh\nwhile :; do sleep 1; done\n")
     script.chmod(0o755)
     with pytest.raises(RuntimeError, match="did not print its ready line"):
-        proctasks.observe_idle(script, timeout=0.5)
+        proc.observe_idle(script, timeout=0.5)
     assert subprocess.run(["pgrep", "-f", str(script)], capture_output=True, text=True).stdout.split() == []

@@ -9,8 +9,8 @@ from gorun_kit.lookpath import experiments
 
 
 @pytest.fixture(scope="module")
-def report():
-    return experiments.cmdenv()
+def report(repo):
+    return experiments.cmdenv(labs=repo)
 
 
 def test_nil_env_inherits_and_stays_nil(report):

@@ -252,3 +252,109 @@ def test_skips_are_tied_to_the_cells_that_use_them():
     assert grade_mod._skipped_check(nb, 2, skipped) == "needs go (missing)"
     assert grade_mod._skipped_check(nb, 3, skipped) == "needs cc (missing)"
     assert grade_mod._skipped_check(nb, 2, {}) is None
+
+
+# --- nbgrader's scoring rule, course files, the nbgrader export ---------------------------
+
+def _stream(name, text):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def _result(text):
+    return {"output_type": "execute_result", "data": {"text/plain": text}, "metadata": {}, "execution_count": 1}
+
+
+@pytest.mark.parametrize("outputs, points", [
+    ([], 3.0),
+    ([_stream("stdout", "ok\n")], 3.0),
+    ([_stream("stdout", "ok\n"), {"output_type": "error", "ename": "AssertionError", "evalue": "x"}], 0.0),
+    ([_stream("stderr", "[gorun-kit] cc tracer.c ...\n")], 0.0),  # nbgrader: any stderr scores 0
+    ([_result("1.5")], 1.5),  # a number as the cell's value is partial credit
+    ([_result("'all good'")], 3.0),
+    ([_result("-1")], 3.0),
+    ([_result("7")], 0.0),  # above the cell's points
+    ([_result("2"), _stream("stderr", "late\n")], 2.0),  # nbgrader stops at the first result
+])
+def test_cell_points_follow_nbgrader(outputs, points):
+    got, why = grade_mod.cell_points(outputs, 3.0)
+    assert got == points
+    assert (why == "") == (points == 3.0)
+
+
+def test_cell_points_agree_with_nbgrader_itself():
+    utils = pytest.importorskip("nbgrader.utils")
+    cases = [[], [_stream("stdout", "x")], [_stream("stderr", "x")], [_result("1.5")], [_result("'a'")],
+             [{"output_type": "error", "ename": "E", "evalue": "v", "traceback": []}]]
+    for outputs in cases:
+        cell = nbformat.v4.new_code_cell("pass", outputs=[nbformat.from_dict(o) for o in outputs],
+                                         metadata={"nbgrader": {"grade": True, "solution": False,
+                                                                "grade_id": "g", "points": 3}})
+        assert utils.determine_grade(cell)[0] == grade_mod.cell_points(outputs, 3.0)[0], outputs
+
+
+def test_course_path_looks_beside_then_above(tmp_path):
+    from gorun_kit.course.files import course_path
+
+    (tmp_path / "labs_c" / "lab").mkdir(parents=True)
+    (tmp_path / "labs_c" / "lab" / "x.c").write_text("int main(void){return 0;}\n")
+    deep = tmp_path / "notebooks" / "exercises"
+    deep.mkdir(parents=True)
+    assert course_path("labs_c/lab/x.c", deep) == tmp_path / "labs_c" / "lab" / "x.c"
+    (deep / "labs_c" / "lab").mkdir(parents=True)  # an nbgrader assignment: the lab beside the notebook
+    (deep / "labs_c" / "lab" / "x.c").write_text("mine\n")
+    assert course_path("labs_c/lab/x.c", deep).read_text() == "mine\n"
+    with pytest.raises(FileNotFoundError, match="labs_c/lab/y.c"):
+        course_path("labs_c/lab/y.c", deep)
+    for bad in ("../labs_c/lab/x.c", "/etc/passwd", "notebooks/x.ipynb", "labs_c/../../x"):
+        with pytest.raises(ValueError, match="course path"):
+            course_path(bad, deep)
+
+
+def test_needs_reads_literal_course_paths():
+    from gorun_kit.course.files import needs
+
+    assert needs(EXERCISES / LABS_NB) == ["labs_c/fixture_digits/digits.c", "labs_go/fixture_rev"]
+    assert needs(EXERCISES / PY_NB) == []
+
+
+def test_export_nbgrader_writes_a_course_directory(tmp_path, capsys):
+    out = tmp_path / "nbg"
+    assert cli.main(["course", "export-nbgrader", str(out), "--source", str(FIXTURE)]) == 0
+    assert "source/ch90" in capsys.readouterr().out
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["nbgrader_config.py",
+                     "source/ch90/90_fixture_labs_exercises.ipynb",
+                     "source/ch90/labs_c/fixture_digits/digits.c",
+                     "source/ch90/labs_go/fixture_rev/main.go",
+                     "source/ch90/labs_go/go.mod",
+                     "source/ch91/91_fixture_py_exercises.ipynb"]
+    # the instructor's notebooks as they are (nbgrader strips them), lab solutions stubbed
+    assert (out / "source/ch90" / LABS_NB).read_bytes() == (EXERCISES / LABS_NB).read_bytes()
+    digits = (out / "source/ch90/labs_c/fixture_digits/digits.c").read_text()
+    assert "BEGIN SOLUTION" not in digits and "YOUR CODE HERE" in digits
+    config = (out / "nbgrader_config.py").read_text()
+    namespace = {"get_config": lambda: _Config()}
+    exec(compile(config, "nbgrader_config.py", "exec"), namespace)
+    c = namespace["c"]
+    assert c.Autograde.exclude_overwriting == {"ch90": ["labs_c/fixture_digits/digits.c",
+                                                        "labs_go/fixture_rev/main.go"]}
+    assert c.Execute.timeout >= 300
+    # an earlier export is replaced; a foreign directory is refused
+    (out / "source" / "ch91" / "stale.txt").write_text("x")
+    assert cli.main(["course", "export-nbgrader", str(out), "--source", str(FIXTURE)]) == 0
+    assert not (out / "source" / "ch91" / "stale.txt").exists()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    assert cli.main(["course", "export-nbgrader", str(foreign), "--source", str(FIXTURE)]) == 2
+    assert "not an earlier export" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text() == "keep"
+
+
+class _Config:
+    """Enough of traitlets' Config for reading nbgrader_config.py: c.Section.option = value."""
+
+    def __getattr__(self, name):
+        section = type("Section", (), {})()
+        object.__setattr__(self, name, section)
+        return section

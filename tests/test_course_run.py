@@ -85,7 +85,7 @@ def test_oldest_supported_release_claim_cells(tmp_path):
     cell the slice left out, a missing module, a timeout). The same slice on the pinned
     release must pass everywhere, which proves the slicing leaves nothing out.
     """
-    root = layout.repo_root()
+    root = layout.course_root()
     paths = [FIXTURE] + [p for p in layout.chapter_notebooks(root) + layout.exercise_notebooks(root)
                          if R.claim_cells(nbformat.read(p, as_version=4))]
     tc, go = R._toolchain_for(R.OLDEST_SUPPORTED)

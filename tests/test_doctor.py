@@ -68,7 +68,7 @@ def test_doctor_fails_when_the_c_compiler_is_hidden(tmp_path):
 
 def test_optional_tools_only_downgrade_a_chapter(monkeypatch):
     real = doctor._checks()
-    monkeypatch.setattr(doctor, "_checks", lambda: [
+    monkeypatch.setattr(doctor, "_checks", lambda root=None: [
         c if c.name != "wine64" else doctor.Check("wine64", False, "hidden", "apt-get install -y wine64") for c in real])
     report = doctor.diagnose()
     chapter2 = next(v for v in report.chapters if v.chapter == "2")

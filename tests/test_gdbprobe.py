@@ -1,4 +1,4 @@
-"""gorun_kit.gdbprobe: a Go-made thread at the first instruction of
+"""gorun_kit.threads.gdb: a Go-made thread at the first instruction of
 runtime.mstart, seen by gdb, cross-checked with the thread hook."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gorun_kit import gdbprobe, threads
+from gorun_kit import threads
+from gorun_kit.threads import gdb
 from gorun_kit.build import build_go
 from gorun_kit.toolchain import ToolchainMissing, find_tool
 
@@ -31,14 +32,14 @@ def idle():
 
 
 def test_offsets_come_from_dwarf_and_agree_with_declaration_order(idle):
-    off = gdbprobe.runtime_offsets(idle.path)
+    off = gdb.runtime_offsets(idle.path)
     assert off["stack.lo"] == 0 and off["stack.hi"] == 8  # struct{lo, hi uintptr}
     assert off["gobuf.sp"] == 0 and off["gobuf.pc"] == 8
     assert off["g.stack"] == 0 < off["g.m"] < off["g.sched"]  # runtime2.go: stack first, then ..., m, sched
 
 
 def test_go_made_threads_start_on_g0_with_only_a_return_address(idle):
-    entries = gdbprobe.mstart_entries(idle.path)
+    entries = gdb.mstart_entries(idle.path)
     main = [e for e in entries if e.main_thread]
     made = [e for e in entries if not e.main_thread]
     assert len(main) == 1 and len(made) >= 1, entries  # sysmon at least
@@ -56,7 +57,7 @@ def test_gdb_and_the_hook_see_the_same_threads_and_g0_stacks(tmp_path):
     hooked = threads.build(LABS / "threads_idle")
     records_file = tmp_path / "records.txt"
     env = dict(os.environ, **{threads.ENV: str(records_file)})
-    entries = gdbprobe.mstart_entries(hooked.path, env=env)
+    entries = gdb.mstart_entries(hooked.path, env=env)
     starts = {r["tid"]: r for r in threads.parse_records(records_file.read_text()) if r["kind"] == "start"}
     by_tid = {e.tid: e for e in entries}
     # Every thread the hook saw start went through mstart first. The reverse
@@ -70,29 +71,29 @@ def test_gdb_and_the_hook_see_the_same_threads_and_g0_stacks(tmp_path):
 
 
 def test_limit_stops_recording_and_the_program_still_finishes(idle):
-    entries = gdbprobe.mstart_entries(idle.path, limit=1)
+    entries = gdb.mstart_entries(idle.path, limit=1)
     assert len(entries) == 1 and entries[0].main_thread
 
 
 def test_bad_programs_are_clear_errors(tmp_path, idle):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        gdbprobe.mstart_entries(tmp_path / "nope")
+        gdb.mstart_entries(tmp_path / "nope")
     stripped = build_go(LABS / "threads_idle", ldflags="-s -w")
     with pytest.raises(ValueError, match="no runtime.mstart in its symbol table"):
-        gdbprobe.mstart_entries(stripped.path)
+        gdb.mstart_entries(stripped.path)
     no_dwarf = build_go(LABS / "threads_idle", ldflags="-w")
     with pytest.raises(ValueError, match="no DWARF layout of runtime.g"):
-        gdbprobe.mstart_entries(no_dwarf.path)
+        gdb.mstart_entries(no_dwarf.path)
     with pytest.raises(ValueError, match="limit=0"):
-        gdbprobe.mstart_entries(idle.path, limit=0)
+        gdb.mstart_entries(idle.path, limit=0)
 
 
 def test_timeout_kills_gdb_and_the_program(tmp_path):
     src = tmp_path / "sleeper.go"
     src.write_text('package main\n\nimport "time"\n\nfunc main() { time.Sleep(time.Hour) }\n')
     sleeper = build_go(src)
-    with pytest.raises(gdbprobe.GdbProbeError, match="did not finish within 3"):
-        gdbprobe.mstart_entries(sleeper.path, timeout=3)
+    with pytest.raises(gdb.GdbProbeError, match="did not finish within 3"):
+        gdb.mstart_entries(sleeper.path, timeout=3)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         left = subprocess.run(["pgrep", "-f", sleeper.path], capture_output=True, text=True).stdout.split()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gorun_kit import build, gorun
+from gorun_kit import gorun
+from gorun_kit.cache import cache_dir
 from gorun_kit.viz import gorun as viz
 
 HELLO = Path(__file__).resolve().parents[1] / "labs_go" / "hello" / "main.go"
@@ -58,7 +59,7 @@ def test_second_run_starts_the_cached_binary(twice):
 def test_work_dirs_and_copies_are_removed(twice):
     first, second, before = twice
     assert not os.path.exists(first.work) and not os.path.exists(second.work)
-    assert not list((build.cache_dir() / "work").glob("gorun-*"))
+    assert not list((cache_dir() / "work").glob("gorun-*"))
 
 
 def test_entry_points_resolve_in_goroot():
@@ -85,3 +86,29 @@ def test_program_args_path_and_exit_status():
     assert os.path.samefile(first, os.path.join(find_go().goroot, "bin"))  # base.AppendPATH
     assert "exit status 3" in log.lines and log.returncode == 1  # go run exits 1 whatever the child says
     assert log.kinds()[-1] == "run"
+
+
+def test_write_fresh_hello_is_new_every_time(tmp_path):
+    first = gorun.write_fresh_hello(tmp_path).read_text()
+    second = gorun.write_fresh_hello(tmp_path).read_text()
+    assert first != second and first.startswith("package main") and 'fmt.Println("hello, ' in second
+
+
+def test_go_run_fresh_hello_through_an_instrument_and_on_failure():
+    seen = []
+
+    def instrument(cmd, *, cwd, env, timeout):
+        seen.append((Path(cwd, "hello.go").read_text(), env["GOTOOLCHAIN"]))
+        return gorun.subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout)
+
+    done = gorun.go_run_fresh_hello(instrument, warm_cache=True)
+    assert done.stdout.decode().startswith("hello, ") and len(seen) == 1 and seen[0][1] == "local"
+    assert seen[0][0].split('"hello, ')[1][:8] == done.stdout.decode().split()[1]
+    leftovers = list(Path(gorun.tempfile.gettempdir()).glob("gorun-kit-hello-*"))
+
+    def broken(cmd, *, cwd, env, timeout):
+        return gorun.subprocess.CompletedProcess(cmd, 2, b"", b"compile: something went wrong")
+
+    with pytest.raises(RuntimeError, match="exited 2 under broken: compile: something went wrong"):
+        gorun.go_run_fresh_hello(broken)
+    assert list(Path(gorun.tempfile.gettempdir()).glob("gorun-kit-hello-*")) == leftovers

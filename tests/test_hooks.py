@@ -8,8 +8,8 @@ from gorun_kit.lookpath import experiments
 
 
 @pytest.fixture(scope="module")
-def linkname():
-    return {(h.variant, h.ldflags): h for h in experiments.linkname_hooks()}
+def linkname(repo):
+    return {(h.variant, h.ldflags): h for h in experiments.linkname_hooks(labs=repo)}
 
 
 def test_seed_snippet_does_not_compile_without_unsafe(linkname):
@@ -37,8 +37,8 @@ def test_checklinkname_off_allows_calling_not_replacing(linkname):
 
 
 @pytest.fixture(scope="module")
-def preload():
-    return {r.program: r for r in experiments.ldpreload_hooks()}
+def preload(repo):
+    return {r.program: r for r in experiments.ldpreload_hooks(labs=repo)}
 
 
 def test_ld_preload_intercepts_only_the_c_program(preload):
@@ -52,13 +52,13 @@ def test_ld_preload_intercepts_only_the_c_program(preload):
     assert "cgo=true" in cgo.stdout
 
 
-def test_overlay_replaces_lookpath_and_goroot_is_untouched():
+def test_overlay_replaces_lookpath_and_goroot_is_untouched(repo):
     import hashlib
     from pathlib import Path
 
     original, _ = experiments.overlay_source()
     before = hashlib.sha256(Path(original).read_bytes()).hexdigest()
-    run = experiments.overlay_hook()
+    run = experiments.overlay_hook(labs=repo)
     assert run.without_rc == 1 and "executable file not found" in run.without_overlay
     assert run.with_rc == 0 and "custom-tool-ran" in run.with_overlay and "fakehome/.local/bin/fctool" in run.with_overlay
     assert hashlib.sha256(Path(original).read_bytes()).hexdigest() == before

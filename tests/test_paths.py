@@ -7,14 +7,19 @@ import re
 import nbformat
 
 from gorun_kit import paths
-from gorun_kit.build import cache_dir
+from gorun_kit.cache import cache_dir
 
 
 def test_known_prefixes_are_named(go, repo):
     text = (f"{go.goroot}/src/os/exec/lookpath.go {cache_dir()}/threads/ab/proc.go:1:2: x "
             f"{repo}/labs_go/hello/main.go {os.path.expanduser('~')}/notes")
-    assert paths.shorten(text) == ("$GOROOT/src/os/exec/lookpath.go $GORUN_KIT_CACHE/threads/ab/proc.go:1:2: x "
+    assert paths.shorten(text, root=repo) == ("$GOROOT/src/os/exec/lookpath.go $GORUN_KIT_CACHE/threads/ab/proc.go:1:2: x "
                                    "labs_go/hello/main.go ~/notes")
+
+
+def test_the_root_defaults_to_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert paths.shorten(f"{tmp_path}/labs_go/x.go {tmp_path}") == "labs_go/x.go ."
 
 
 def test_gocache_entries_are_named(go):
@@ -26,11 +31,11 @@ def test_only_whole_path_components_are_replaced(repo):
     home = os.path.expanduser("~")
     assert paths.shorten(home + "fs/x") == home + "fs/x"
     assert paths.shorten(f"({home})") == "(~)"
-    assert paths.shorten(str(repo)) == "."
+    assert paths.shorten(str(repo), root=repo) == "."
 
 
-def test_without_names_only_course_and_home_are_rewritten(go, repo):
-    shown = paths.shorten(go.goroot, names=False)
+def test_without_names_only_root_and_home_are_rewritten(go, repo):
+    shown = paths.shorten(go.goroot, names=False, root=repo)
     assert "$GOROOT" not in shown
     if go.goroot.startswith(str(repo) + os.sep):
         assert shown == os.path.relpath(go.goroot, repo)
@@ -39,7 +44,7 @@ def test_without_names_only_course_and_home_are_rewritten(go, repo):
 def test_doctor_report_shows_no_machine_directories(repo):
     from gorun_kit.doctor import diagnose
 
-    text = diagnose().render()
+    text = diagnose(root=repo).render()
     assert str(repo) not in text
     assert os.path.expanduser("~") + os.sep not in text
 

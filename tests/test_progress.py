@@ -1,7 +1,9 @@
-"""gorun_kit.progress: lines on stderr for long work, a heartbeat while it runs, silence when off."""
+"""gorun_kit.progress: lines for long work (stderr, or stdout in a kernel), a heartbeat while it runs, silence when off."""
 from __future__ import annotations
 
+import sys
 import time
+import types
 
 import pytest
 
@@ -39,3 +41,23 @@ def test_off_means_silent(monkeypatch, capsys):
         time.sleep(0.05)
     progress.note("nothing")
     assert capsys.readouterr().err == ""
+
+
+def test_in_a_kernel_lines_go_to_stdout(monkeypatch, capsys):
+    # nbgrader gives 0 to a graded cell with any stderr output, so a cold build's
+    # progress must not land there.
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    with progress.step("cc tracer.c"):
+        pass
+    out = capsys.readouterr()
+    assert out.err == ""
+    assert out.out.splitlines()[0] == "[gorun-kit] cc tracer.c ..."
+
+
+def test_a_pipe_gets_no_progress_unless_asked(monkeypatch, capsys):
+    monkeypatch.delenv("GORUN_KIT_PROGRESS", raising=False)
+    progress.note("hidden")  # pytest's capture is not a terminal
+    assert capsys.readouterr() == ("", "")

@@ -8,6 +8,9 @@ import subprocess
 import pytest
 
 from gorun_kit import ptrace_lab
+from gorun_kit.course.layout import course_root
+
+REPO = course_root()
 
 pytestmark = pytest.mark.live
 
@@ -19,12 +22,12 @@ def _live_processes_named(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def solution():
-    return ptrace_lab.build_lab("tracer").path
+    return ptrace_lab.build_lab("tracer", labs=REPO).path
 
 
 @pytest.fixture(scope="module")
 def student():
-    return ptrace_lab.build_lab("student").path
+    return ptrace_lab.build_lab("student", labs=REPO).path
 
 
 @pytest.mark.parametrize("method", ["peek", "vm"])
@@ -45,12 +48,12 @@ def test_untouched_student_copy_fails(student, method):
 def test_each_todo_is_needed(tmp_path):
     """Solving all TODOs but one still fails, for each of the four: the check
     covers every part of the lab."""
-    from gorun_kit import labsrc
     from gorun_kit.build import build_c
+    from gorun_kit.course.markup import lab_regions
 
-    src = (ptrace_lab.lab_dir() / "tracer.c").read_text()
+    src = (REPO / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
     lines = src.splitlines(keepends=True)
-    for region in labsrc.regions(src):
+    for region in lab_regions(src):
         # stub only this region: keep everything else as in the solution
         only = lines[:region.begin - 1] + ["/* stubbed */\n"] + [s + "\n" for s in region.stub] + \
             lines[region.end + len(region.stub):]
@@ -75,7 +78,7 @@ def test_parse_round_trips_random_bytes(solution):
 
 
 def test_seed_register_reads_fail_live():
-    exe = ptrace_lab.build_lab("seed_regs").path
+    exe = ptrace_lab.build_lab("seed_regs", labs=REPO).path
     out = subprocess.run([exe, "/bin/echo", "hi"], capture_output=True, text=True, timeout=30).stdout
     assert "regs.rax = -38" in out and "orig_rax = 59" in out
     assert "errno=5" in out  # the filename bytes taken as a pointer
@@ -88,7 +91,7 @@ def test_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="peek"):
         ptrace_lab.check_tracer("/bin/true", method="pokes")
     with pytest.raises(ValueError, match="which="):
-        ptrace_lab.build_lab("nope")
+        ptrace_lab.build_lab("nope", labs=REPO)
 
 
 def test_no_tracee_left_behind(solution):
@@ -107,12 +110,12 @@ def test_reference_instruments_agree():
 
 @pytest.mark.live
 def test_memory_reads_tell_process_vm_readv_from_peekdata():
-    solution = ptrace_lab.build_lab("tracer").path
+    solution = ptrace_lab.build_lab("tracer", labs=REPO).path
     vm, peek = (ptrace_lab.memory_reads(solution, method=m, seed=3) for m in ("vm", "peek"))
     assert vm["process_vm_readv"] > 0
     assert peek["process_vm_readv"] == 0 and peek["PTRACE_PEEKDATA"] > 0
     # the untouched student copy reads nothing at all: the graded check fails on it
-    stub = ptrace_lab.build_lab("student").path
+    stub = ptrace_lab.build_lab("student", labs=REPO).path
     assert ptrace_lab.memory_reads(stub, method="vm", seed=3)["process_vm_readv"] == 0
     with pytest.raises(ValueError, match="method='mmap'"):
         ptrace_lab.memory_reads(solution, method="mmap")

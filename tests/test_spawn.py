@@ -11,6 +11,8 @@ import pytest
 
 from gorun_kit import spawn
 from gorun_kit.build import build_c, build_go
+from gorun_kit.trace import parse_strace
+from gorun_kit.trace.flags import CLONE_FLAGS
 
 pytestmark = pytest.mark.live
 REPO = Path(__file__).resolve().parent.parent
@@ -74,7 +76,7 @@ def test_go_ptrace_first_stop_is_after_exec():
     assert f'"/bin/echo\\x00{word}"' in out and "orig_rax at first stop: 59" in out and "child exited 0" in out
 
 
-def test_spawn_calls_parse_strace_lines():
+def test_spawn_calls_from_strace_lines():
     lines = [
         'clone(child_stack=NULL, flags=CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD, parent_tid=[7]) = 4242',
         'clone3({flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f0000000000, stack_size=0x9000}, 88) = 17',
@@ -82,30 +84,37 @@ def test_spawn_calls_parse_strace_lines():
         'CLONE_SYSVSEM|CLONE_SETTLS, tls=0xc000080090) = 99',
         'clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 5',
         'vfork() = 6',
+        'wait4(-1, NULL, 0, NULL) = 6',
     ]
-    calls = [spawn._Call(1, *spawn._LINE.match(l).group("name", "args"), int(l.rsplit("= ", 1)[1]), "", l)
-             for l in lines]
-    got = spawn.spawn_calls(calls)
-    assert [(s.syscall, s.child, s.child_stack, s.is_thread, s.exit_signal) for s in got] == [
-        ("clone", 4242, "shared", False, "SIGCHLD"),
-        ("clone3", 17, "separate", False, "SIGCHLD"),
-        ("clone", 99, "separate", True, ""),
-        ("clone", 5, "copy", False, "SIGCHLD"),
-        ("vfork", 6, "shared", False, "SIGCHLD"),
+    text = [f"1 1700000000.{i:06d} {line}\n" for i, line in enumerate(lines)]
+    t = parse_strace(text, syscalls=["clone", "clone3", "vfork"])
+    got = spawn.spawn_calls(t)
+    assert [(s.pid, s.syscall, s.child, s.child_stack, s.is_thread, s.exit_signal) for s in got] == [
+        (1, "clone", 4242, "shared", False, "SIGCHLD"),
+        (1, "clone3", 17, "separate", False, "SIGCHLD"),
+        (1, "clone", 99, "separate", True, ""),
+        (1, "clone", 5, "copy", False, "SIGCHLD"),
+        (1, "vfork", 6, "shared", False, "SIGCHLD"),
     ]
+    assert got[0].flags == ("CLONE_VM", "CLONE_PIDFD", "CLONE_VFORK") and got[4].flags == ("CLONE_VM", "CLONE_VFORK")
+    assert got[3].text.startswith("clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|") and got[3].text.endswith("= 5")
+    # without the clone calls asked for as syscalls there is nothing to read the stack from
+    assert spawn.spawn_calls(parse_strace(text)) == []
 
 
 def test_flag_names_random():
     rng = random.Random()
-    bits = list(spawn._CLONE_FLAGS)
+    table = {bit: name for name, bit in CLONE_FLAGS.items() if bit > 0xff}
+    bits = list(table)
     for _ in range(100):
         chosen = rng.sample(bits, rng.randint(0, len(bits)))
-        assert set(spawn.flag_names(sum(chosen) | rng.randint(0, 64))) == {spawn._CLONE_FLAGS[b] for b in chosen}
+        assert set(spawn.flag_names(sum(chosen) | rng.randint(0, 64))) == {table[b] for b in chosen}
     assert spawn.flag_names(0x40000) == ("CLONE_SYSVSEM",)
+    assert spawn.flag_names(0x4000_0000_0000 | 0x100) == ("CLONE_VM", "0x400000000000")  # no set bit goes unshown
 
 
-def test_comparison_table():
-    rows = {r.method: r for r in spawn.compare_methods(with_tracer=False)}
+def test_comparison_table(repo):
+    rows = {r.method: r for r in spawn.compare_methods(labs=repo, with_tracer=False)}
     assert set(rows) == set(spawn.METHODS)
     fork = rows["fork"]
     assert fork.syscall == "clone" and "CLONE_VM" not in fork.flags and fork.child_stack == "copy"
@@ -121,18 +130,18 @@ def test_comparison_table():
     assert "no exit signal" in go.probe and rows["fork"].probe == ""
     assert rows["go exec.Command+Dir+Env"].child_before_exec == "chdir" and go.child_before_exec == ""
     md = spawn.rows_markdown(list(rows.values()))
-    assert md.count("\n| ") == len(rows) and "strace -ff" in md
+    assert md.count("\n| ") == len(rows) and spawn.INSTRUMENT in md
 
 
-def test_unknown_method():
+def test_unknown_method(repo):
     with pytest.raises(ValueError, match="unknown spawn method"):
-        spawn.trace_method("teleport")
+        spawn.trace_method("teleport", labs=repo)
 
 
-def test_tracer_agrees_with_strace():
+def test_tracer_agrees_with_strace(repo):
     """Cross-check of the two instruments on Go's spawn flags."""
     pytest.importorskip("gorun_kit.trace")
-    rows = spawn.compare_methods(["go exec.Command", "fork"])
+    rows = spawn.compare_methods(["go exec.Command", "fork"], labs=repo)
     for r in rows:
         assert r.tracer_flags is not None
         strace_flags = {f for f in r.flags.split("|") if f.startswith("CLONE_")}

@@ -6,13 +6,16 @@ import json
 import pytest
 
 from gorun_kit.bench import spawn as bench
+from gorun_kit.course.layout import course_root
 from gorun_kit.viz.spawn import latency_plot
+
+COURSE = course_root()  # the labs the drivers are built from
 
 pytestmark = pytest.mark.live
 
 
 def test_measure_tiny_all_methods():
-    pts = bench.measure([0, 8 * bench.MiB], reps=2, runs=2)
+    pts = bench.measure([0, 8 * bench.MiB], labs=COURSE, reps=2, runs=2)
     assert {p.method for p in pts} == set(bench.C_METHODS + bench.GO_METHODS)
     assert all(p.samples == 4 and len(p.run_medians_ns) == 2 and p.median_ns > 0 for p in pts)
     big = {p.method: p.rss_kib for p in pts if p.touched_bytes == 8 * bench.MiB}
@@ -36,11 +39,11 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="256M"):
         bench.parse_size("lots")
     with pytest.raises(ValueError, match="unknown spawn methods"):
-        bench.measure([0], methods=["teleport"])
+        bench.measure([0], labs=COURSE, methods=["teleport"])
     with pytest.raises(ValueError, match="reps"):
-        bench.measure([0], reps=0)
+        bench.measure([0], labs=COURSE, reps=0)
     with pytest.raises(ValueError, match="non-negative"):
-        bench.measure([-1])
+        bench.measure([-1], labs=COURSE)
     with pytest.raises(ValueError, match="at least one"):
         latency_plot([])
 

@@ -13,6 +13,9 @@ import sys
 import pytest
 
 from gorun_kit.bench import startup
+from gorun_kit.course.layout import course_root
+
+COURSE = course_root()  # the labs the probes are built from
 
 # slow: it waits for the shared benchmark lock, which another benchmark may hold.
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="/proc and wait4 rusage are Linux"),
@@ -21,7 +24,7 @@ pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="/proc and wait
 
 @pytest.fixture(scope="module")
 def report():
-    return startup.measure(3, only=["c-static", "c-dynamic", "go", "go-cgo", "python"])
+    return startup.measure(3, labs=COURSE, only=["c-static", "c-dynamic", "go", "go-cgo", "python"])
 
 
 def test_go_has_more_threads_than_c_and_python(report):
@@ -57,7 +60,7 @@ def test_why_a_launcher_python_children_report_pythons_size():
             os._exit(127)
     _, _, ru = os.wait4(pid, 0)
     direct = ru.ru_maxrss
-    via = subprocess.run([startup.launcher(), "/bin/true"], capture_output=True, text=True).stderr
+    via = subprocess.run([startup.launcher(COURSE), "/bin/true"], capture_output=True, text=True).stderr
     via_kb = int(via.split("maxrss_kb=")[1].split()[0])
     assert direct > 60 * 1024 > via_kb * 10, (direct, via_kb)
     del ballast
@@ -73,11 +76,11 @@ def test_table_and_skips(report, monkeypatch):
 
 def test_bad_input():
     with pytest.raises(ValueError, match="repeats"):
-        startup.measure(0)
+        startup.measure(0, labs=COURSE)
     with pytest.raises(ValueError, match="unknown probe"):
-        startup.measure(1, only=["cobol"])
+        startup.measure(1, labs=COURSE, only=["cobol"])
     with pytest.raises(RuntimeError, match="did not report"):
-        startup.run_once(startup.Probe("x", "x", ("/nonexistent/prog",)), startup.launcher())
+        startup.run_once(startup.Probe("x", "x", ("/nonexistent/prog",)), startup.launcher(COURSE))
 
 
 def test_figure_and_cli(report, capsys):

@@ -384,13 +384,16 @@ def test_cross_checks_are_inconclusive_when_an_instrument_stopped_looking_early(
 
 def test_teardown_is_the_final_burst_of_exits():
     ms = 1_000_000
-    assert threads._teardown_ns([]) is None
-    assert threads._teardown_ns([100 * ms, 100 * ms + 5000, 100 * ms + 9000]) == 100 * ms
+    assert threads.run._teardown_ns([]) is None
+    assert threads.run._teardown_ns([100 * ms, 100 * ms + 5000, 100 * ms + 9000]) == 100 * ms
     # a locked thread that exited 40 ms before the end stands apart from the burst
-    assert threads._teardown_ns([60 * ms, 100 * ms, 100 * ms + 3000]) == 100 * ms
-    assert threads._proc_window([10, 20, 30, 40], 25) == (10, 20)
-    assert threads._proc_window([30, 40], 25) is None
-    assert threads._proc_window([10, 40], None) == (10, 40)
+    assert threads.run._teardown_ns([60 * ms, 100 * ms, 100 * ms + 3000]) == 100 * ms
+    # a busy tracer stamps the exits of one exit_group milliseconds apart: still one burst
+    assert threads.run._teardown_ns([60 * ms, 100 * ms, 108 * ms, 109 * ms]) == 100 * ms
+    # looks are (began, completed); one that completed after the teardown does not count
+    assert threads.run._proc_window([(8, 10), (18, 20), (24, 30), (38, 40)], 25) == (8, 18)
+    assert threads.run._proc_window([(28, 30), (38, 40)], 25) is None
+    assert threads.run._proc_window([(8, 10), (38, 40)], None) == (8, 38)
 
 
 def test_unknown_tracer_is_refused_by_name():

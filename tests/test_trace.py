@@ -1,4 +1,4 @@
-"""gorun_kit.trace and labs_c/tracer: the schema, agreement with strace,
+"""gorun_kit.trace and its C tracer (gorun_kit/_src/tracer): the schema, agreement with strace,
 the modes, the classification, errors, and cleanup."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from trace_helpers import (all_pids, c_prog, canonical, go_prog, leftovers, mark
 
 pytestmark = pytest.mark.live
 
-# --- the JSON Lines schema of labs_c/tracer/README.md ----------------------
+# --- the JSON Lines schema of gorun_kit/_src/tracer/README.md -------------
 INT, STR, BOOL, LIST, NULL, DICT = int, str, bool, list, type(None), dict
 SCHEMA = {
     "start": {"ts_ns": INT, "pid": INT, "mode": STR, "argv": LIST, "attached": BOOL, "version": INT},
@@ -396,7 +396,8 @@ def test_attach_api_bad_input_is_a_clear_error():
 
 
 def test_cli_attach_and_its_argument_errors():
-    target = subprocess.Popen(["/bin/sh", "-c", "sleep 0.5; exit 4"])
+    # long enough for a new Python to start and attach on a loaded machine
+    target = subprocess.Popen(["/bin/sh", "-c", "sleep 3; exit 4"])
     try:
         p = subprocess.run([sys.executable, "-m", "gorun_kit", "trace", "--attach", str(target.pid)],
                            capture_output=True, text=True, timeout=60)

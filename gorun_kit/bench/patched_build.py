@@ -25,14 +25,19 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from ..records import Record
+
 NAME = "patched_build"
 HELP = "cold and warm build time of a program with the patched-runtime thread hook"
 
-DEFAULT_PROGRAM = Path(__file__).resolve().parent.parent.parent / "labs_go" / "threads_idle"
+# The course lab `gorun-kit bench patched_build` builds unless --program says otherwise.
+DEFAULT_LAB = ("labs_go", "threads_idle")
 
 
 @dataclasses.dataclass(frozen=True)
-class BuildTiming:
+class BuildTiming(Record):
+    dict_properties = ("median",)
+
     variant: str  # "patched" or "plain"
     mode: str  # "cold", "warm", "hit"
     seconds: tuple[float, ...]
@@ -41,12 +46,9 @@ class BuildTiming:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
-    def to_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "median": self.median}
-
 
 @dataclasses.dataclass(frozen=True)
-class PatchedBuildResult:
+class PatchedBuildResult(Record):
     program: str
     go_version: str
     cpus: int
@@ -71,10 +73,6 @@ class PatchedBuildResult:
         rows.append(f"patched/plain: cold x{c / pc:.2f}, warm x{w / pw:.2f}; "
                     f"patched first/warm x{f / w:.1f}, cold/warm x{c / w:.1f}")
         return "\n".join(rows)
-
-    def to_dict(self) -> dict:
-        return {"program": self.program, "go_version": self.go_version, "cpus": self.cpus,
-                "timings": [t.to_dict() for t in self.timings]}
 
 
 @contextlib.contextmanager
@@ -109,7 +107,7 @@ def _remove_gocache(gocache: Path) -> None:
     shutil.rmtree(gocache, ignore_errors=True)
 
 
-def measure(program: str | os.PathLike = DEFAULT_PROGRAM, *, repeat: int = 3, go=None) -> PatchedBuildResult:
+def measure(program: str | os.PathLike, *, repeat: int = 3, go=None) -> PatchedBuildResult:
     """Time plain and patched builds of ``program``, ``repeat`` times per mode."""
     from ..build import build_go
     from ..threads import build as build_patched
@@ -152,7 +150,7 @@ def measure(program: str | os.PathLike = DEFAULT_PROGRAM, *, repeat: int = 3, go
 
 def add_arguments(parser) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode (default 3)")
-    parser.add_argument("--program", default=str(DEFAULT_PROGRAM), help="the Go program to build")
+    parser.add_argument("--program", help="the Go program to build (default: the course lab labs_go/threads_idle)")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
 
 
@@ -161,7 +159,7 @@ def run(args) -> int:
 
     if args.repeat < 1:
         raise ValueError(f"--repeat must be at least 1, not {args.repeat}")
-    result = measure(args.program, repeat=args.repeat)
+    result = measure(args.program or Path(args.labs, *DEFAULT_LAB), repeat=args.repeat)
     print(f"{result.program} with {result.go_version}, {result.cpus} CPUs, median of {args.repeat}:")
     print(result.table())
     if args.json:

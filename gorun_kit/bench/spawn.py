@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .. import progress
+from ..records import Record
 from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
 NAME = "spawn"
@@ -34,11 +35,10 @@ GiB = 1 << 30
 DEFAULT_SIZES = (0, 256 * MiB, 1 * GiB, 4 * GiB)
 C_METHODS = ("fork", "vfork", "posix_spawn", "posix_spawnp", "system", "clone_stack", "clone_vm_raw")
 GO_METHODS = ("go_exec_command", "go_startprocess")
-_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @dataclasses.dataclass(frozen=True)
-class LatencyPoint:
+class LatencyPoint(Record):
     """One method at one memory size: the median over every timed spawn of every run."""
 
     method: str
@@ -52,19 +52,15 @@ class LatencyPoint:
     def median_ms(self) -> float:
         return self.median_ns / 1e6
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
-
-
-
-def drivers() -> tuple[str, str]:
-    """Build (cached) the C and Go drivers; returns their paths."""
+def drivers(labs: str | os.PathLike) -> tuple[str, str]:
+    """Build (cached) the C and Go drivers, the labs ``labs_c/spawn_methods`` and
+    ``labs_go/spawn_bench`` of the course checkout ``labs``; returns their paths."""
     from ..build import build_c, build_go
 
-    d = _ROOT / "labs_c" / "spawn_methods"
+    d = Path(labs, "labs_c", "spawn_methods")
     c = build_c([d / "main.c", d / "spawn.c"], cflags=["-O2", "-std=gnu11"], name="spawn_methods").path
-    go = build_go(_ROOT / "labs_go" / "spawn_bench").path
+    go = build_go(Path(labs, "labs_go", "spawn_bench")).path
     return c, go
 
 
@@ -83,10 +79,11 @@ def _run_driver(cmd: Sequence[str], timeout: float) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
-def measure(sizes: Iterable[int] = DEFAULT_SIZES, *, reps: int = 10, runs: int = 3,
+def measure(sizes: Iterable[int] = DEFAULT_SIZES, *, labs: str | os.PathLike, reps: int = 10, runs: int = 3,
             methods: Sequence[str] = C_METHODS + GO_METHODS, lock: bool = True,
             timeout: float = 300.0) -> list[LatencyPoint]:
-    """Time every method at every size: ``runs`` driver runs of ``reps`` spawns each."""
+    """Time every method at every size: ``runs`` driver runs of ``reps`` spawns each
+    (the drivers come from the course checkout ``labs``: :func:`drivers`)."""
     sizes = list(sizes)
     unknown = [m for m in methods if m not in C_METHODS + GO_METHODS]
     if unknown:
@@ -96,7 +93,7 @@ def measure(sizes: Iterable[int] = DEFAULT_SIZES, *, reps: int = 10, runs: int =
     bad = [s for s in sizes if not isinstance(s, int) or s < 0]
     if bad:
         raise ValueError(f"memory sizes {bad} must be non-negative byte counts")
-    c_exe, go_exe = drivers()
+    c_exe, go_exe = drivers(labs)
     c_methods = [m for m in methods if m in C_METHODS]
     go_wanted = [m for m in methods if m in GO_METHODS]
     samples: dict[tuple[str, int], list[list[int]]] = {}
@@ -179,7 +176,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     try:
         sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
-        points = measure(sizes, reps=args.reps, runs=args.runs,
+        points = measure(sizes, labs=args.labs, reps=args.reps, runs=args.runs,
                          methods=[m.strip() for m in args.methods.split(",") if m.strip()])
     except ValueError as exc:
         print(f"gorun-kit bench spawn: {exc}")

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import progress
+from ..records import Record
 from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
 NAME = "startup"
 HELP = "start-up time, peak RSS and threads of hello world in C, Go, Python, Java"
-
-REPO = Path(__file__).resolve().parents[2]
 
 PYTHON_PROBE = '''\
 # Chapter 5's start-up probe in Python: hello world plus the thread count and
@@ -61,7 +60,7 @@ public class Hello {
 
 
 @dataclasses.dataclass(frozen=True)
-class Probe:
+class Probe(Record):
     """One hello world to start: its label, the command, or why it is skipped."""
 
     name: str  # short key: "c-static", "go", ...
@@ -69,12 +68,9 @@ class Probe:
     command: tuple[str, ...]  # empty when skipped
     skipped: str = ""  # the reason, when it cannot run here
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Run:
+class Run(Record):
     """One start of one probe."""
 
     probe: str
@@ -83,9 +79,6 @@ class Run:
     threads: int  # Threads: from /proc/self/status, read by the program before exiting
     hwm_kb: int  # VmHWM: from the same read
     status: int
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +106,7 @@ class Result:
         return statistics.mode(r.threads for r in self.runs)
 
     def to_dict(self) -> dict:
+        # the medians only when there are runs to take them of (a skipped probe has none)
         d = {"probe": self.probe.to_dict(), "runs": [r.to_dict() for r in self.runs]}
         if self.runs:
             d.update(median_ms=self.median_ms, median_maxrss_kb=self.median_maxrss_kb, threads=self.threads)
@@ -135,6 +129,7 @@ class StartupReport:
         return tuple(r for r in self.results if not r.probe.skipped)
 
     def to_dict(self) -> dict:
+        # the published layout of benchmarks' JSON: how it was measured before the results
         return {"repeats": self.repeats, "stamp": self.stamp, "results": [r.to_dict() for r in self.results]}
 
     def table(self) -> str:
@@ -158,19 +153,9 @@ class StartupReport:
 
 def _write_cached(name: str, text: str) -> Path:
     """Write a generated source into the cache, named by its content, atomically."""
-    import hashlib
+    from ..cache import store_text
 
-    from ..build import cache_dir
-
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    directory = cache_dir() / "startup" / digest
-    path = directory / name
-    if not path.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(f".{name}.{os.getpid()}.part")
-        part.write_text(text)
-        os.replace(part, path)
-    return path
+    return store_text("startup", name, text)
 
 
 def _java_probe() -> Probe:
@@ -193,12 +178,13 @@ def _java_probe() -> Probe:
     return Probe("java", label, (os.path.realpath(java), "-cp", str(src.parent), "Hello"))
 
 
-def probes() -> tuple[Probe, ...]:
-    """Build (from the cache when possible) every probe this machine can run."""
+def probes(labs: str | os.PathLike) -> tuple[Probe, ...]:
+    """Build (from the cache when possible) every probe this machine can run; the
+    C and Go ones are the labs of the course checkout ``labs``."""
     from ..build import build_c, build_go
 
-    c_src = REPO / "labs_c" / "hello_probe" / "hello_probe.c"
-    go_src = REPO / "labs_go" / "ch5_hello"
+    c_src = Path(labs, "labs_c", "hello_probe", "hello_probe.c")
+    go_src = Path(labs, "labs_go", "ch5_hello")
     out = [
         Probe("c-static", "C, static", (build_c(c_src, ldflags=["-static"], name="hello_probe_static").path,)),
         Probe("c-dynamic", "C, dynamic (glibc)", (build_c(c_src).path,)),
@@ -216,10 +202,11 @@ _PROBE_LINE = re.compile(r"hello threads=(\d+) hwm_kb=(\d+)")
 _LAUNCH_LINE = re.compile(r"elapsed_ns=(\d+) maxrss_kb=(\d+) status=(\d+)")
 
 
-def launcher() -> str:
+def launcher(labs: str | os.PathLike) -> str:
+    """The static C launcher ``labs_c/startup_probe`` of the course checkout ``labs``, built."""
     from ..build import build_c
 
-    return build_c(REPO / "labs_c" / "startup_probe" / "startup_probe.c", ldflags=["-static"]).path
+    return build_c(Path(labs, "labs_c", "startup_probe", "startup_probe.c"), ldflags=["-static"]).path
 
 
 def run_once(probe: Probe, launch: str, timeout: float = 60) -> Run:
@@ -242,9 +229,10 @@ def run_once(probe: Probe, launch: str, timeout: float = 60) -> Run:
                int(meas.group(3)))
 
 
-def measure(repeats: int = 15, *, only: Sequence[str] | None = None, lock: bool = True,
+def measure(repeats: int = 15, *, labs: str | os.PathLike, only: Sequence[str] | None = None, lock: bool = True,
             on_round: Callable[[int], None] | None = None) -> StartupReport:
     """Run every probe ``repeats`` times, round-robin, holding the benchmark lock.
+    The C and Go programs are labs of the course checkout ``labs``.
 
     ``lock=False`` when an outer ``flock /tmp/gorun-kit-bench.lock`` already
     holds it (a second flock from this process would wait for it forever).
@@ -253,13 +241,13 @@ def measure(repeats: int = 15, *, only: Sequence[str] | None = None, lock: bool 
 
     if repeats < 1:
         raise ValueError(f"repeats={repeats}: need at least one run per probe")
-    all_probes = probes()
+    all_probes = probes(labs)
     if only:
         unknown = set(only) - {p.name for p in all_probes}
         if unknown:
             raise ValueError(f"unknown probe(s) {sorted(unknown)}; known: {[p.name for p in all_probes]}")
         all_probes = tuple(p for p in all_probes if p.name in only)
-    launch = launcher()
+    launch = launcher(labs)
     runs: dict[str, list[Run]] = {p.name: [] for p in all_probes}
     live = [p for p in all_probes if not p.skipped]
     held = bench_lock() if lock else contextlib.nullcontext()
@@ -289,7 +277,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     try:
-        report = measure(args.repeats, only=args.only, lock=not args.no_lock)
+        report = measure(args.repeats, labs=args.labs, only=args.only, lock=not args.no_lock)
     except (ValueError, RuntimeError) as exc:
         print(f"gorun-kit bench startup: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from .. import progress
+from ..records import Record
 
 NAME = "tracer"
 HELP = "tracer overhead: plain vs our tracer vs strace -f (two workloads)"
@@ -29,7 +30,7 @@ METHODS = ("plain", "tracer", "strace -f", "strace -f --seccomp-bpf -e trace=pro
 
 
 @dataclasses.dataclass(frozen=True)
-class TracerBenchRow:
+class TracerBenchRow(Record):
     workload: str
     method: str
     seconds: tuple[float, ...]
@@ -39,20 +40,15 @@ class TracerBenchRow:
     cpu_ratio: float
     min_ratio: float  # fastest run / fastest plain run: the least noisy on a shared machine
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class TracerBenchResult:
+class TracerBenchResult(Record):
     rows: tuple[TracerBenchRow, ...]
     runs: int
     stops: dict  # workload -> the tracer's stop counts and bytes read for one run
     children: dict  # workload -> processes created in one traced run
     machine: str
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
     def table(self) -> str:
         lines = ["| workload | method | wall median (s) | wall ratio | CPU median (s) | CPU ratio | best-run ratio |",
@@ -78,14 +74,17 @@ class TraceCheckFailed(RuntimeError):
 TRUE = "/bin/true"
 
 
-def workloads(n_true: int = 500, n_go: int = 200, sleepers: int = 8) -> tuple[Workload, ...]:
+def workloads(n_true: int = 500, n_go: int = 200, sleepers: int = 8, *,
+              labs: str | os.PathLike) -> tuple[Workload, ...]:
+    """The two workloads; the Go one is the course lab ``labs_go/trace_spawnbench``
+    of the checkout ``labs``."""
     from ..build import build_go
     from pathlib import Path
 
     for name, n in (("n_true", n_true), ("n_go", n_go), ("sleepers", sleepers)):
         if isinstance(n, bool) or not isinstance(n, int) or n < (0 if name == "sleepers" else 1):
             raise ValueError(f"{name} must be a positive integer (sleepers may be 0), got {n!r}")
-    go = build_go(Path(__file__).resolve().parents[2] / "labs_go" / "trace_spawnbench").path
+    go = build_go(Path(labs, "labs_go", "trace_spawnbench")).path
     return (
         Workload(f"sh loop of {n_true} {TRUE}", ("/bin/sh", "-c", f"for i in $(seq {n_true}); do {TRUE}; done"),
                  n_true),
@@ -149,8 +148,10 @@ def _time(argv: list[str]) -> tuple[float, float]:
     return dt, ru.ru_utime + ru.ru_stime
 
 
-def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8) -> TracerBenchResult:
-    """Run both workloads ``runs`` times with every method, alternating."""
+def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8, *,
+            labs: str | os.PathLike) -> TracerBenchResult:
+    """Run both workloads (:func:`workloads`, from the course checkout ``labs``)
+    ``runs`` times with every method, alternating."""
     from ..toolchain import find_tool
     from ..trace import tracer_binary
 
@@ -160,7 +161,7 @@ def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8
     rows, stops, children = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="gorun-kit-bench-") as tmp:
         out = os.path.join(tmp, "trace.jsonl")
-        for w in workloads(n_true, n_go, sleepers):
+        for w in workloads(n_true, n_go, sleepers, labs=labs):
             name = w.name
             cmds = _commands(w.argv, tracer, strace, out)
             _time(cmds["plain"])  # warm the page cache
@@ -200,7 +201,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go)
+    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go, labs=args.labs)
     print(f"tracer overhead, median of {result.runs} alternating rounds ({result.machine})")
     print(result.table())
     for name, s in result.stops.items():

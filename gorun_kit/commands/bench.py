@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+from pathlib import Path
 
 NAME = "bench"
 HELP = "measure spawn latency, tracer overhead, start-up cost"
@@ -23,9 +25,33 @@ def add_arguments(parser) -> None:
     sub.required = True
     for module in _modules():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__)
+        p.add_argument("--labs", metavar="DIR",
+                       help="the course checkout whose labs_c/ and labs_go/ hold the programs measured "
+                            "(default: the checkout gorun_kit is installed from)")
         module.add_arguments(p)
         p.set_defaults(_bench_run=module.run)
 
 
+def _course_labs(name: str) -> Path | None:
+    """The checkout the kit is installed from, or None after saying what to pass."""
+    from ..course.layout import course_root
+
+    try:
+        return course_root()
+    except FileNotFoundError:
+        print(f"gorun-kit bench {name}: measures the course's lab programs, which are not part of an "
+              "installed kit; pass --labs DIR, DIR being a course checkout (it holds labs_c/ and labs_go/)",
+              file=sys.stderr)
+        return None
+
+
 def run(args) -> int:
+    if args.labs is None:
+        args.labs = _course_labs(args.bench)
+        if args.labs is None:
+            return 2
+    elif not (Path(args.labs, "labs_c").is_dir() and Path(args.labs, "labs_go").is_dir()):
+        print(f"gorun-kit bench {args.bench}: --labs {args.labs} is not a course checkout "
+              "(it has no labs_c/ and labs_go/)", file=sys.stderr)
+        return 2
     return int(args._bench_run(args) or 0)

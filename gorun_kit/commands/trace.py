@@ -1,5 +1,5 @@
 """Trace every clone and exec of a command tree with the course's ptrace
-tracer (labs_c/tracer) and print a readable summary. Exits with the traced
+tracer (gorun_kit/_src/tracer) and print a readable summary. Exits with the traced
 command's exit status (128+N when signal N killed it).
 
 With ``--attach PID`` it follows a process that already runs, until that

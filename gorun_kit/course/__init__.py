@@ -1,8 +1,11 @@
 """Running, checking and releasing the course as a whole.
 
-* :mod:`.markup`  -- nbgrader's solution / hidden-test markup, read and stripped;
-* :mod:`.release` -- student copies of the exercises (``gorun-kit course release``);
-* :mod:`.grade`   -- the grader students and CI share (``gorun-kit course grade``);
+* :mod:`.layout`  -- where the course tree and its parts are;
+* :mod:`.markup`  -- nbgrader's solution / hidden-test markup, read and stripped (notebooks and lab sources);
+* :mod:`.files`   -- the course files an exercise reads, found from wherever it runs;
+* :mod:`.release` -- the one generator of student copies (``gorun-kit course release``);
+* :mod:`.nbgrader` -- the exercises as an nbgrader course directory (``gorun-kit course export-nbgrader``);
+* :mod:`.grade`   -- the grader students and CI share, scoring as nbgrader does (``gorun-kit course grade``);
 * :mod:`.claims`  -- every ledger row demonstrated, cited or marked not checkable;
 * :mod:`.run`     -- the notebooks re-run against other Go releases (``gorun-kit course run``).
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 
 from .. import goroot
+from ..records import Record
 from ..toolchain import GoToolchain, find_go
 from . import layout
 
@@ -46,22 +47,16 @@ TAG_PREFIX = "claim:"
 
 
 @dataclasses.dataclass(frozen=True)
-class LedgerRow:
+class LedgerRow(Record):
     id: str
     claim: str
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class RowStatus:
+class RowStatus(Record):
     id: str
     status: str  # demonstrated | cited | not_checkable | missing | broken
     evidence: tuple[str, ...]  # notebook cells, resolved citations, or the reason
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +73,7 @@ class Coverage:
         return not self.problems and all(r.status in ("demonstrated", "cited", "not_checkable") for r in self.rows)
 
     def to_dict(self) -> dict:
+        # with the count of rows per status, which is computed, not stored
         return {"go_version": self.go_version, "ok": self.ok,
                 "counts": {s: self.count(s) for s in ("demonstrated", "cited", "not_checkable", "missing", "broken")},
                 "rows": [r.to_dict() for r in self.rows], "problems": list(self.problems)}
@@ -252,7 +248,7 @@ def _grep(pattern: str, pkg: str, tc: GoToolchain, recursive: bool, file: str | 
 def coverage(root: Path | None = None, *, claims_file: Path | None = None, ledger_file: Path | None = None,
              toolchain: GoToolchain | None = None) -> Coverage:
     """How every ledger row is covered now, with every citation resolved live."""
-    root = root or layout.repo_root()
+    root = root or layout.course_root()
     data = load_claims(claims_file or root / "claims.toml")
     claims: dict = data["claims"]
     tc = toolchain or find_go()

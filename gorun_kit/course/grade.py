@@ -6,8 +6,9 @@ every test cell and every locked cell is put back from the instructor's
 notebook, hidden tests included, matched by ``grade_id`` -- so deleting or
 editing a check, or raising its points, changes nothing. The notebook runs
 top to bottom in a fresh kernel (nbclient) under one time budget per
-exercise; a test cell that finishes without an error earns its points
-(nbgrader's rule). The report gives points per cell, per exercise and a total.
+exercise, and each test cell is scored by nbgrader's rule
+(:func:`cell_points`), so this grader and ``nbgrader autograde`` give the same
+points. The report gives points per cell, per exercise and a total.
 """
 from __future__ import annotations
 
@@ -24,29 +25,29 @@ from pathlib import Path
 
 import nbformat
 
+from ..records import Record
 from . import layout
 from .markup import check_notebook_markup, is_solution_cell, is_test_cell, nbgrader_meta
 
 __all__ = ["CellResult", "ExerciseResult", "GradeReport", "restore_protected", "grade",
-           "DEFAULT_TIMEOUT"]
+           "cell_points", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 600.0  # seconds per exercise notebook
 
 
 @dataclasses.dataclass(frozen=True)
-class CellResult:
+class CellResult(Record):
     grade_id: str
     points: float
     max_points: float
-    status: str  # passed | failed | not run | manual
+    status: str  # passed | partial | failed | not run | manual
     detail: str = ""
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
-class ExerciseResult:
+class ExerciseResult(Record):
+    dict_properties = ("points", "max_points")
+
     notebook: str  # the student's notebook as given
     exercise: str  # its name in notebooks/exercises/
     cells: tuple[CellResult, ...]
@@ -59,11 +60,6 @@ class ExerciseResult:
     @property
     def max_points(self) -> float:
         return sum(c.max_points for c in self.cells if c.status != "manual")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d.update(points=self.points, max_points=self.max_points)
-        return d
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +79,7 @@ class GradeReport:
         return self.points == self.max_points
 
     def to_dict(self) -> dict:
+        # the totals first: they are what a reader of the JSON looks for
         return {"points": self.points, "max_points": self.max_points,
                 "exercises": [e.to_dict() for e in self.exercises]}
 
@@ -218,6 +215,45 @@ def error_text(outputs, limit: int = 300) -> str | None:
     return None
 
 
+def _partial(result, max_points: float) -> tuple[float, str]:
+    text = result.get("data", {}).get("text/plain", "")
+    if isinstance(text, list):
+        if len(text) > 1:
+            return max_points, ""
+        text = text[0] if text else ""
+    try:
+        value = float(text)
+    except ValueError:
+        return max_points, ""  # not a number: an ordinary result, full points
+    if value < 0:
+        return max_points, ""
+    if value > max_points:
+        return 0.0, f"the cell's value {value:g} is more than its {max_points:g} points"
+    return value, f"partial credit: the cell's value is {value:g}"
+
+
+def cell_points(outputs, max_points: float) -> tuple[float, str]:
+    """Points and a reason for one executed test cell, by nbgrader's rule
+    (``nbgrader.utils.determine_grade``), outputs read in order:
+
+    * an error, or anything written to stderr: 0;
+    * else the first ``execute_result`` (the cell's last expression), when its
+      text is a number from 0 to ``max_points``: that many points (partial credit);
+    * else full points.
+
+    (nbgrader stops grading at a value above ``max_points``; here it scores 0.)
+    """
+    for out in outputs:
+        if out.get("output_type") == "error":
+            return 0.0, f"{out.get('ename')}: {out.get('evalue')}"[:300]
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            first = next((line for line in str(out.get("text", "")).splitlines() if line.strip()), "")
+            return 0.0, f"wrote to stderr (nbgrader scores that 0): {first}"[:300]
+        if out.get("output_type") == "execute_result":
+            return _partial(out, max_points)
+    return max_points, ""
+
+
 def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str, dict[int, str]]:
     """Execute ``nb`` in place; index -> error text (None when fine) for executed cells,
     a note, and index -> why for the cells in which ``nb.live`` said a tool was missing."""
@@ -290,7 +326,7 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
                    timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
     """Grade one student notebook against the instructor's exercise of the same name."""
     student = Path(student)
-    src = Path(source) if source else layout.repo_root()
+    src = Path(source) if source else layout.course_root()
     known = {p.name: p for p in layout.exercise_notebooks(src)}
     if student.name not in known:
         raise ValueError(f"{student} is not one of the course's exercises "
@@ -321,10 +357,10 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
         elif results[index] is None and (why := _skipped_check(graded, index, skipped)):
             cells.append(CellResult(gid, 0.0, pts, "not run",
                                     f"this machine cannot run the check: {why}; see gorun-kit doctor"))
-        elif results[index] is None:
-            cells.append(CellResult(gid, pts, pts, "passed"))
         else:
-            cells.append(CellResult(gid, 0.0, pts, "failed", results[index]))
+            got, why = cell_points(cell.get("outputs", []), pts)
+            status = "passed" if got == pts else "partial" if got > 0 else "failed"
+            cells.append(CellResult(gid, got, pts, status, why))
     return ExerciseResult(str(student), student.name, tuple(cells), note)
 
 
@@ -345,7 +381,7 @@ def grade(path: os.PathLike | str | None = None, json_file: os.PathLike | str | 
     """Grade a notebook or every notebook under a directory (default: the
     course's own notebooks/exercises, i.e. the solutions). Writes JSON when asked.
     ``echo`` (e.g. ``print``) receives each exercise's lines as it finishes."""
-    src = Path(source) if source else layout.repo_root()
+    src = Path(source) if source else layout.course_root()
     target = Path(path) if path else src / "notebooks" / "exercises"
     results = []
     for nb_path in _student_notebooks(target):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .markup import has_marker
 
-__all__ = ["repo_root", "chapter_notebooks", "exercise_notebooks", "marked_lab_sources",
+__all__ = ["course_root", "chapter_notebooks", "exercise_notebooks", "marked_lab_sources",
            "LAB_DIRS", "LAB_SUFFIXES", "RELEASE_DIR"]
 
 EXERCISES = Path("notebooks", "exercises")
@@ -18,13 +18,21 @@ LAB_NAMES = {"Makefile", "lab.mk", "go.mod", "go.sum"}
 RELEASE_DIR = "release"
 
 
-def repo_root() -> Path:
-    """The course source tree gorun_kit runs from (an editable install of the repo)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "notebooks").is_dir():
+def course_root() -> Path:
+    """The course checkout gorun_kit is installed from (``pip install -e .``).
+
+    The one place that knows where the course tree is: notebooks, tests and the
+    ``course`` commands ask here, and hand the labs they need to the kit's
+    functions, which never look for the tree themselves. Raises
+    FileNotFoundError (saying what to pass instead) when the kit is installed
+    from a wheel, away from any checkout.
+    """
+    root = Path(__file__).resolve().parents[2]  # <root>/gorun_kit/course/layout.py
+    if not ((root / "notebooks").is_dir() and (root / "labs_go").is_dir()):
         raise FileNotFoundError(
-            f"no notebooks/ beside the gorun_kit package ({root}); the course commands need the "
-            "course repository (install it editable: pip install -e .), or pass --source DIR")
+            f"gorun_kit is not installed from a course checkout ({root} has no notebooks/ and labs_go/); "
+            "the course's labs and notebooks need one: clone the course and `pip install -e .` there, "
+            "or pass the checkout's directory (--source DIR, --labs DIR)")
     return root
 
 

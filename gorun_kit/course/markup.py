@@ -1,11 +1,11 @@
-"""nbgrader's markup, read and stripped: solution regions, hidden tests, cell metadata.
+"""nbgrader's markup, read and stripped: solution regions, hidden tests, cell
+metadata -- in notebooks and in lab sources.
 
 The course marks exercises exactly as nbgrader does, so instructors who use
 nbgrader can take the notebooks unchanged:
 
 * ``### BEGIN SOLUTION`` / ``### END SOLUTION`` around the instructor's answer
-  in notebook cells (C and Go lab sources use the same words in comments; they
-  are stubbed by :mod:`gorun_kit.labsrc`, chapter 3's generator);
+  in notebook cells;
 * ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` inside a test cell;
 * cell metadata ``{"nbgrader": {"grade": ..., "solution": ..., "grade_id": ...,
   "points": ..., "locked": ...}}``.
@@ -15,15 +15,32 @@ HERE`` + ``raise NotImplementedError()``), so an untouched copy fails every
 check that depends on it. Malformed markup (a BEGIN without END, a graded cell
 without ``grade_id``) is an error naming the file and the cell, never a silent
 half-stripped copy.
+
+Lab sources (C, Go) use the same words in comments, one region per TODO::
+
+    /* ### BEGIN SOLUTION TODO 1 */
+    ...the solution...
+    /* ### END SOLUTION */
+    //| return 0;
+
+In the student copy (:func:`student_lab_text`) the region becomes one line
+``/* TODO 1: YOUR CODE HERE */`` in the marker's comment style and
+indentation, and the lines right after the END marker that start with the stub
+leader (``//|`` in C and Go, ``#|`` in Python and shell) become code: the
+student copy compiles and runs -- and fails the lab's check. Every other line,
+including the TODO's description above the region, is kept.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
+
+from ..records import Record
 
 __all__ = [
     "MarkupError", "PY_STUB", "MD_STUB", "strip_region",
     "strip_hidden_tests", "has_marker", "nbgrader_meta", "is_test_cell",
-    "is_solution_cell", "check_notebook_markup",
+    "is_solution_cell", "check_notebook_markup", "LabRegion", "lab_regions", "student_lab_text",
 ]
 
 PY_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
@@ -133,3 +150,86 @@ def check_notebook_markup(nb, where: str) -> None:
             points = meta.get("points")
             if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
                 raise MarkupError(f"{here} ({gid}): graded cell needs numeric points >= 0, has {points!r}")
+
+
+# ---------------------------------------------------------------------------
+# lab sources: the same markers in comments, a TODO label, a compiling stub
+
+_LAB_BEGIN = re.compile(r"^(?P<indent>\s*)(?P<open>/\*|//|#)\s*### BEGIN SOLUTION(?:\s+(?P<todo>TODO\s+\d+))?\s*(?:\*/)?\s*$")
+_LAB_END = re.compile(r"^\s*(?:/\*|//|#)\s*### END SOLUTION\s*(?:\*/)?\s*$")
+_LAB_STUB = re.compile(r"^(?P<indent>\s*)(?://|#)\| ?(?P<code>.*)$")
+_ANY_SOLUTION_MARKER = re.compile(r"### (BEGIN|END) SOLUTION")
+
+
+@dataclasses.dataclass(frozen=True)
+class LabRegion(Record):
+    """One solution region of a lab source: 1-based lines of its BEGIN and END markers."""
+
+    begin: int
+    end: int
+    todo: str  # "TODO 1", or "" when the marker names none
+    stub: tuple[str, ...]  # the stub lines, uncommented
+
+
+def _stub_after(lines: list[str], at: int) -> list[str]:
+    """The ``//|`` (or ``#|``) lines starting at index ``at``, uncommented."""
+    stub = []
+    while at < len(lines) and (m := _LAB_STUB.match(lines[at].rstrip("\n"))):
+        stub.append(m.group("indent") + m.group("code"))
+        at += 1
+    return stub
+
+
+def _parse_lab(text: str, name: str) -> tuple[list[str], list[LabRegion]]:
+    lines = text.splitlines(keepends=True)
+    found: list[LabRegion] = []
+    open_at, todo = None, ""
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip("\n")
+        if begin := _LAB_BEGIN.match(line):
+            if open_at is not None:
+                raise MarkupError(f"{name}:{i + 1}: BEGIN SOLUTION inside the region opened at line {open_at}; "
+                                  "close it with ### END SOLUTION first")
+            open_at, todo = i + 1, begin.group("todo") or ""
+        elif _LAB_END.match(line):
+            if open_at is None:
+                raise MarkupError(f"{name}:{i + 1}: END SOLUTION without a BEGIN SOLUTION before it")
+            stub = _stub_after(lines, i + 1)
+            found.append(LabRegion(open_at, i + 1, re.sub(r"\s+", " ", todo), tuple(stub)))
+            open_at = None
+            i += 1 + len(stub)
+            continue
+        elif _ANY_SOLUTION_MARKER.search(line):
+            raise MarkupError(f"{name}:{i + 1}: malformed marker {line.strip()!r}; write it alone on its line as "
+                              "'/* ### BEGIN SOLUTION TODO n */' or '/* ### END SOLUTION */'")
+        i += 1
+    if open_at is not None:
+        raise MarkupError(f"{name}:{open_at}: BEGIN SOLUTION is never closed with ### END SOLUTION")
+    return lines, found
+
+
+def lab_regions(text: str, name: str = "<source>") -> list[LabRegion]:
+    """The solution regions of lab source ``text`` in order; raises :class:`MarkupError`."""
+    return _parse_lab(text, name)[1]
+
+
+def student_lab_text(text: str, name: str = "<source>") -> str:
+    """The student copy of lab source ``text``: each region replaced by its TODO line
+    and its stub (see the module docstring); raises :class:`MarkupError` on bad
+    markers or when there is no region at all (nothing to hand out)."""
+    lines, found = _parse_lab(text, name)
+    if not found:
+        raise MarkupError(f"{name}: no ### BEGIN SOLUTION region; nothing to hand out")
+    out: list[str] = []
+    pos = 0
+    for region in found:
+        out.extend(lines[pos:region.begin - 1])
+        m = _LAB_BEGIN.match(lines[region.begin - 1].rstrip("\n"))
+        indent, opener = m.group("indent"), m.group("open")
+        label = f"{region.todo}: YOUR CODE HERE" if region.todo else "YOUR CODE HERE"
+        out.append(f"{indent}/* {label} */\n" if opener == "/*" else f"{indent}{opener} {label}\n")
+        out.extend(line + "\n" for line in region.stub)
+        pos = region.end + len(region.stub)
+    out.extend(lines[pos:])
+    return "".join(out)

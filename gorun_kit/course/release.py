@@ -1,10 +1,13 @@
 """Student copies of the exercises: solutions stubbed, hidden tests removed,
 outputs cleared, nbgrader metadata kept (like ``nbgrader generate_assignment``).
 
-The release mirrors the course tree (``notebooks/exercises/``, ``labs_c/<lab>/``,
-``labs_go/<lab>/``), so an exercise notebook that builds ``../../labs_c/<lab>/x.c``
-builds the student's copy there. Student copies are generated, never edited
-by hand: the committed ``release/`` is checked to be current by the tests.
+This is the one generator of student copies, for notebooks and lab sources
+alike. The release mirrors the course tree (``notebooks/exercises/``,
+``labs_c/<lab>/``, ``labs_go/<lab>/``, ``benchmarks/results/``) and holds
+every file an exercise names with ``course_path`` (:mod:`.files`), so each
+exercise runs in it as in the course. Student copies are generated, never
+edited by hand, and committed once: ``release/`` at the repository root,
+which the tests check is current.
 """
 from __future__ import annotations
 
@@ -16,28 +19,41 @@ from pathlib import Path
 
 import nbformat
 
+from ..cache import store_text
+from ..records import Record
 from . import layout
+from .files import needs
 from .markup import (MD_STUB, PY_STUB, MarkupError, check_notebook_markup, has_marker,
-                     nbgrader_meta, strip_hidden_tests, strip_region)
+                     nbgrader_meta, strip_hidden_tests, strip_region, student_lab_text)
 
-__all__ = ["ReleaseResult", "student_notebook", "student_source", "release", "REGENERATE"]
+__all__ = ["ReleaseResult", "student_notebook", "student_source", "student_copy", "handed_out",
+           "supporting_files", "student_bytes", "release", "REGENERATE"]
 
 REGENERATE = "gorun-kit course release release"
 _README = """\
 # Student release (generated)
 
 Student copies of the course's exercises, made by `{cmd}` from
-`notebooks/exercises/` and the lab sources that carry solution markers.
-Solutions are replaced by stubs (`# YOUR CODE HERE`), hidden tests are removed
+`notebooks/exercises/`, with every file an exercise reads (the labs it builds,
+committed results) at the same place as in the course tree.
+Solutions are replaced by stubs (`# YOUR CODE HERE` in notebooks,
+`/* TODO n: YOUR CODE HERE */` in lab sources), hidden tests are removed
 (some checks are hidden: passing the visible ones does not guarantee the
-points), outputs are cleared. Do not edit these files: change the instructor's
-version and run `{cmd}` again; `tests/test_course_release.py` fails when this
-directory is out of date.
+points), outputs are cleared. This is the only committed copy of the student
+versions. Do not edit these files: change the instructor's version and run
+`{cmd}` again; `tests/test_course_release.py` fails when this directory is out
+of date.
 
 Grading runs in the course repository, which holds the hidden tests:
 `gorun-kit course grade PATH/notebooks/exercises [--json FILE]` for a student's
 copy of this tree (`make grade ARGS=release/notebooks/exercises` grades this
 untouched release: zero points; plain `make grade` grades the solutions).
+
+With nbgrader instead: `gorun-kit course export-nbgrader DIR` writes a standard
+nbgrader course directory, one assignment per chapter (`ch01` .. `ch05`, the
+exercises whose names start with that number), each with the files its
+notebooks read; `nbgrader generate_assignment` and `nbgrader autograde` then
+give the same points per cell as `gorun-kit course grade`.
 
 Contents:
 {listing}
@@ -45,13 +61,10 @@ Contents:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReleaseResult:
+class ReleaseResult(Record):
     out_dir: str
     notebooks: tuple[str, ...]
     lab_files: tuple[str, ...]
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _stub_cell(cell, where: str) -> None:
@@ -88,22 +101,72 @@ def student_notebook(path: os.PathLike | str) -> nbformat.NotebookNode:
 
 
 def student_source(path: os.PathLike | str) -> str:
-    """The student copy of one lab source file (unchanged when it has no markers).
-
-    The stubbing is chapter 3's :func:`gorun_kit.labsrc.student_text` (stub
-    lines after ``### END SOLUTION`` marked ``//|``), so the release and the
-    labs' own committed ``student/`` copies follow one convention.
-    """
-    from .. import labsrc
-
+    """The student copy of one lab source file (unchanged when it has no markers);
+    stubbed by :func:`.markup.student_lab_text`. Raises MarkupError on bad markers."""
     path = Path(path)
     text = path.read_text()
     if not has_marker(text, "solution"):
         return text
-    try:
-        return labsrc.student_text(text, str(path))
-    except labsrc.LabSourceError as exc:
-        raise MarkupError(str(exc)) from exc
+    return student_lab_text(text, str(path))
+
+
+def student_copy(solution: os.PathLike | str) -> Path:
+    """The student copy of lab source ``solution``, written into the kit's cache
+    (named by its content, same file name) so it can be built like the solution:
+    e.g. ``build_c(student_copy(lab / "tracer.c"))``. Nothing is written beside
+    the solution: the committed student copy is the release's."""
+    path = Path(solution)
+    if not path.is_file():
+        raise FileNotFoundError(f"lab source {os.fspath(path)!r} does not exist")
+    return store_text("student-copies", path.name, student_source(path))
+
+
+def _lab_dir_of(source: Path, path: Path) -> Path | None:
+    """``labs_c/<lab>`` or ``labs_go/<lab>`` holding ``path``, or None."""
+    rel = path.relative_to(source)
+    if len(rel.parts) >= 2 and rel.parts[0] in layout.LAB_DIRS:
+        return source / rel.parts[0] / rel.parts[1]
+    return None
+
+
+def supporting_files(source: Path, rels) -> dict[str, Path]:
+    """Relative path -> file of everything the course paths ``rels`` need.
+
+    A path inside a lab brings the whole lab directory (what a student needs to
+    build it) and, for a Go lab, the ``labs_go`` module files; any other path
+    (a committed result) brings itself, or the files under it.
+    """
+    out: dict[str, Path] = {}
+    for rel in rels:
+        path = source / rel
+        if not path.exists():
+            raise FileNotFoundError(f"an exercise needs {rel}, which is not in the course tree {source}")
+        lab = _lab_dir_of(source, path)
+        if lab is not None:
+            files = layout.lab_dir_files(source, lab)
+            if lab.parent.name == "labs_go":
+                files += [lab.parent / n for n in ("go.mod", "go.sum") if (lab.parent / n).is_file()]
+        else:
+            files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            out[f.relative_to(source).as_posix()] = f
+    return out
+
+
+def handed_out(source: Path) -> dict[str, Path]:
+    """Every non-notebook file the students get: the labs with solution markers and
+    whatever an exercise names with ``course_path`` (see :mod:`.files`)."""
+    rels = {src.relative_to(source).as_posix() for src in layout.marked_lab_sources(source)}
+    for nb_path in layout.exercise_notebooks(source):
+        rels.update(needs(nb_path))
+    return dict(sorted(supporting_files(source, sorted(rels)).items()))
+
+
+def student_bytes(path: Path) -> bytes:
+    """What a student gets of one handed-out file: sources stubbed, the rest as is."""
+    if path.suffix in (".c", ".h", ".go"):
+        return student_source(path).encode()
+    return path.read_bytes()
 
 
 def _release_files(source: Path) -> dict[str, bytes]:
@@ -112,30 +175,11 @@ def _release_files(source: Path) -> dict[str, bytes]:
     for nb_path in layout.exercise_notebooks(source):
         rel = nb_path.relative_to(source).as_posix()
         files[rel] = nbformat.writes(student_notebook(nb_path)).encode() + b"\n"
-    lab_dirs = set()
-    for src in layout.marked_lab_sources(source):
-        rel = src.relative_to(source)
-        lab_dirs.add(source / rel.parts[0] / rel.parts[1] if len(rel.parts) > 2 else src.parent)
-    for lab_dir in sorted(lab_dirs):
-        for path in layout.lab_dir_files(source, lab_dir):
-            rel = path.relative_to(source).as_posix()
-            if path.suffix in (".c", ".h", ".go"):
-                files[rel] = student_source(path).encode()
-            else:
-                files[rel] = path.read_bytes()
-        module_root = lab_dir.parent
-        if module_root.name == "labs_go":
-            for name in ("go.mod", "go.sum"):
-                if (module_root / name).is_file():
-                    files[f"labs_go/{name}"] = (module_root / name).read_bytes()
+    for rel, path in handed_out(source).items():
+        files[rel] = student_bytes(path)
     listing = "\n".join(f"- `{rel}`" for rel in sorted(files)) or "- (no exercises yet)"
     files["README.md"] = _README.format(cmd=REGENERATE, listing=listing).encode()
     return files
-
-
-def release_files(source: os.PathLike | str | None = None) -> dict[str, bytes]:
-    """The release as a mapping, without writing it (for currency checks)."""
-    return _release_files(Path(source) if source else layout.repo_root())
 
 
 def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = None) -> ReleaseResult:
@@ -145,7 +189,7 @@ def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = No
     it is empty or an earlier release (it has this module's README); the new tree
     is written beside it first and swapped in, so a failure leaves the old one.
     """
-    src = Path(source) if source else layout.repo_root()
+    src = Path(source) if source else layout.course_root()
     out = Path(out_dir).resolve()
     if src.resolve() == out or out in src.resolve().parents:
         raise ValueError(f"release directory {out} would overwrite the course source {src}; "
@@ -177,5 +221,5 @@ def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = No
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     notebooks = tuple(r for r in sorted(files) if r.endswith(".ipynb"))
-    labs = tuple(r for r in sorted(files) if r.startswith(layout.LAB_DIRS))
+    labs = tuple(r for r in sorted(files) if not r.endswith(".ipynb") and r != "README.md")
     return ReleaseResult(str(out), notebooks, labs)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..records import Record
 from . import layout
 from .grade import error_text
 
@@ -44,19 +45,16 @@ BROKEN_RUN_ERRORS = ("NameError", "UnboundLocalError", "ImportError", "ModuleNot
 
 
 @dataclasses.dataclass(frozen=True)
-class CellOutcome:
+class CellOutcome(Record):
     notebook: str
     cell: int
     claims: tuple[str, ...]
     status: str  # passed | failed | not run
     detail: str = ""
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class ReleaseRun:
+class ReleaseRun(Record):
     go_version: str
     go: str
     outcomes: tuple[CellOutcome, ...]  # claim cells only
@@ -71,9 +69,6 @@ class ReleaseRun:
                 if prev is None or (prev.status == "passed" and o.status != "passed"):
                     out[cid] = o  # a claim holds on a release only if all its cells pass
         return out
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +86,7 @@ class MatrixReport:
                 if len({t[cid].status if cid in t else "absent" for t in table}) > 1]
 
     def to_dict(self) -> dict:
+        # a view across releases (claim by release), not the runs' fields alone
         return {"releases": [r.go_version for r in self.runs], "changed": self.changed(),
                 "claims": {cid: {r.go_version: r.claim_status()[cid].to_dict()
                                  for r in self.runs if cid in r.claim_status()} for cid in self.claims()},
@@ -222,7 +218,7 @@ def run_notebooks(go: str | None, notebooks: list[Path], *, claims_only: bool = 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    root = root or layout.repo_root()
+    root = root or layout.course_root()
     env = dict(os.environ, GORUN_KIT_PROGRESS="0")
     if go:
         env["GORUN_KIT_GO"] = go
@@ -329,7 +325,7 @@ def _toolchain_for(version: str, echo=None):
 
 def run_matrix(spec: str, *, notebooks: list[str] | None = None, claims_only: bool = False,
                out_dir: str | os.PathLike | None = None, cell_timeout: float = 900, echo=None) -> MatrixReport:
-    root = layout.repo_root()
+    root = layout.course_root()
     if notebooks:
         paths = [Path(n) for n in notebooks]
         for p in paths:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..records import Record
 from . import GOOSES, default_fs, lookpath, unix, windows
 from .result import LookPathResult
 from .vfs import VFS
@@ -51,18 +52,19 @@ def build_fs(goos: str, files) -> VFS:
 
 
 @dataclasses.dataclass(frozen=True)
-class Row:
+class Row(Record):
     goos: str
     path: str  # the PATH string this OS was given
     name: str
     result: LookPathResult
 
     def to_dict(self) -> dict:
+        # flat: the result's fields beside the scenario's, one table row
         return {"goos": self.goos, "path": self.path, "name": self.name, **self.result.to_dict()}
 
 
 @dataclasses.dataclass(frozen=True)
-class CrossOS:
+class CrossOS(Record):
     """The answers of linux, darwin and windows for one portable scenario."""
 
     name: str
@@ -77,10 +79,6 @@ class CrossOS:
 
     def differs(self) -> bool:
         return len({r.result.short() for r in self.rows}) > 1
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "path": self.path, "files": list(self.files), "pathext": self.pathext,
-                "cwd": self.cwd, "rows": [r.to_dict() for r in self.rows]}
 
 
 def cross_os(name: str, *, path: str, files=(), pathext: str | None = None, cwd: str = "/",
@@ -115,16 +113,13 @@ def cross_os(name: str, *, path: str, files=(), pathext: str | None = None, cwd:
 
 
 @dataclasses.dataclass(frozen=True)
-class Step:
+class Step(Record):
     """One candidate LookPath tried, and why it was or was not taken."""
 
     order: int
     source: str  # "name" (checked directly), "cwd (implicit)", or the PATH element
     candidate: str
     verdict: str  # "hit", or the reason it was skipped
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def explain(name: str, *, goos: str, path: str, fs: VFS | None = None, cwd: str | None = None,

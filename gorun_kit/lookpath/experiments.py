@@ -7,8 +7,14 @@
   built for real; the compiler's or linker's own message is the result.
 * :func:`ldpreload_hooks`: an execve-wrapping ``LD_PRELOAD`` library
   (``labs_c/ldpreload_hook``) under a C program, a pure-Go and a cgo program.
+* :func:`split_list`: real Go's ``filepath.SplitList`` on Linux and on
+  Windows under Wine (``labs_go/lookpath_splitlist``).
+* :func:`which`: what Debian's ``which`` prints for a program in the current directory.
 * :func:`overlay_hook`: what does work -- ``go build -overlay`` replacing
   the file that defines ``os/exec.LookPath`` with a LookPath that looks somewhere else first.
+
+The programs are the course's labs; every function takes ``labs``, the course
+checkout that holds ``labs_c/`` and ``labs_go/`` (e.g. ``course.layout.course_root()``).
 """
 from __future__ import annotations
 
@@ -23,19 +29,19 @@ import tempfile
 from pathlib import Path
 
 from .. import build
+from ..cache import cache_dir, write_atomic
+from ..records import Record
 from ..toolchain import GoToolchain, find_go
 
 __all__ = ["cmdenv", "HookAttempt", "linkname_hooks", "PreloadRun", "ldpreload_hooks", "OverlayRun",
-           "overlay_hook", "LINKNAME_VARIANTS"]
+           "overlay_hook", "LINKNAME_VARIANTS", "split_list", "which"]
 
-_REPO = Path(__file__).resolve().parents[2]
-_LABS = _REPO / "labs_go"
 _TIMEOUT = 120
 
 
-def cmdenv() -> dict:
+def cmdenv(*, labs: str | os.PathLike) -> dict:
     """Run ``labs_go/cmdenv`` with ``FC_PARENT=inherited``; its JSON report as a dict."""
-    binary = build.build_go(_LABS / "cmdenv")
+    binary = build.build_go(Path(labs, "labs_go", "cmdenv"))
     env = dict(os.environ, FC_PARENT="inherited")
     env.pop("FC_X", None)
     proc = subprocess.run([binary.path], env=env, capture_output=True, text=True, timeout=_TIMEOUT,
@@ -46,7 +52,7 @@ def cmdenv() -> dict:
 
 
 @dataclasses.dataclass(frozen=True)
-class HookAttempt:
+class HookAttempt(Record):
     """One attempt to hook LookPath by building a program."""
 
     variant: str
@@ -54,9 +60,6 @@ class HookAttempt:
     built: bool
     message: str  # the last line of the compiler/linker output, or the program's output
     ldflags: str = ""
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 LINKNAME_VARIANTS = {
@@ -78,17 +81,18 @@ def _try_build(directory: Path, variant: str, what: str, ldflags: str = "") -> H
     return HookAttempt(variant, what, True, (proc.stdout + proc.stderr).strip(), ldflags)
 
 
-def linkname_hooks(*, include_checklinkname_off: bool = True) -> list[HookAttempt]:
+def linkname_hooks(*, labs: str | os.PathLike, include_checklinkname_off: bool = True) -> list[HookAttempt]:
     """Build each ``labs_go/hook_linkname/<variant>``; return what the toolchain said."""
-    out = [_try_build(_LABS / "hook_linkname" / v, v, what) for v, what in LINKNAME_VARIANTS.items()]
+    variants = Path(labs, "labs_go", "hook_linkname")
+    out = [_try_build(variants / v, v, what) for v, what in LINKNAME_VARIANTS.items()]
     if include_checklinkname_off:
-        out.append(_try_build(_LABS / "hook_linkname" / "pull_private", "pull_private",
+        out.append(_try_build(variants / "pull_private", "pull_private",
                               "the same pull with the linker check turned off", "-checklinkname=0"))
     return out
 
 
 @dataclasses.dataclass(frozen=True)
-class PreloadRun:
+class PreloadRun(Record):
     """One program run with ``LD_PRELOAD=hook.so``."""
 
     program: str  # "C (libc execve)", "Go, CGO_ENABLED=0", "Go with cgo"
@@ -98,9 +102,6 @@ class PreloadRun:
     stderr: str
     stdout: str
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def _has_interp(path: str) -> bool:
     from elftools.elf.elffile import ELFFile
@@ -109,15 +110,16 @@ def _has_interp(path: str) -> bool:
         return any(seg["p_type"] == "PT_INTERP" for seg in ELFFile(fh).iter_segments())
 
 
-def ldpreload_hooks() -> list[PreloadRun]:
+def ldpreload_hooks(*, labs: str | os.PathLike) -> list[PreloadRun]:
     """Run a C program, a pure-Go and a cgo program under the execve-wrapping hook.so."""
-    src = _REPO / "labs_c" / "ldpreload_hook"
+    src = Path(labs, "labs_c", "ldpreload_hook")
+    go_src = Path(labs, "labs_go", "hook_ldpreload")
     hook = build.build_c(src / "hook.c", shared=True, ldflags=["-ldl"], name="hook")
     caller = build.build_c(src / "caller.c", name="caller")
     programs = [
         ("C (libc execve)", caller.path),
-        ("Go, CGO_ENABLED=0", build.build_go(_LABS / "hook_ldpreload", cgo=False).path),
-        ("Go with cgo", build.build_go(_LABS / "hook_ldpreload", cgo=True).path),
+        ("Go, CGO_ENABLED=0", build.build_go(go_src, cgo=False).path),
+        ("Go with cgo", build.build_go(go_src, cgo=True).path),
     ]
     runs = []
     for label, path in programs:
@@ -130,7 +132,7 @@ def ldpreload_hooks() -> list[PreloadRun]:
 
 
 @dataclasses.dataclass(frozen=True)
-class OverlayRun:
+class OverlayRun(Record):
     """``labs_go/hook_overlay`` built without and with the LookPath overlay."""
 
     replaced: str  # the GOROOT file the overlay replaces (never written to)
@@ -138,9 +140,6 @@ class OverlayRun:
     without_rc: int
     with_overlay: str
     with_rc: int
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 _LOOKPATH_HEADER = "func LookPath(file string) (string, error) {"
@@ -192,18 +191,16 @@ def overlay_source(go: GoToolchain | None = None) -> tuple[Path, str]:
     return original, text[:at] + "\n" + _HOOKED_LOOKPATH + text[at:]
 
 
-def overlay_hook() -> OverlayRun:
+def overlay_hook(*, labs: str | os.PathLike) -> OverlayRun:
     """Build ``labs_go/hook_overlay`` twice and run both with ``fctool`` only in ``$FCTOOL_DIR``."""
     original, text = overlay_source()
-    gen = build.cache_dir() / "overlays" / "lookpath"
-    gen.mkdir(parents=True, exist_ok=True)
+    gen = cache_dir() / "overlays" / "lookpath"
     replacement = gen / f"lookpath-{hashlib.sha256(text.encode()).hexdigest()[:16]}.go"
     if not replacement.exists() or replacement.read_text() != text:
-        part = replacement.with_suffix(f".{os.getpid()}.part")
-        part.write_text(text)
-        os.replace(part, replacement)
-    plain = build.build_go(_LABS / "hook_overlay")
-    hooked = build.build_go(_LABS / "hook_overlay", overlay={original: replacement})
+        write_atomic(replacement, text)
+    program = Path(labs, "labs_go", "hook_overlay")
+    plain = build.build_go(program)
+    hooked = build.build_go(program, overlay={original: replacement})
     tmp = Path(tempfile.mkdtemp(prefix="gorun-kit-fctool-"))
     try:
         tool_dir = tmp / "fakehome" / ".local" / "bin"
@@ -218,3 +215,46 @@ def overlay_hook() -> OverlayRun:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return OverlayRun(str(original), a.stdout.strip(), a.returncode, b.stdout.strip(), b.returncode)
+
+
+def split_list(paths: list[str], *, goos: str, labs: str | os.PathLike) -> list[list[str]]:
+    """Real Go's ``filepath.SplitList`` of each string in ``paths``, built for ``goos``.
+
+    ``labs_go/lookpath_splitlist`` reads one JSON string per line and prints
+    the list as JSON; for ``goos="windows"`` it runs under Wine (see
+    :mod:`gorun_kit.lookpath.wine`), whose server is stopped afterwards.
+    """
+    from . import wine
+
+    if goos not in ("linux", "windows"):
+        raise ValueError(f"goos={goos!r}: split_list runs real Go for 'linux' or 'windows'")
+    exe = build.build_go(Path(labs, "labs_go", "lookpath_splitlist"), goos=goos, goarch="amd64").path
+    cmd, env = (wine.wine_command(exe), wine.wine_env(wine.prefix())) if goos == "windows" else ([exe], None)
+    try:
+        out = subprocess.run(cmd, input="".join(json.dumps(p) + "\n" for p in paths), capture_output=True,
+                             text=True, env=env, timeout=_TIMEOUT)
+    finally:
+        if goos == "windows":
+            wine.kill_server()
+    result = [json.loads(line) for line in out.stdout.splitlines()]
+    if out.returncode != 0 or len(result) != len(paths):
+        raise RuntimeError(f"lookpath_splitlist for {goos} exited {out.returncode} with {len(result)} of "
+                           f"{len(paths)} answers: {out.stderr.strip()[-500:]}")
+    return result
+
+
+def which(name: str, *, path: str) -> str:
+    """What ``which name`` prints, run with ``PATH=path`` in a fresh directory that
+    holds an executable script called ``name`` (so an empty PATH element finds it)."""
+    if "/" in name or not name:
+        raise ValueError(f"name={name!r}: give a bare program name such as 'myprog'")
+    found = shutil.which("which")
+    if found is None:
+        raise FileNotFoundError("which is not installed (Debian: apt-get install -y debianutils)")
+    with tempfile.TemporaryDirectory(prefix="gorun-kit-which-") as tmp:
+        script = Path(tmp, name)
+        script.write_text("#!/bin/sh\n")
+        script.chmod(0o755)
+        done = subprocess.run([found, name], cwd=tmp, env={"PATH": path}, capture_output=True, text=True,
+                              timeout=_TIMEOUT, stdin=subprocess.DEVNULL)
+    return done.stdout.strip()

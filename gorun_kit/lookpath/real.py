@@ -1,6 +1,6 @@
 """Asking real Go what ``exec.LookPath`` returns, for the same scenario the model sees.
 
-An :class:`Oracle` is one long-lived ``labs_go/lookpath_oracle`` process: the
+An :class:`Oracle` is one long-lived ``gorun_kit/_src/lookpath_oracle`` process: the
 native Linux build, or the ``GOOS=windows`` build under Wine (see
 :mod:`.wine`). Each question materialises the scenario's filesystem in a
 fresh temporary directory, translates the scenario's paths onto it, asks over

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..records import Record
+
 __all__ = ["LookPathResult", "ERRORS", "quote", "execerrdot_off"]
 
 # The error names a result can carry, and what each means in Go.
@@ -20,7 +22,7 @@ ERRORS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class LookPathResult:
+class LookPathResult(Record):
     """What ``exec.LookPath(name)`` returned.
 
     ``path`` is the returned string (Go returns it together with ErrDot);
@@ -42,8 +44,6 @@ class LookPathResult:
     def key(self) -> tuple[str, str | None]:
         return (self.path, self.error)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
     def short(self) -> str:
         """``path`` / ``path (ErrDot)`` / ``ErrNotFound`` -- for tables."""

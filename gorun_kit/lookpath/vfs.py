@@ -19,6 +19,8 @@ import os
 import stat as _stat
 from pathlib import Path
 
+from ..records import Record
+
 __all__ = ["Entry", "VFS", "FsError", "Node"]
 
 MAX_SYMLINKS = 40  # Linux's limit before ELOOP
@@ -34,7 +36,7 @@ class FsError(OSError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """One thing in the filesystem. ``path`` is absolute; ``target`` only for symlinks."""
 
     path: str
@@ -45,13 +47,12 @@ class Entry:
     target: str = ""
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["mode"] = oct(self.mode)
-        return d
+        # the mode as written in a scenario ("0o755"), not as a decimal number
+        return {**super().to_dict(), "mode": oct(self.mode)}
 
 
 @dataclasses.dataclass(frozen=True)
-class Node:
+class Node(Record):
     """What a lookup found (symlinks already followed unless asked not to)."""
 
     path: tuple[str, ...]  # canonical key of the entry (folded when case-insensitive)
@@ -64,9 +65,6 @@ class Node:
     @property
     def is_dir(self) -> bool:
         return self.kind == "dir"
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _split_posix(path: str) -> list[str]:
@@ -85,7 +83,7 @@ def _split_windows(path: str) -> tuple[str, list[str]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class VFS:
+class VFS(Record):
     """An immutable set of :class:`Entry` values plus the lookup rules.
 
     ``flavor`` is "posix" or "windows"; ``case_sensitive`` defaults to True for
@@ -184,9 +182,6 @@ class VFS:
     @functools.cached_property
     def _index(self) -> dict[tuple[str, ...], Entry]:
         return {self._key(e.path): e for e in self.entries}
-
-    def _children(self, key: tuple[str, ...]) -> bool:
-        return any(k[: len(key)] == key and len(k) > len(key) for k in self._index)
 
     # ------------------------------------------------------------------ lookup
     def _absolute(self, path: str, cwd: str) -> tuple[str, ...] | None:
@@ -338,9 +333,6 @@ class VFS:
             os.chmod(p, e.mode)
         return root
 
-    def to_dict(self) -> dict:
-        return {"flavor": self.flavor, "case_sensitive": self.case_sensitive,
-                "entries": [e.to_dict() for e in self.entries]}
 
     def describe(self) -> list[str]:
         """One line per entry, like a short ``ls -l``."""

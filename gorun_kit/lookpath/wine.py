@@ -3,8 +3,8 @@
 Go >= 1.22 calls ``ProcessPrng`` from ``bcryptprimitives.dll`` while the
 runtime starts; Wine 8 (Debian 12) has no such DLL, so every Go program
 aborts before ``main``. The kit cross-builds a one-function shim
-(``labs_c/winshim``, mingw-w64) and installs it into *its own* prefix under
-``build.cache_dir()/wine`` -- never into the user's ``~/.wine``.
+(``gorun_kit/_src/winshim``, mingw-w64) and installs it into *its own* prefix under
+``cache.cache_dir()/wine`` -- never into the user's ``~/.wine``.
 
 The prefix is created once (``wineboot -i``, quietly: ``WINEDEBUG=-all``, no
 display, Mono/Gecko installers off) and marked ready by a stamp file written
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .. import _src, build
+from ..cache import cache_dir
 from ..toolchain import ToolchainMissing, find_tool
 
 __all__ = ["Lease", "available", "shim_dll", "prefix", "wine_env", "kill_server", "wine_command"]
@@ -41,7 +42,7 @@ def available() -> tuple[bool, str]:
 
 
 def shim_dll() -> build.Binary:
-    """The ProcessPrng shim DLL, built from labs_c/winshim into the build cache."""
+    """The ProcessPrng shim DLL, built from gorun_kit/_src/winshim into the build cache."""
     if not _SHIM_SOURCE.is_file():
         raise FileNotFoundError(f"the Wine shim source {_SHIM_SOURCE} is missing from this checkout")
     return build.build_c(_SHIM_SOURCE, cross="windows", shared=True, ldflags=["-ladvapi32"],
@@ -49,7 +50,7 @@ def shim_dll() -> build.Binary:
 
 
 def _root() -> Path:
-    return build.cache_dir() / "wine"
+    return cache_dir() / "wine"
 
 
 def wine_env(prefix_dir: Path | None = None) -> dict[str, str]:

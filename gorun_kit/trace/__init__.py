@@ -6,7 +6,7 @@ Public API
 Running::
 
     run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True) -> Trace
-        Trace ``cmd`` (a list of arguments) with labs_c/tracer. ``mode``:
+        Trace ``cmd`` (a list of arguments) with the C tracer (gorun_kit/_src/tracer). ``mode``:
         "events" (default: seccomp stops only at execve/execveat, clone flags
         from the PTRACE_EVENT_CLONE/FORK/VFORK stops), "seccomp" (seccomp stops
         at clone/clone3/fork/vfork too) or "syscalls" (PTRACE_SYSCALL, every
@@ -17,9 +17,14 @@ Running::
         ``duration`` seconds pass; then detach (it runs on; ``returncode`` is
         None). Execs come from /proc at the exec event; failed execs are not
         seen. Raises ProcessNotFound, TracerError.
-    strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True) -> Trace
+    strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True, syscalls=(), pass_fds=()) -> Trace
         The same records parsed from ``strace -f`` (an independent cross-check;
-        ``Trace.tool == "strace"``, timestamps from strace's clock).
+        ``Trace.tool == "strace"``, timestamps from strace's clock). ``syscalls``
+        names more syscalls to trace ("openat", or a class such as "%file"):
+        their calls are ``Trace.syscalls(name, tid=...)``. ``pass_fds``: our
+        file descriptors the traced program inherits.
+    parse_strace(lines, *, command=(), returncode=None, syscalls=()) -> Trace
+        The parser behind strace_run, for output made with ``strace_args()``.
     load(path) -> Trace            a tracer JSON Lines file (``--output``)
     tracer_binary() -> str         the built tracer executable
 
@@ -36,10 +41,13 @@ Records (frozen dataclasses with ``to_dict()``; ``type`` is a class constant):
     ExecFailedEvent(ts_ns, pid, tid, syscall, filename, argv, envp, errno: str, source, complete)
         errno is the name ("ENOENT"); the same ``*_bytes`` properties.
     ExitEvent(ts_ns, pid, tid, exit_code: int|None, signal: str|None, last_thread: bool, core_dumped)
+    SyscallEvent(tid, ts_ns, name, args: tuple[str], ret: int|None, errno: str|None)
+        strace only: any other syscall asked for; ``args`` as strace decodes
+        them, a string argument as the string itself.
 
 ``stats`` is the tracer's ``end`` record: ``exit_status``, ``tracer_cpu_ns``,
 ``stops`` by kind, ``mem_read_calls``/``mem_read_bytes``, ``records``.
-The tracer itself is ``labs_c/tracer`` (schema in its README.md);
+The tracer itself is ``gorun_kit/_src/tracer`` (schema in its README.md);
 ``gorun-kit trace [--json FILE] [--mode M] -- CMD...`` and
 ``gorun-kit trace --attach PID [--duration S]`` are the command line;
 ``gorun_kit.viz.trace`` draws traces.
@@ -48,7 +56,8 @@ Strings are ``str``; bytes that are not UTF-8 appear as U+DC80..U+DCFF
 (surrogateescape), so ``os.fsencode(s)`` gives back the exact bytes.
 
 Trace (frozen): ``command, mode, root_pid, returncode, events, stats, tool,
-start_ns, stdout, stderr``; views ``spawns, execs, exec_failures, exits``;
+start_ns, stdout, stderr, calls``; views ``spawns, execs, exec_failures, exits``,
+``syscalls(name=None, *, tid=None)``;
 ``processes() -> {pid: Process}``, ``threads() -> {tid: Thread}``,
 ``process_tree() -> {parent pid: (child pids)}``, ``thread_tree(pid) ->
 {tid: (tids it created)}``, ``thread_tids(pid) -> frozenset`` (the
@@ -68,15 +77,16 @@ glibc-fork, posix_spawn, vfork, fork, process.
 from __future__ import annotations
 
 from .records import (CLONE_FLAGS, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
-                      Process, SpawnEvent, Thread, Trace, TraceFormatError, classify_spawn, from_lines, load,
-                      parse_records)
+                      Process, SpawnEvent, SyscallEvent, Thread, Trace, TraceFormatError, classify_spawn,
+                      from_lines, load, parse_records)
 from .runner import (ATTACH_MODES, MODES, CommandNotFound, ProcessNotFound, TraceError, TracerError,
                      TraceTimeout, attach, run, tracer_binary, tracer_source)
-from .strace import strace_run, parse_strace
+from .strace import parse_strace, strace_args, strace_run
 
 __all__ = [
-    "run", "attach", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "tracer_binary", "tracer_source",
-    "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
+    "run", "attach", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "strace_args", "tracer_binary",
+    "tracer_source",
+    "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "SyscallEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
     "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES", "ATTACH_MODES",
     "TraceError", "TracerError", "TraceTimeout", "CommandNotFound", "ProcessNotFound", "TraceFormatError",
 ]

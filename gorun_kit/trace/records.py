@@ -1,6 +1,6 @@
 """The records of a trace and the questions asked of them.
 
-One record per line of the tracer's JSON Lines (schema: labs_c/tracer/README.md),
+One record per line of the tracer's JSON Lines (schema: gorun_kit/_src/tracer/README.md),
 as frozen dataclasses, and :class:`Trace`, which holds them in order and builds
 the process tree, the thread tree, lifetimes and the spawn classification.
 Parsing strace's output (``strace.py``) produces the same records, so the two
@@ -14,24 +14,14 @@ import os
 from collections import Counter
 from typing import ClassVar, Iterable, Iterator, Mapping, Union
 
+from ..records import Record
+from .flags import CLONE_FLAGS
+
 __all__ = [
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread",
     "Lifetime", "Trace", "TraceFormatError", "parse_records", "load", "classify_spawn", "SPAWN_KINDS",
-    "CLONE_FLAGS",
+    "CLONE_FLAGS", "SyscallEvent",
 ]
-
-# Clone flag bits (linux/sched.h), for classification and tests.
-CLONE_FLAGS = {
-    "CLONE_NEWTIME": 0x80, "CLONE_VM": 0x100, "CLONE_FS": 0x200, "CLONE_FILES": 0x400,
-    "CLONE_SIGHAND": 0x800, "CLONE_PIDFD": 0x1000, "CLONE_PTRACE": 0x2000, "CLONE_VFORK": 0x4000,
-    "CLONE_PARENT": 0x8000, "CLONE_THREAD": 0x10000, "CLONE_NEWNS": 0x20000, "CLONE_SYSVSEM": 0x40000,
-    "CLONE_SETTLS": 0x80000, "CLONE_PARENT_SETTID": 0x100000, "CLONE_CHILD_CLEARTID": 0x200000,
-    "CLONE_DETACHED": 0x400000, "CLONE_UNTRACED": 0x800000, "CLONE_CHILD_SETTID": 0x1000000,
-    "CLONE_NEWCGROUP": 0x2000000, "CLONE_NEWUTS": 0x4000000, "CLONE_NEWIPC": 0x8000000,
-    "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000, "CLONE_NEWNET": 0x40000000,
-    "CLONE_IO": 0x80000000, "CLONE_CLEAR_SIGHAND": 0x100000000, "CLONE_INTO_CGROUP": 0x200000000,
-}
-
 
 class TraceFormatError(ValueError):
     """A line of a trace file is not a record of the documented schema."""
@@ -41,6 +31,7 @@ class _Record:
     type: ClassVar[str]
 
     def to_dict(self) -> dict:
+        # the JSON Lines schema the tracer writes: "type" first, arrays as lists
         d = dataclasses.asdict(self)
         for k, v in d.items():
             if isinstance(v, tuple):
@@ -143,6 +134,27 @@ class ExitEvent(_Record):
     core_dumped: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class SyscallEvent(_Record):
+    """Any other syscall strace was asked to show (``strace_run(..., syscalls=...)``).
+
+    ``args`` are strace's decoded arguments, one string each: a string
+    argument is the string itself (surrogateescape for bytes that are not
+    UTF-8); strings inside an array or struct are shown JSON-quoted in place.
+    ``ret`` is None when the call did not return (exit_group, execve
+    replaced by the new program's tid) or strace printed ``?``; ``errno``
+    is the error's name ("ENOENT") when the call failed.
+    """
+
+    type: ClassVar[str] = "syscall"
+    tid: int
+    ts_ns: int
+    name: str
+    args: tuple[str, ...]
+    ret: int | None
+    errno: str | None = None
+
+
 Event = Union[SpawnEvent, ExecEvent, ExecFailedEvent, ExitEvent]
 _TYPES = {c.type: c for c in (SpawnEvent, ExecEvent, ExecFailedEvent, ExitEvent)}
 _TUPLE_FIELDS = {"argv", "envp", "flag_names"}
@@ -188,7 +200,7 @@ def parse_records(lines: Iterable[str]) -> tuple[dict | None, tuple[Event, ...],
 
 
 @dataclasses.dataclass(frozen=True)
-class Thread:
+class Thread(Record):
     tid: int
     pid: int
     parent_tid: int | None  # the thread that created it (None: the root, or unknown)
@@ -197,12 +209,9 @@ class Thread:
     end_ns: int | None
     exit: ExitEvent | None
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Process:
+class Process(Record):
     pid: int
     parent_pid: int | None  # the process whose thread created it (None: the root)
     spawn: SpawnEvent | None
@@ -220,21 +229,15 @@ class Process:
         """The last program it exec'd (basename), or None if it never exec'd."""
         return self.execs[-1].program if self.execs else None
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class Lifetime:
+class Lifetime(Record):
     kind: str  # "process" or "thread"
     id: int  # pid or tid
     pid: int
     start_ns: int
     end_ns: int
     label: str
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 _VM = CLONE_FLAGS["CLONE_VM"]
@@ -306,6 +309,7 @@ class Trace:
     start_ns: int | None = None
     stdout: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
     stderr: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
+    calls: tuple[SyscallEvent, ...] = dataclasses.field(default=(), repr=False)  # see syscalls()
 
     # -- plain selections ------------------------------------------------
     @property
@@ -323,6 +327,12 @@ class Trace:
     @property
     def exits(self) -> tuple[ExitEvent, ...]:
         return tuple(e for e in self.events if isinstance(e, ExitEvent))
+
+    def syscalls(self, name: str | None = None, *, tid: int | None = None) -> tuple[SyscallEvent, ...]:
+        """The extra syscalls recorded (strace_run's ``syscalls``), in order;
+        only those called ``name`` and/or made by thread ``tid`` when given."""
+        return tuple(c for c in self.calls
+                     if (name is None or c.name == name) and (tid is None or c.tid == tid))
 
     def thread_tids(self, pid: int) -> frozenset[int]:
         """The tids of the CLONE_THREAD children created in process ``pid``
@@ -431,6 +441,7 @@ class Trace:
         return [e.to_dict() for e in self.events]
 
     def to_dict(self) -> dict:
+        # what was recorded, without the captured output (stdout, stderr) or strace's extra calls
         return {"command": list(self.command), "mode": self.mode, "root_pid": self.root_pid,
                 "returncode": self.returncode, "tool": self.tool, "stats": dict(self.stats),
                 "events": self.to_dicts()}

@@ -1,12 +1,13 @@
-"""Running a command under the C tracer (labs_c/tracer/tracer.c).
+"""Running a command under the C tracer (gorun_kit/_src/tracer/tracer.c).
 
 The tracer is built from the course's own source into the build cache
 (gorun_kit.build.build_c), started as ``tracer --output FILE --mode MODE --
 CMD...``, and its JSON Lines are parsed into a :class:`~.records.Trace`.
 
-Cleanup: the tracer kills the whole traced tree when it gets SIGTERM/SIGINT,
-and PTRACE_O_EXITKILL kills it if the tracer itself dies. On a timeout or a
-KeyboardInterrupt we send SIGTERM, wait, then SIGKILL: nothing is left.
+Cleanup (gorun_kit.sessions): the tracer kills the whole traced tree when it
+gets SIGTERM/SIGINT, and PTRACE_O_EXITKILL kills it if the tracer itself
+dies. On a timeout, an error or a KeyboardInterrupt we send SIGTERM, wait,
+then SIGKILL what is left of the tree and the tracer: nothing is left.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .. import _src, build
+from .. import _src, build, procfs, sessions
 from .records import Trace, TraceFormatError, from_lines
 
 __all__ = ["run", "attach", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
@@ -87,17 +88,6 @@ def _resolve(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Pa
         raise CommandNotFound(f"command {prog!r} not found on PATH ({search}); give its full path or fix PATH")
 
 
-def _stop(proc: subprocess.Popen) -> tuple[bytes | None, bytes | None]:
-    """SIGTERM the tracer (it kills and reaps the tree), then SIGKILL if it hangs
-    (EXITKILL then kills the tracees)."""
-    try:
-        proc.send_signal(signal.SIGTERM)
-        return proc.communicate(timeout=_GRACE)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()
-
-
 def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
         mode: str = "events", timeout: float | None = None, capture: bool = True) -> Trace:
     """Run ``cmd`` under the tracer and return its :class:`Trace`.
@@ -118,27 +108,13 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
     with tempfile.TemporaryDirectory(prefix="gorun-kit-trace-") as tmp:
         out = os.path.join(tmp, "trace.jsonl")
         pipe = subprocess.PIPE if capture else None
-        proc = subprocess.Popen([tracer, "--output", out, "--mode", mode, "--", *cmd], env=env, cwd=cwd,
-                                stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe)
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            stdout, stderr = _stop(proc)
-            partial = _parse(out, cmd, None, stdout, stderr, strict=False)
+        done = sessions.run_tool([tracer, "--output", out, "--mode", mode, "--", *cmd], env=env, cwd=cwd,
+                                 timeout=timeout, stdout=pipe, stderr=pipe, stop_signal=signal.SIGTERM, grace=_GRACE)
+        if done.timed_out:
+            partial = _parse(out, cmd, None, done.stdout, done.stderr, strict=False)
             raise TraceTimeout(f"{' '.join(cmd)!r} did not finish within {timeout} s; "
-                               f"the traced processes were killed", partial) from None
-        except BaseException:
-            _stop(proc)
-            raise
-        return _parse(out, cmd, proc.returncode, stdout, stderr, strict=True)
-
-
-def _cmdline(pid: int) -> tuple[str, ...]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ()
-    return tuple(os.fsdecode(a) for a in raw.split(b"\0")[:-1])
+                               f"the traced processes were killed", partial)
+        return _parse(out, cmd, done.returncode, done.stdout, done.stderr, strict=True)
 
 
 def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> Trace:
@@ -148,7 +124,7 @@ def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> 
     After ``duration`` (or on KeyboardInterrupt) the tracer detaches and the
     process runs on, untouched; the trace's ``returncode`` is then None.
     Exec records come from /proc at the exec event (``source == "proc"``)
-    and failed execs are not seen: see labs_c/tracer/README.md. ``mode`` is
+    and failed execs are not seen: see gorun_kit/_src/tracer/README.md. ``mode`` is
     one of ATTACH_MODES. Raises ProcessNotFound, and TracerError when ptrace
     is not permitted (another tracer, Yama ptrace_scope, no CAP_SYS_PTRACE).
     """
@@ -159,24 +135,17 @@ def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> 
                          "(a seccomp filter cannot be installed into a process that already runs)")
     if pid == os.getpid():
         raise ValueError(f"pid={pid} is this Python process; a process cannot trace itself")
-    if not os.path.exists(f"/proc/{pid}"):
+    if not procfs.exists(pid):
         raise ProcessNotFound(f"no process with pid {pid} (it may have exited); check the pid with ps")
-    label = ("--attach", str(pid), *_cmdline(pid))
+    label = ("--attach", str(pid), *procfs.cmdline(pid))
     tracer = tracer_binary()
     with tempfile.TemporaryDirectory(prefix="gorun-kit-trace-") as tmp:
         out = os.path.join(tmp, "trace.jsonl")
-        proc = subprocess.Popen([tracer, "--output", out, "--mode", mode, "--attach", str(pid)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        detached = False
-        try:
-            stdout, stderr = proc.communicate(timeout=duration)
-        except subprocess.TimeoutExpired:
-            stdout, stderr = _stop(proc)  # SIGTERM: the tracer detaches; the process goes on
-            detached = proc.returncode == 128 + signal.SIGTERM
-        except BaseException:
-            _stop(proc)
-            raise
-        trace = _parse(out, label, proc.returncode, stdout, stderr, strict=True)
+        # after ``duration``, SIGTERM: the tracer detaches and the process goes on
+        done = sessions.run_tool([tracer, "--output", out, "--mode", mode, "--attach", str(pid)],
+                                 timeout=duration, stop_signal=signal.SIGTERM, grace=_GRACE)
+        detached = done.timed_out and done.returncode == 128 + signal.SIGTERM
+        trace = _parse(out, label, done.returncode, done.stdout, done.stderr, strict=True)
         return dataclasses.replace(trace, returncode=None) if detached else trace
 
 

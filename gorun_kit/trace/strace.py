@@ -2,61 +2,42 @@
 
 strace is run with ``-f -v -xx -ttt -s <ARG_MAX>`` so that every string is
 printed in full as hex escapes (exact bytes, whatever they are), every argv
-and envp is printed whole, and each line carries a timestamp. Only the
-process-creation syscalls are traced; the ``+++ exited with N +++`` /
+and envp is printed whole, and each line carries a timestamp. The
+process-creation syscalls are traced, plus those the caller names
+(``syscalls=``, kept as SyscallEvent records); the ``+++ exited with N +++`` /
 ``+++ killed by SIG +++`` lines give the exits, and ``+++ superseded by
 execve in pid N +++`` the tid change of an exec from a non-leader thread.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import signal as _signal
 import subprocess
 import tempfile
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
+from .. import sessions
 from ..toolchain import find_tool
-from .records import (CLONE_FLAGS, Event, ExecEvent, ExecFailedEvent, ExitEvent, SpawnEvent, Trace)
+from .flags import CLONE_FLAGS, flag_names, flags_value, signal_name
+from .records import (Event, ExecEvent, ExecFailedEvent, ExitEvent, SpawnEvent, SyscallEvent, Trace)
 
-__all__ = ["strace_run", "parse_strace", "STRACE_ARGS"]
+__all__ = ["strace_run", "parse_strace", "strace_args", "struct_fields", "STRACE_ARGS"]
 
 _TRACED = "clone,clone3,fork,vfork,execve,execveat"
-STRACE_ARGS = ("-f", "-v", "-xx", "-ttt", "-s", str(os.sysconf("SC_ARG_MAX") if hasattr(os, "sysconf") else 2097152),
-               "-e", f"trace={_TRACED}", "-e", "signal=none")
+_FORMAT = ("-f", "-v", "-xx", "-ttt", "-s", str(os.sysconf("SC_ARG_MAX") if hasattr(os, "sysconf") else 2097152))
+STRACE_ARGS = (*_FORMAT, "-e", f"trace={_TRACED}", "-e", "signal=none")
 
 _LINE = re.compile(r"^(?P<tid>\d+)\s+(?P<ts>\d+)\.(?P<us>\d+)\s+(?P<rest>.*)$")
-_CALL = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)\s+=\s+(?P<ret>-?\d+|\?|0x[0-9a-f]+)(?:\s+(?P<err>E[A-Z0-9]+))?")
+_CALL = re.compile(r"^(?P<name>\w+)\((?P<args>.*)\)\s+=\s+(?P<ret>0x[0-9a-f]+|-?\d+|\?)(?:\s+(?P<err>E[A-Z0-9_]+))?")
 _STR = re.compile(r'"((?:\\x[0-9a-f]{2})*)"(\.\.\.)?')
 _EXITED = re.compile(r"^\+\+\+ exited with (\d+) \+\+\+")
 _KILLED = re.compile(r"^\+\+\+ killed by (SIG\w+)( \(core dumped\))? \+\+\+")
 _SUPERSEDED = re.compile(r"^\+\+\+ superseded by execve in pid (\d+) \+\+\+")
 _PID_CHANGED = re.compile(r"<pid changed to (\d+) \.\.\.>$")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
-
-
-def _flags_value(text: str) -> int:
-    value = 0
-    for tok in text.split("|"):
-        tok = tok.strip()
-        if tok in CLONE_FLAGS:
-            value |= CLONE_FLAGS[tok]
-        elif tok.startswith("SIG"):
-            value |= int(getattr(_signal, tok, 0))
-        elif tok:
-            value |= int(tok, 0)
-    return value
-
-
-def _flag_names(value: int, clone3: bool) -> tuple[str, ...]:
-    names = [n for n, bit in CLONE_FLAGS.items() if value & bit and (clone3 or bit > 0xff)]
-    if not clone3 and value & 0xff:
-        try:
-            names.append(_signal.Signals(value & 0xff).name)
-        except ValueError:
-            names.append(f"SIG{value & 0xff}")
-    return tuple(names)
 
 
 def _strings(text: str) -> tuple[list[str], bool]:
@@ -99,140 +80,226 @@ def _split_top(args: str) -> list[str]:
     return parts
 
 
-def parse_strace(lines: Iterable[str], *, command: Sequence[str] = (), returncode: int | None = None) -> Trace:
-    """Records from ``strace -f`` output made with STRACE_ARGS."""
-    events: list[Event] = []
-    pending: dict[int, str] = {}
-    tgid: dict[int, int] = {}
-    nthreads: dict[int, int] = {}
-    superseded: dict[int, int] = {}
-    root = start_ns = None
-    for raw in lines:
+_CREATION = frozenset(("clone", "clone3", "fork", "vfork", "execve", "execveat"))
+
+
+def _decode(hexstr: str) -> str:
+    """A string strace printed with -xx (``\\x2f\\x62...``) as str (surrogateescape)."""
+    return os.fsdecode(bytes.fromhex(hexstr.replace("\\x", "")))
+
+
+def _arg_text(arg: str) -> str:
+    """One argument as strace decoded it: a string argument becomes the string;
+    strings inside an array or struct are JSON-quoted in place."""
+    whole = _STR.fullmatch(arg)
+    if whole:
+        return _decode(whole[1])
+    return _STR.sub(lambda m: json.dumps(_decode(m[1]), ensure_ascii=False) + (m[2] or ""), arg)
+
+
+class _Parser:
+    """The state of one pass over ``strace -f`` output (see parse_strace)."""
+
+    def __init__(self, keep: frozenset[str]):
+        self.keep = keep
+        self.events: list[Event] = []
+        self.calls: list[SyscallEvent] = []
+        self.pending: dict[int, str] = {}  # tid -> the first half of an unfinished call
+        self.tgid: dict[int, int] = {}
+        self.nthreads: dict[int, int] = {}
+        self.superseded: dict[int, int] = {}  # leader tid -> the tid whose execve took it over
+        self.root: int | None = None
+        self.start_ns: int | None = None
+
+    def line(self, raw: str) -> None:
         m = _LINE.match(raw.rstrip("\n"))
         if not m:
-            continue
+            return
         tid = int(m["tid"])
         ts = int(m["ts"]) * 1_000_000_000 + int(m["us"].ljust(6, "0")[:6]) * 1000
-        rest = m["rest"]
-        if root is None:
-            root, start_ns = tid, ts
-            tgid[tid] = tid
-            nthreads[tid] = 1
-        pid = tgid.get(tid, tid)
+        if self.root is None:
+            self.root, self.start_ns = tid, ts
+            self.tgid[tid] = tid
+            self.nthreads[tid] = 1
+        rest = self._joined(tid, m["rest"])
+        if rest is None:
+            return
+        if rest.startswith("+++"):
+            self._status(tid, ts, rest)
+            return
+        c = _CALL.match(rest)
+        if c:
+            self._call(tid, ts, c)
+
+    def _joined(self, tid: int, rest: str) -> str | None:
+        """The whole call text once it is complete (None while it is unfinished)."""
         if rest.endswith("<unfinished ...>"):
-            pending[tid] = rest[: -len("<unfinished ...>")].rstrip()
-            continue
+            self.pending[tid] = rest[: -len("<unfinished ...>")].rstrip()
+            return None
         changed = _PID_CHANGED.search(rest)
         if changed:
             # an execve from a non-leader thread: it finishes under the leader's tid
-            pending[int(changed[1])] = rest[: changed.start()].rstrip()
-            continue
+            self.pending[int(changed[1])] = rest[: changed.start()].rstrip()
+            return None
         r = _RESUMED.match(rest)
         if r:
-            rest = pending.pop(tid, r[1] + "(") + r[2]
-        if rest.startswith("+++"):
-            s = _SUPERSEDED.match(rest)
-            if s:
-                # the exec'ing thread N took this (leader) tid; its pending execve moves here
-                former = int(s[1])
-                if former in pending:
-                    pending[tid] = pending.pop(former)
-                superseded[tid] = former
-                nthreads[pid] = nthreads.get(pid, 1) - 1
-                continue
-            e, k = _EXITED.match(rest), _KILLED.match(rest)
-            if e or k:
-                nthreads[pid] = nthreads.get(pid, 1) - 1
-                events.append(ExitEvent(ts_ns=ts, pid=pid, tid=tid, exit_code=int(e[1]) if e else None,
-                                        signal=k[1] if k else None, last_thread=nthreads[pid] <= 0,
-                                        core_dumped=bool(k and k[2])))
-            continue
-        c = _CALL.match(rest)
-        if not c:
-            continue
-        name, args, ret = c["name"], c["args"], c["ret"]
-        if name in ("clone", "clone3", "fork", "vfork"):
-            if ret in ("?",) or int(ret, 0) < 0:
-                continue
-            child = int(ret, 0)
-            parts = _split_top(args)
-            if name == "clone":
-                fl = next((p[len("flags="):] for p in parts if p.startswith("flags=")), "0")
-                flags = _flags_value(fl)
-                sig = flags & 0xff
-            elif name == "clone3":
-                first = parts[0].split(" => ")[0] if parts else "{}"  # strace adds "=> {parent_tid=..}"
-                inner = _split_top(first.strip("{}"))
-                kv = dict(p.split("=", 1) for p in inner if "=" in p)
-                flags = _flags_value(kv.get("flags", "0"))
-                es = kv.get("exit_signal", "0")
-                sig = int(getattr(_signal, es, 0)) if es.startswith("SIG") else int(es, 0)
-            else:
-                flags = CLONE_FLAGS["CLONE_VM"] | CLONE_FLAGS["CLONE_VFORK"] if name == "vfork" else 0
-                sig = int(_signal.SIGCHLD)
-            is_thread = bool(flags & CLONE_FLAGS["CLONE_THREAD"])
-            child_pid = pid if is_thread else child
-            tgid[child] = child_pid
-            nthreads[child_pid] = nthreads.get(child_pid, 0) + 1
-            try:
-                sig_name = _signal.Signals(sig).name if sig else None
-            except ValueError:
-                sig_name = f"SIG{sig}"
-            events.append(SpawnEvent(ts_ns=ts, parent_pid=pid, parent_tid=tid, child_pid=child_pid, child_tid=child,
-                                     syscall=name, flags=flags, flag_names=_flag_names(flags, name == "clone3"),
-                                     exit_signal=sig_name, is_thread=is_thread))
+            return self.pending.pop(tid, r[1] + "(") + r[2]
+        return rest
+
+    def _status(self, tid: int, ts: int, rest: str) -> None:
+        """A ``+++ ... +++`` line: a thread exited, was killed or was superseded by an exec."""
+        pid = self.tgid.get(tid, tid)
+        s = _SUPERSEDED.match(rest)
+        if s:
+            # the exec'ing thread N took this (leader) tid; its pending execve moves here
+            former = int(s[1])
+            if former in self.pending:
+                self.pending[tid] = self.pending.pop(former)
+            self.superseded[tid] = former
+            self.nthreads[pid] = self.nthreads.get(pid, 1) - 1
+            return
+        e, k = _EXITED.match(rest), _KILLED.match(rest)
+        if e or k:
+            self.nthreads[pid] = self.nthreads.get(pid, 1) - 1
+            self.events.append(ExitEvent(ts_ns=ts, pid=pid, tid=tid, exit_code=int(e[1]) if e else None,
+                                         signal=k[1] if k else None, last_thread=self.nthreads[pid] <= 0,
+                                         core_dumped=bool(k and k[2])))
+
+    def _call(self, tid: int, ts: int, c: re.Match) -> None:
+        name, ret_text = c["name"], c["ret"]
+        parts = _split_top(c["args"])
+        ret = None if ret_text == "?" else int(ret_text, 0)
+        if name not in _CREATION or name in self.keep:
+            self.calls.append(SyscallEvent(tid=tid, ts_ns=ts, name=name, args=tuple(_arg_text(p) for p in parts),
+                                           ret=ret, errno=c["err"]))
+        if name in ("clone", "clone3", "fork", "vfork") and ret is not None and ret >= 0:
+            self.events.append(self._spawn(tid, ts, name, parts, ret))
         elif name in ("execve", "execveat"):
-            parts = _split_top(args)
-            if name == "execveat":
-                parts = parts[1:]
-            if len(parts) < 3:
-                continue
-            (filename,), c1 = _strings(parts[0]) if parts[0].startswith('"') else ([""], False)
-            argv, c2 = _strings(parts[1])
-            envp, c3 = _strings(parts[2])
-            common = dict(ts_ns=ts, pid=pid, tid=tid, syscall=name, filename=filename, argv=tuple(argv),
-                          envp=tuple(envp), source="strace", complete=c1 and c2 and c3)
-            if ret == "0":
-                events.append(ExecEvent(former_tid=superseded.pop(tid, None), **common))
-            elif c["err"]:
-                events.append(ExecFailedEvent(errno=c["err"], **common))
-    return Trace(command=tuple(command), mode="strace", root_pid=root or 0, returncode=returncode,
-                 events=tuple(events), tool="strace", start_ns=start_ns)
+            self._exec(tid, ts, name, parts, ret, c["err"])
+
+    def _spawn(self, tid: int, ts: int, name: str, parts: list[str], child: int) -> SpawnEvent:
+        pid = self.tgid.get(tid, tid)
+        flags, sig = _spawn_flags(name, parts)
+        is_thread = bool(flags & CLONE_FLAGS["CLONE_THREAD"])
+        child_pid = pid if is_thread else child
+        self.tgid[child] = child_pid
+        self.nthreads[child_pid] = self.nthreads.get(child_pid, 0) + 1
+        return SpawnEvent(ts_ns=ts, parent_pid=pid, parent_tid=tid, child_pid=child_pid, child_tid=child,
+                          syscall=name, flags=flags,
+                          flag_names=flag_names(flags, clone3=name == "clone3", exit_signal=True),
+                          exit_signal=signal_name(sig) if sig else None, is_thread=is_thread)
+
+    def _exec(self, tid: int, ts: int, name: str, parts: list[str], ret: int | None, err: str | None) -> None:
+        if name == "execveat":
+            parts = parts[1:]
+        if len(parts) < 3:
+            return
+        (filename,), c1 = _strings(parts[0]) if parts[0].startswith('"') else ([""], False)
+        argv, c2 = _strings(parts[1])
+        envp, c3 = _strings(parts[2])
+        common = dict(ts_ns=ts, pid=self.tgid.get(tid, tid), tid=tid, syscall=name, filename=filename,
+                      argv=tuple(argv), envp=tuple(envp), source="strace", complete=c1 and c2 and c3)
+        if ret == 0:
+            self.events.append(ExecEvent(former_tid=self.superseded.pop(tid, None), **common))
+        elif err:
+            self.events.append(ExecFailedEvent(errno=err, **common))
+
+
+def struct_fields(arg: str) -> dict[str, str]:
+    """The ``name=value`` fields of a struct argument as strace prints it, e.g. a
+    clone3 SyscallEvent's ``args[0]`` gives ``{"flags": "CLONE_VM|...", "stack_size":
+    "0x7fff80", ...}``. What the kernel wrote back (``=> {parent_tid=[12]}``) is
+    left out; a nested struct or array stays one string."""
+    first = arg.split(" => ")[0].strip()
+    if not (first.startswith("{") and first.endswith("}")):
+        raise ValueError(f"{arg[:80]!r} is not a struct as strace prints it ({{name=value, ...}})")
+    return dict(p.split("=", 1) for p in _split_top(first[1:-1]) if "=" in p)
+
+
+def _spawn_flags(name: str, parts: list[str]) -> tuple[int, int]:
+    """(clone flags, exit signal number) of a clone/clone3/fork/vfork call."""
+    if name == "clone":
+        fl = next((p[len("flags="):] for p in parts if p.startswith("flags=")), "0")
+        flags = flags_value(fl)
+        return flags, flags & 0xff
+    if name == "clone3":
+        try:
+            kv = struct_fields(parts[0]) if parts else {}
+        except ValueError:  # strace could not read the struct: it printed its address
+            kv = {}
+        es = kv.get("exit_signal", "0")
+        return flags_value(kv.get("flags", "0")), int(getattr(_signal, es, 0)) if es.startswith("SIG") else int(es, 0)
+    flags = CLONE_FLAGS["CLONE_VM"] | CLONE_FLAGS["CLONE_VFORK"] if name == "vfork" else 0
+    return flags, int(_signal.SIGCHLD)
+
+
+def parse_strace(lines: Iterable[str], *, command: Sequence[str] = (), returncode: int | None = None,
+                 syscalls: Collection[str] = ()) -> Trace:
+    """Records from ``strace -f`` output made with STRACE_ARGS (or strace_args()).
+
+    Process-creation calls (clone, clone3, fork, vfork, execve, execveat)
+    become SpawnEvent/ExecEvent/ExecFailedEvent records, the ``+++`` lines
+    ExitEvents; every other call becomes a SyscallEvent in ``Trace.calls``
+    (see ``Trace.syscalls``). A creation call named in ``syscalls`` is kept
+    as a SyscallEvent too. A call split into ``<unfinished ...>`` and
+    ``<... resumed>`` lines is joined and recorded once, when it returns.
+    """
+    p = _Parser(frozenset(syscalls))
+    for raw in lines:
+        p.line(raw)
+    return Trace(command=tuple(command), mode="strace", root_pid=p.root or 0, returncode=returncode,
+                 events=tuple(p.events), tool="strace", start_ns=p.start_ns, calls=tuple(p.calls))
+
+
+def strace_args(syscalls: Sequence[str] = ()) -> tuple[str, ...]:
+    """STRACE_ARGS with ``syscalls`` traced too (names, or strace's classes such as %process)."""
+    for name in syscalls:
+        if not isinstance(name, str) or not name or "," in name or name.startswith("!"):
+            raise ValueError(f"syscalls: {name!r} is not one syscall name or strace class (e.g. 'openat', '%file')")
+    traced = ",".join(dict.fromkeys([*_TRACED.split(","), *syscalls]))
+    return (*_FORMAT, "-e", f"trace={traced}", "-e", "signal=none")
 
 
 def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
-               timeout: float | None = None, capture: bool = True) -> Trace:
+               timeout: float | None = None, capture: bool = True, syscalls: Sequence[str] = (),
+               pass_fds: Sequence[int] = ()) -> Trace:
     """Run ``cmd`` under ``strace -f`` and return the same records as trace.run.
 
+    ``syscalls``: more syscalls to trace besides the process-creation ones
+    (names such as "openat", or strace classes such as "%file"); their calls
+    are ``Trace.syscalls(name)`` (SyscallEvent records). ``pass_fds``: file
+    descriptors of ours the traced program inherits (as for subprocess).
     Timestamps are strace's wall clock (``-ttt``), not CLOCK_MONOTONIC. On a
-    timeout the tree is killed (strace's tracees die with it: we kill the
-    whole process group strace leads) and TraceTimeout is raised.
+    timeout (TraceTimeout), an error or KeyboardInterrupt strace and every
+    process it traces are killed and reaped. Raises CommandNotFound, and
+    TracerError when strace itself refuses (an unknown syscall name, ptrace
+    not permitted).
     """
-    from .runner import TraceTimeout, _resolve
+    from .runner import TracerError, TraceTimeout, _resolve
 
     if isinstance(cmd, (str, bytes)) or not cmd:
         raise ValueError(f"cmd must be a non-empty list of arguments, not {cmd!r}")
+    if isinstance(syscalls, str):
+        raise ValueError(f"syscalls={syscalls!r}: give a list of names, e.g. [{syscalls!r}]")
+    args = strace_args(syscalls)
     cmd = [os.fsdecode(c) for c in cmd]  # bytes arguments kept exactly (surrogateescape)
     _resolve(cmd, env, cwd)
     strace = find_tool("strace").path
     with tempfile.TemporaryDirectory(prefix="gorun-kit-strace-") as tmp:
         out = os.path.join(tmp, "strace.txt")
         pipe = subprocess.PIPE if capture else None
-        proc = subprocess.Popen([strace, *STRACE_ARGS, "-o", out, "--", *cmd], env=env, cwd=cwd,
-                                stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, start_new_session=True)
+        done = sessions.run_tool([strace, *args, "-o", out, "--", *cmd], env=env, cwd=cwd, timeout=timeout,
+                                 stdout=pipe, stderr=pipe, pass_fds=pass_fds)
+        if done.timed_out:
+            raise TraceTimeout(f"{' '.join(cmd)!r} did not finish within {timeout} s under strace; "
+                               "the traced processes were killed", None)
         try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except BaseException as exc:
-            # strace does not kill its tracees when it dies: kill the session's group.
-            try:
-                os.killpg(proc.pid, _signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.communicate()
-            if isinstance(exc, subprocess.TimeoutExpired):
-                raise TraceTimeout(f"{' '.join(cmd)!r} did not finish within {timeout} s under strace; "
-                                   "the traced processes were killed", None) from None
-            raise
-        with open(out, encoding="ascii", errors="replace") as f:
-            trace = parse_strace(f, command=cmd, returncode=proc.returncode)
-    return dataclasses.replace(trace, stdout=stdout, stderr=stderr)
+            with open(out, encoding="ascii", errors="replace") as f:
+                trace = parse_strace(f, command=cmd, returncode=done.returncode, syscalls=syscalls)
+        except FileNotFoundError:  # strace refused its arguments before it opened the log
+            trace = parse_strace((), command=cmd, returncode=done.returncode)
+    if trace.start_ns is None and done.returncode != 0:
+        said = (done.stderr or b"").decode(errors="replace").strip()
+        raise TracerError(f"strace could not run {' '.join(cmd)!r} (exit status {done.returncode})"
+                          + (f": {said}" if said else "; see its message above"), said)
+    return dataclasses.replace(trace, stdout=done.stdout, stderr=done.stderr)

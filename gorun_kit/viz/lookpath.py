@@ -8,7 +8,7 @@ import graphviz
 
 from ..lookpath.compare import CrossOS, Step
 
-__all__ = ["search_order", "cross_os_html", "cross_os_text", "rows_html"]
+__all__ = ["search_order", "cross_os_html", "rows_html"]
 
 
 def search_order(steps: tuple[Step, ...], *, title: str = "") -> graphviz.Digraph:
@@ -49,13 +49,3 @@ def rows_html(rows, header) -> str:
         out.append("<tr>" + "".join(f"<td><code>{_cell(str(c))}</code></td>" for c in row) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
-
-
-def cross_os_text(cross: CrossOS) -> str:
-    """The same table as plain text (for terminals and text outputs)."""
-    rows = [(r.goos, r.path, r.result.short(), r.result.source) for r in cross.rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(("GOOS", "PATH given", "LookPath returns", "source"), *rows)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format("GOOS", "PATH given", "LookPath returns", "source")]
-    lines += [fmt.format(*map(str, r)) for r in rows]
-    return "\n".join(lines)

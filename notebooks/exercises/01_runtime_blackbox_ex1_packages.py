@@ -133,13 +133,12 @@ print("runtime_share: random symbol tables pass")
 # `gorun_kit.binary.read_symbols`, and compares your answer with the course's.
 
 # %% nbgrader={"grade": true, "grade_id": "ex1-real-binary-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from pathlib import Path
-import gorun_kit
 from gorun_kit import binary
 from gorun_kit.build import build_go
+from gorun_kit.course.files import course_path
 
 if nb.live("go"):
-    exe = build_go(Path(gorun_kit.__file__).resolve().parents[1] / "labs_go" / "ch1_hello").path
+    exe = build_go(course_path("labs_go/ch1_hello")).path
     seen, funcs = set(), []
     for s in binary.read_symbols(exe):
         if s.kind == "func" and s.address not in seen and s.package != binary.C_CODE:

@@ -88,13 +88,12 @@ assert symbol_containing([(10, 5, "a")], 9) is None
 # the name; `runtime.sched` and `runtime.m0` are always among them.
 
 # %% nbgrader={"grade": true, "grade_id": "ex2-real-binary-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from pathlib import Path
-import gorun_kit
 from gorun_kit import binary
 from gorun_kit.build import build_go
+from gorun_kit.course.files import course_path
 
 if nb.live("go"):
-    exe = build_go(Path(gorun_kit.__file__).resolve().parents[1] / "labs_go" / "ch1_idle").path
+    exe = build_go(course_path("labs_go/ch1_idle")).path
     objects, last_end = [], -1
     for s in binary.read_symbols(exe):
         if s.kind == "object" and s.size > 0 and s.address >= last_end:

@@ -21,7 +21,7 @@
 # `PTRACE_PEEKDATA`, which return **one 8-byte word** (little-endian on x86-64)
 # at an address, or fail with `EIO` when the address is not mapped. These
 # exercises are the logic of TODO 1 and TODO 3 of the C lab
-# (`labs_c/ptrace_lab/student/tracer.c`), in Python: `peek(addr)` below plays
+# (`labs_c/ptrace_lab/tracer.c` of the student release), in Python: `peek(addr)` below plays
 # `PTRACE_PEEKDATA` over a fake memory, so your code can be tested with random
 # memory images.
 
@@ -144,8 +144,8 @@ print("read_argv: all checks passed")
 #
 # The C lab asks for the same logic against a live process. In your copy of
 # the release, complete the TODOs of `labs_c/ptrace_lab/tracer.c` (in the
-# course checkout the same stubbed file is `labs_c/ptrace_lab/student/tracer.c`;
-# `make -C labs_c` builds it). The check below builds your `tracer.c`, runs it
+# course checkout that file is the solution; `gorun-kit course release DIR`
+# writes the stubbed copy). The check below builds your `tracer.c`, runs it
 # with `-m peek` and with `-m vm` on test programs with random arguments and
 # environments (newlines, empty strings, bytes that are not UTF-8), and compares
 # what it prints with the course's production tracer (or strace). It also
@@ -155,9 +155,10 @@ print("read_argv: all checks passed")
 # %% nbgrader={"grade": true, "grade_id": "c-tracer-check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 from gorun_kit import ptrace_lab
 from gorun_kit.build import build_c
+from gorun_kit.course.files import course_path
 
 if nb.live("cc", "ptrace", "strace"):
-    mine = build_c("../../labs_c/ptrace_lab/tracer.c", cflags=["-O2", "-Wall", "-std=gnu11"],
+    mine = build_c(course_path("labs_c/ptrace_lab/tracer.c"), cflags=["-O2", "-Wall", "-std=gnu11"],
                    name="my_ptrace_lab_tracer")
     for method in ("peek", "vm"):
         result = ptrace_lab.check_tracer(mine.path, cases=3, method=method)

@@ -144,8 +144,9 @@ def grows_with_memory(points, factor):
 
 
 # %% nbgrader={"grade": true, "grade_id": "grows_with_memory_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-import json, pathlib
-committed = json.loads(pathlib.Path("../../benchmarks/results/spawn_latency.json").read_text())["points"]
+import json
+from gorun_kit.course.files import course_path
+committed = json.loads(course_path("benchmarks/results/spawn_latency.json").read_text())["points"]
 print("methods that grow 5x or more on the committed run:", sorted(grows_with_memory(committed, 5)))
 assert "fork" in grows_with_memory(committed, 5)
 assert "vfork" not in grows_with_memory(committed, 5)

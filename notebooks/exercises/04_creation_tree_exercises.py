@@ -30,12 +30,12 @@ stamp = nb.stamp()
 # %% nbgrader={"grade": false, "grade_id": "tree-given", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import dataclasses
 import random
-from pathlib import Path
 
 from gorun_kit import threads
+from gorun_kit.course.files import course_path
 from gorun_kit.viz import threads as tviz
 
-LABS = Path("..", "..", "labs_go").resolve()
+LOCKED, SYSCALLS = course_path("labs_go/threads_locked"), course_path("labs_go/threads_syscalls")
 LIVE = nb.live("go", "strace")
 
 def fake_ms(n, rng):
@@ -73,7 +73,7 @@ def depths(ms):
 
 # %% nbgrader={"grade": true, "grade_id": "tree-depths-check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 if LIVE:
-    r = threads.observe(LABS / "threads_locked", args=("2",))
+    r = threads.observe(LOCKED, args=("2",))
     d = depths(r.ms)
     assert d[0] == 0 and set(d) == {m.m for m in r.ms}
     sysmon = next(m.m for m in r.ms if m.start_fn == "runtime.sysmon")
@@ -131,6 +131,6 @@ print("ok: busiest_creator")
 # %%
 # Not graded: the tree of a real run, and which M created the most.
 if LIVE:
-    r = threads.observe(LABS / "threads_syscalls", args=("6",))
+    r = threads.observe(SYSCALLS, args=("6",))
     print("busiest creator is a real M of the run:", busiest_creator(r.ms) in {m.m for m in r.ms})
     display(tviz.creation_tree(r))

@@ -41,11 +41,12 @@ stamp = nb.stamp()
 
 # %% nbgrader={"grade": false, "grade_id": "hook-harness", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import random
-from pathlib import Path
 
 from gorun_kit import threads
+from gorun_kit.course.files import course_path
 
-LABS = Path("..", "..", "labs_go").resolve()
+LABS = {"threads_idle": course_path("labs_go/threads_idle"),
+        "threads_syscalls": course_path("labs_go/threads_syscalls")}
 LIVE = nb.live("go", "strace")
 
 # The harness: gorunkitExtendNew records the call chain (via=...) for the
@@ -73,7 +74,7 @@ func gorunkitExtendStart(w *gorunkitLine, mp *m) {}
 '''
 
 def run_with(student_go, lab, *args):
-    return threads.observe(LABS / lab, args=args, extension=student_go + "\n" + HARNESS)
+    return threads.observe(LABS[lab], args=args, extension=student_go + "\n" + HARNESS)
 
 
 # %% [markdown]

@@ -48,6 +48,7 @@
 #include <limits.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/sched.h> /* CLONE_*, CSIGNAL: the kernel's names, also those glibc lacks */
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -138,8 +139,11 @@ static void buf_add(struct buf *b, const void *data, size_t n)
  * original bytes. Control characters, '"' and '\\' are escaped as JSON
  * requires.
  */
-static FILE *out;
-static unsigned long long n_records;
+static FILE *out;                  /* where the records go (--output, or stderr) */
+static unsigned long long n_records; /* how many were written (the "end" record says) */
+
+/* The signal that asked us to stop (SIGINT, SIGTERM, SIGHUP), set by on_signal. */
+static volatile sig_atomic_t interrupted;
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF), or 0 if the byte at p does not start
@@ -268,34 +272,37 @@ static const char *syscall_name(long nr)
 	}
 }
 
+/* The clone flags by name, in bit order. gorun_kit/trace/flags.py has the
+ * same table for Python; tests/test_trace_flags.py fails when they differ. */
+#define FLAG(name) {name, #name}
 static const struct { uint64_t bit; const char *name; } clone_flags[] = {
-	{0x00000080ULL, "CLONE_NEWTIME"},   /* clone3 only: for clone() this bit is part of the exit signal */
-	{0x00000100ULL, "CLONE_VM"},
-	{0x00000200ULL, "CLONE_FS"},
-	{0x00000400ULL, "CLONE_FILES"},
-	{0x00000800ULL, "CLONE_SIGHAND"},
-	{0x00001000ULL, "CLONE_PIDFD"},
-	{0x00002000ULL, "CLONE_PTRACE"},
-	{0x00004000ULL, "CLONE_VFORK"},
-	{0x00008000ULL, "CLONE_PARENT"},
-	{0x00010000ULL, "CLONE_THREAD"},
-	{0x00020000ULL, "CLONE_NEWNS"},
-	{0x00040000ULL, "CLONE_SYSVSEM"},
-	{0x00080000ULL, "CLONE_SETTLS"},
-	{0x00100000ULL, "CLONE_PARENT_SETTID"},
-	{0x00200000ULL, "CLONE_CHILD_CLEARTID"},
-	{0x00400000ULL, "CLONE_DETACHED"},
-	{0x00800000ULL, "CLONE_UNTRACED"},
-	{0x01000000ULL, "CLONE_CHILD_SETTID"},
-	{0x02000000ULL, "CLONE_NEWCGROUP"},
-	{0x04000000ULL, "CLONE_NEWUTS"},
-	{0x08000000ULL, "CLONE_NEWIPC"},
-	{0x10000000ULL, "CLONE_NEWUSER"},
-	{0x20000000ULL, "CLONE_NEWPID"},
-	{0x40000000ULL, "CLONE_NEWNET"},
-	{0x80000000ULL, "CLONE_IO"},
-	{0x100000000ULL, "CLONE_CLEAR_SIGHAND"},
-	{0x200000000ULL, "CLONE_INTO_CGROUP"},
+	FLAG(CLONE_NEWTIME),   /* clone3 only: for clone() this bit is part of the exit signal */
+	FLAG(CLONE_VM),
+	FLAG(CLONE_FS),
+	FLAG(CLONE_FILES),
+	FLAG(CLONE_SIGHAND),
+	FLAG(CLONE_PIDFD),
+	FLAG(CLONE_PTRACE),
+	FLAG(CLONE_VFORK),
+	FLAG(CLONE_PARENT),
+	FLAG(CLONE_THREAD),
+	FLAG(CLONE_NEWNS),
+	FLAG(CLONE_SYSVSEM),
+	FLAG(CLONE_SETTLS),
+	FLAG(CLONE_PARENT_SETTID),
+	FLAG(CLONE_CHILD_CLEARTID),
+	FLAG(CLONE_DETACHED),
+	FLAG(CLONE_UNTRACED),
+	FLAG(CLONE_CHILD_SETTID),
+	FLAG(CLONE_NEWCGROUP),
+	FLAG(CLONE_NEWUTS),
+	FLAG(CLONE_NEWIPC),
+	FLAG(CLONE_NEWUSER),
+	FLAG(CLONE_NEWPID),
+	FLAG(CLONE_NEWNET),
+	FLAG(CLONE_IO),
+	FLAG(CLONE_CLEAR_SIGHAND),
+	FLAG(CLONE_INTO_CGROUP),
 };
 
 static void json_signal(int sig)
@@ -316,16 +323,16 @@ static void json_flag_names(uint64_t flags, int is_clone3)
 	int first = 1;
 	putc('[', out);
 	for (size_t i = 0; i < sizeof clone_flags / sizeof clone_flags[0]; i++) {
-		if (!is_clone3 && clone_flags[i].bit <= 0xff)
+		if (!is_clone3 && (clone_flags[i].bit & CSIGNAL))
 			continue;
 		if (flags & clone_flags[i].bit) {
 			fprintf(out, "%s\"%s\"", first ? "" : ",", clone_flags[i].name);
 			first = 0;
 		}
 	}
-	if (!is_clone3 && (flags & 0xff)) {
+	if (!is_clone3 && (flags & CSIGNAL)) {
 		fputs(first ? "" : ",", out);
-		json_signal((int)(flags & 0xff));
+		json_signal((int)(flags & CSIGNAL));
 	}
 	putc(']', out);
 }
@@ -338,14 +345,6 @@ static void json_errno(int err)
 	else
 		fprintf(out, "\"E%d\"", err);
 }
-
-/* ------------------------------------------------------------------------ */
-/* Statistics: where the time goes (written in the "end" record)             */
-
-static struct {
-	unsigned long long seccomp, syscall, spawn_event, exec_event, initial, group, interrupt, signal;
-	unsigned long long mem_calls, mem_bytes, peek_words;
-} stats;
 
 /* ------------------------------------------------------------------------ */
 /* Reading the tracee's memory                                               */
@@ -361,9 +360,33 @@ static struct {
 #define PAGE 4096u
 #define WINDOW_PAGES 16u
 
-static int vm_readv_works = 1;
+/* A window of the tracee's memory, so that the many short strings of an
+ * environment cost a few syscalls instead of one each. Valid only while the
+ * tracee stays stopped: window_reset() at every stop. */
+struct window {
+	pid_t tid;
+	uint64_t base;
+	size_t len, next; /* next: how much the next refill asks for */
+	unsigned char data[WINDOW_PAGES * PAGE];
+};
 
-static size_t peek_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
+/* What the memory readers keep from one call to the next. */
+struct reader {
+	int vm_readv_works; /* 0 once process_vm_readv was refused: PEEKDATA from then on */
+	long arg_max;       /* the kernel's limit on argv + envp: nothing we read is longer */
+	unsigned long long calls, bytes, peek_words; /* for the "end" record */
+	struct window win;
+};
+
+static void reader_init(struct reader *rd)
+{
+	rd->vm_readv_works = 1;
+	rd->arg_max = sysconf(_SC_ARG_MAX);
+	if (rd->arg_max <= 0)
+		rd->arg_max = 2 * 1024 * 1024;
+}
+
+static size_t peek_read(struct reader *rd, pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
 {
 	size_t done = 0;
 	while (done < n) {
@@ -371,9 +394,9 @@ static size_t peek_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
 		uint64_t aligned = a & ~7ULL;
 		errno = 0;
 		long word = ptrace(PTRACE_PEEKDATA, tid, (void *)aligned, NULL);
-		stats.peek_words++;
+		rd->peek_words++;
 		if (errno)
-			break;
+			break; /* unmapped (EIO/EFAULT) or the tracee is gone (ESRCH): a short read */
 		size_t skip = a - aligned, take = 8 - skip;
 		if (take > n - done)
 			take = n - done;
@@ -383,86 +406,83 @@ static size_t peek_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
 	return done;
 }
 
-/* Read up to n bytes at addr; returns how many could be read (stops at an
- * unmapped page). */
-static size_t mem_read(pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
+/* Describe the remote range [addr, addr+n) as one iovec per page (at most
+ * WINDOW_PAGES + 1 of them); returns how many, and in *covered their length. */
+static size_t page_iovecs(uint64_t addr, size_t n, struct iovec *remote, size_t *covered)
 {
-	if (vm_readv_works) {
-		struct iovec local = {dst, n};
-		struct iovec remote[WINDOW_PAGES + 1] = {{0}};
-		size_t k = 0, covered = 0;
-		while (covered < n && k < WINDOW_PAGES + 1) {
-			uint64_t a = addr + covered;
-			size_t chunk = PAGE - (a % PAGE);
-			if (chunk > n - covered)
-				chunk = n - covered;
-			remote[k].iov_base = (void *)a;
-			remote[k].iov_len = chunk;
-			covered += chunk;
-			k++;
-		}
-		local.iov_len = covered;
-		stats.mem_calls++;
-		ssize_t got = process_vm_readv(tid, &local, 1, remote, k, 0);
-		if (got >= 0) {
-			stats.mem_bytes += (size_t)got;
-			if ((size_t)got == covered && covered < n)
-				return got + mem_read(tid, addr + covered, dst + covered, n - covered);
-			return (size_t)got;
-		}
-		if (errno == ENOSYS || errno == EPERM)
-			vm_readv_works = 0; /* not allowed here: use PEEKDATA from now on */
-		else
-			return 0;
+	size_t k = 0;
+	*covered = 0;
+	while (*covered < n && k < WINDOW_PAGES + 1) {
+		uint64_t a = addr + *covered;
+		size_t chunk = PAGE - (a % PAGE);
+		if (chunk > n - *covered)
+			chunk = n - *covered;
+		remote[k].iov_base = (void *)a;
+		remote[k].iov_len = chunk;
+		*covered += chunk;
+		k++;
 	}
-	return peek_read(tid, addr, dst, n);
+	return k;
 }
 
-/* A window of the tracee's memory, so that the many short strings of an
- * environment cost a few syscalls instead of one each. Valid only while the
- * tracee stays stopped: window_reset() at every stop. */
-static struct {
-	pid_t tid;
-	uint64_t base;
-	size_t len, next; /* next: how much the next refill asks for */
-	unsigned char data[WINDOW_PAGES * PAGE];
-} win;
-
-static void window_reset(void)
+/* Read up to n bytes at addr; returns how many could be read (stops at an
+ * unmapped page). */
+static size_t mem_read(struct reader *rd, pid_t tid, uint64_t addr, unsigned char *dst, size_t n)
 {
-	win.len = 0;
-	win.tid = 0;
-	win.next = PAGE;
+	if (!rd->vm_readv_works)
+		return peek_read(rd, tid, addr, dst, n);
+	struct iovec remote[WINDOW_PAGES + 1];
+	size_t covered;
+	size_t k = page_iovecs(addr, n, remote, &covered);
+	struct iovec local = {dst, covered};
+	rd->calls++;
+	ssize_t got = process_vm_readv(tid, &local, 1, remote, k, 0);
+	if (got < 0) {
+		if (errno != ENOSYS && errno != EPERM)
+			return 0;
+		rd->vm_readv_works = 0; /* not allowed here: use PEEKDATA from now on */
+		return peek_read(rd, tid, addr, dst, n);
+	}
+	rd->bytes += (size_t)got;
+	if ((size_t)got == covered && covered < n)
+		return got + mem_read(rd, tid, addr + covered, dst + covered, n - covered);
+	return (size_t)got;
+}
+
+static void window_reset(struct reader *rd)
+{
+	rd->win.len = 0;
+	rd->win.tid = 0;
+	rd->win.next = PAGE;
 }
 
 /* Make the window cover addr; returns the bytes available from addr on. */
-static size_t window_at(pid_t tid, uint64_t addr, const unsigned char **p)
+static size_t window_at(struct reader *rd, pid_t tid, uint64_t addr, const unsigned char **p)
 {
-	if (win.tid != tid || addr < win.base || addr >= win.base + win.len) {
+	struct window *w = &rd->win;
+	if (w->tid != tid || addr < w->base || addr >= w->base + w->len) {
 		/* Start with the rest of one page (most argv fit), double on
 		 * every refill: a 100 KB environment costs a handful of calls. */
-		size_t want = win.next - (addr % PAGE);
-		if (win.next < sizeof win.data)
-			win.next *= 2;
-		win.tid = tid;
-		win.base = addr;
-		win.len = mem_read(tid, addr, win.data, want);
-		if (win.len == 0)
+		size_t want = w->next - (addr % PAGE);
+		if (w->next < sizeof w->data)
+			w->next *= 2;
+		w->tid = tid;
+		w->base = addr;
+		w->len = mem_read(rd, tid, addr, w->data, want);
+		if (w->len == 0)
 			return 0;
 	}
-	*p = win.data + (addr - win.base);
-	return win.base + win.len - addr;
+	*p = w->data + (addr - w->base);
+	return w->base + w->len - addr;
 }
 
-static long arg_max;
-
 /* Append the NUL-terminated string at addr (with its NUL) to b. */
-static int read_string(pid_t tid, uint64_t addr, struct buf *b)
+static int read_string(struct reader *rd, pid_t tid, uint64_t addr, struct buf *b)
 {
 	size_t total = 0;
 	for (;;) {
 		const unsigned char *p;
-		size_t avail = window_at(tid, addr, &p);
+		size_t avail = window_at(rd, tid, addr, &p);
 		if (avail == 0)
 			return -1;
 		const unsigned char *nul = memchr(p, 0, avail);
@@ -472,7 +492,7 @@ static int read_string(pid_t tid, uint64_t addr, struct buf *b)
 			return 0;
 		total += take;
 		addr += take;
-		if ((long)total > arg_max) /* the kernel would refuse it (E2BIG) */
+		if ((long)total > rd->arg_max) /* the kernel would refuse it (E2BIG) */
 			return -1;
 	}
 }
@@ -486,38 +506,49 @@ static int read_string(pid_t tid, uint64_t addr, struct buf *b)
 #define GUESS 512u
 #define BATCH 256u
 
-static int read_strings(pid_t tid, const uint64_t *ptrs, size_t n, struct strv *v)
-{
-	static unsigned char buf[BATCH * GUESS];
-	struct iovec remote[BATCH];
+struct batch {
+	unsigned char buf[BATCH * GUESS];
 	size_t off[BATCH], len[BATCH];
+	ssize_t got; /* bytes process_vm_readv returned, -1 if it was not used */
+};
+
+/* Fetch the first bytes of the k strings at ptrs[0..k) into b. */
+static void batch_fetch(struct reader *rd, pid_t tid, const uint64_t *ptrs, size_t k, struct batch *b)
+{
+	struct iovec remote[BATCH];
+	size_t total = 0;
+	b->got = -1;
+	if (!rd->vm_readv_works)
+		return;
+	for (size_t i = 0; i < k; i++) {
+		b->len[i] = PAGE - (ptrs[i] % PAGE);
+		if (b->len[i] > GUESS)
+			b->len[i] = GUESS;
+		b->off[i] = total;
+		remote[i].iov_base = (void *)ptrs[i];
+		remote[i].iov_len = b->len[i];
+		total += b->len[i];
+	}
+	struct iovec local = {b->buf, total};
+	rd->calls++;
+	b->got = process_vm_readv(tid, &local, 1, remote, k, 0);
+	if (b->got > 0)
+		rd->bytes += (size_t)b->got;
+}
+
+static int read_strings(struct reader *rd, pid_t tid, const uint64_t *ptrs, size_t n, struct strv *v)
+{
+	static struct batch b;
 	for (size_t start = 0; start < n; start += BATCH) {
-		size_t k = n - start < BATCH ? n - start : BATCH, total = 0;
-		ssize_t got = -1;
-		if (vm_readv_works) {
-			for (size_t i = 0; i < k; i++) {
-				uint64_t a = ptrs[start + i];
-				len[i] = PAGE - (a % PAGE);
-				if (len[i] > GUESS)
-					len[i] = GUESS;
-				off[i] = total;
-				remote[i].iov_base = (void *)a;
-				remote[i].iov_len = len[i];
-				total += len[i];
-			}
-			struct iovec local = {buf, total};
-			stats.mem_calls++;
-			got = process_vm_readv(tid, &local, 1, remote, k, 0);
-			if (got > 0)
-				stats.mem_bytes += (size_t)got;
-		}
+		size_t k = n - start < BATCH ? n - start : BATCH;
+		batch_fetch(rd, tid, ptrs + start, k, &b);
 		for (size_t i = 0; i < k; i++) {
 			const unsigned char *nul = NULL;
-			if (got >= 0 && off[i] + len[i] <= (size_t)got)
-				nul = memchr(buf + off[i], 0, len[i]);
+			if (b.got >= 0 && b.off[i] + b.len[i] <= (size_t)b.got)
+				nul = memchr(b.buf + b.off[i], 0, b.len[i]);
 			if (nul) {
-				buf_add(&v->data, buf + off[i], (size_t)(nul - (buf + off[i])) + 1);
-			} else if (read_string(tid, ptrs[start + i], &v->data) < 0) {
+				buf_add(&v->data, b.buf + b.off[i], (size_t)(nul - (b.buf + b.off[i])) + 1);
+			} else if (read_string(rd, tid, ptrs[start + i], &v->data) < 0) {
 				buf_add(&v->data, "", 1);
 				v->count++;
 				return -1;
@@ -531,7 +562,7 @@ static int read_strings(pid_t tid, const uint64_t *ptrs, size_t n, struct strv *
 /* Read a NULL-terminated array of string pointers (argv or envp): first the
  * whole pointer array (it usually lies apart from the strings), then each
  * string through the window. */
-static int read_strv(pid_t tid, uint64_t addr, struct strv *v)
+static int read_strv(struct reader *rd, pid_t tid, uint64_t addr, struct strv *v)
 {
 	static uint64_t *ptrs;
 	static size_t cap;
@@ -549,7 +580,7 @@ static int read_strv(pid_t tid, uint64_t addr, struct strv *v)
 		size_t want = (PAGE - (addr % PAGE)) / 8;
 		if (want == 0 || want > 512)
 			want = 512;
-		size_t got = mem_read(tid, addr, (unsigned char *)(ptrs + n), want * 8) / 8;
+		size_t got = mem_read(rd, tid, addr, (unsigned char *)(ptrs + n), want * 8) / 8;
 		if (got == 0)
 			return -1;
 		size_t i;
@@ -559,10 +590,10 @@ static int read_strv(pid_t tid, uint64_t addr, struct strv *v)
 		if (i < got)
 			break; /* found the NULL */
 		addr += got * 8;
-		if ((long)n > arg_max / 8)
+		if ((long)n > rd->arg_max / 8)
 			return -1;
 	}
-	return read_strings(tid, ptrs, n, v);
+	return read_strings(rd, tid, ptrs, n, v);
 }
 
 /* Read a whole /proc file (used only when no syscall-entry stop was seen). */
@@ -626,27 +657,44 @@ struct proc {
 };
 
 #define NBUCKET 4096
-static struct task *tasks[NBUCKET];
-static struct proc *procs[NBUCKET];
-static long n_tasks;
 
-static struct task *task_find(pid_t tid)
+enum mode { MODE_EVENTS, MODE_SECCOMP, MODE_SYSCALLS };
+
+/* How many stops of each kind: where the time goes (in the "end" record). */
+struct stop_counts {
+	unsigned long long seccomp, syscall, spawn_event, exec_event, initial, group, interrupt, signal;
+};
+
+/* Everything one run of the tracer knows: passed to every function that
+ * looks at tracees, instead of living in globals. */
+struct tracer {
+	enum mode mode;
+	int attaching;  /* --attach: at the end, detach instead of killing */
+	int stopping;   /* a signal asked us to stop: every tracee is killed (or detached) */
+	pid_t root_pid;
+	int root_status; /* the root's wait status, -1 until it has ended */
+	struct stop_counts stops;
+	struct reader mem;
+	struct task *tasks[NBUCKET];
+	struct proc *procs[NBUCKET];
+};
+
+static struct task *task_find(struct tracer *tr, pid_t tid)
 {
-	for (struct task *t = tasks[tid % NBUCKET]; t; t = t->next)
+	for (struct task *t = tr->tasks[tid % NBUCKET]; t; t = t->next)
 		if (t->tid == tid)
 			return t;
 	return NULL;
 }
 
-static struct task *task_new(pid_t tid)
+static struct task *task_new(struct tracer *tr, pid_t tid)
 {
 	struct task *t = calloc(1, sizeof *t);
 	if (!t)
 		die("%s", "out of memory");
 	t->tid = tid;
-	t->next = tasks[tid % NBUCKET];
-	tasks[tid % NBUCKET] = t;
-	n_tasks++;
+	t->next = tr->tasks[tid % NBUCKET];
+	tr->tasks[tid % NBUCKET] = t;
 	return t;
 }
 
@@ -658,47 +706,41 @@ static void px_free(struct pending_exec *px)
 	memset(px, 0, sizeof *px);
 }
 
-static void task_unlink(struct task *t)
+static void task_free(struct tracer *tr, struct task *t)
 {
-	struct task **pp = &tasks[t->tid % NBUCKET];
+	struct task **pp = &tr->tasks[t->tid % NBUCKET];
 	while (*pp != t)
 		pp = &(*pp)->next;
 	*pp = t->next;
-	n_tasks--;
-}
-
-static void task_free(struct task *t)
-{
-	task_unlink(t);
 	px_free(&t->px);
 	free(t);
 }
 
-static struct proc *proc_find(pid_t pid)
+static struct proc *proc_find(struct tracer *tr, pid_t pid)
 {
-	for (struct proc *p = procs[pid % NBUCKET]; p; p = p->next)
+	for (struct proc *p = tr->procs[pid % NBUCKET]; p; p = p->next)
 		if (p->pid == pid)
 			return p;
 	return NULL;
 }
 
-static struct proc *proc_get(pid_t pid)
+static struct proc *proc_get(struct tracer *tr, pid_t pid)
 {
-	struct proc *p = proc_find(pid);
+	struct proc *p = proc_find(tr, pid);
 	if (!p) {
 		p = calloc(1, sizeof *p);
 		if (!p)
 			die("%s", "out of memory");
 		p->pid = pid;
-		p->next = procs[pid % NBUCKET];
-		procs[pid % NBUCKET] = p;
+		p->next = tr->procs[pid % NBUCKET];
+		tr->procs[pid % NBUCKET] = p;
 	}
 	return p;
 }
 
-static void proc_free(struct proc *p)
+static void proc_free(struct tracer *tr, struct proc *p)
 {
-	struct proc **pp = &procs[p->pid % NBUCKET];
+	struct proc **pp = &tr->procs[p->pid % NBUCKET];
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
@@ -706,26 +748,60 @@ static void proc_free(struct proc *p)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Resuming                                                                  */
+/* ptrace requests and resuming                                              */
 
-enum mode { MODE_EVENTS, MODE_SECCOMP, MODE_SYSCALLS };
-static enum mode mode = MODE_EVENTS;
+/* Every ptrace request's result goes through here. ESRCH is not reported:
+ * the tracee was killed meanwhile (SIGKILL needs no resume, and a dead task
+ * cannot be read), and waitpid reports its death like any other. Anything
+ * else is a warning on stderr. Returns 1 when the request succeeded. */
+static int ptrace_ok(long rc, const char *request, pid_t tid)
+{
+	if (rc >= 0)
+		return 1;
+	if (errno != ESRCH)
+		fprintf(stderr, "tracer: warning: %s of %d failed: %s\n", request, tid, strerror(errno));
+	return 0;
+}
 
 /* PTRACE_CONT runs the tracee until its next event, seccomp stop or signal;
  * PTRACE_SYSCALL also stops it at the next syscall entry or exit. After an
  * execve's seccomp stop we use PTRACE_SYSCALL for that one thread, so that a
  * failing execve shows its return value at the syscall-exit stop. */
-static void resume(struct task *t, int sig)
+static void resume(struct tracer *tr, struct task *t, int sig)
 {
-	int req = (mode == MODE_SYSCALLS || (t->flags & T_WANT_EXIT)) ? PTRACE_SYSCALL : PTRACE_CONT;
-	if (ptrace(req, t->tid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
-		fprintf(stderr, "tracer: warning: resuming %d: %s\n", t->tid, strerror(errno));
-	/* ESRCH: it was killed meanwhile (SIGKILL needs no resume); its death is
-	 * reported by waitpid like any other. */
+	int syscall_stops = tr->mode == MODE_SYSCALLS || (t->flags & T_WANT_EXIT);
+	int req = syscall_stops ? PTRACE_SYSCALL : PTRACE_CONT;
+	ptrace_ok(ptrace(req, t->tid, NULL, (void *)(long)sig), syscall_stops ? "PTRACE_SYSCALL" : "PTRACE_CONT",
+		  t->tid);
+}
+
+/* The registers of a stopped tracee; 0 when they cannot be read (warned). */
+static int get_regs(struct task *t, struct user_regs_struct *r)
+{
+	return ptrace_ok(ptrace(PTRACE_GETREGS, t->tid, NULL, r), "PTRACE_GETREGS", t->tid);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Records                                                                   */
+
+static const char *mode_name(enum mode mode)
+{
+	return mode == MODE_EVENTS ? "events" : mode == MODE_SECCOMP ? "seccomp" : "syscalls";
+}
+
+static void emit_start(const struct tracer *tr, char **cmd)
+{
+	record_begin("start", now_ns());
+	fprintf(out, ",\"pid\":%d,\"mode\":\"%s\",\"argv\":", tr->root_pid, mode_name(tr->mode));
+	putc('[', out);
+	for (char **a = cmd; !tr->attaching && *a; a++) {
+		if (a != cmd)
+			putc(',', out);
+		json_str(*a);
+	}
+	fprintf(out, "],\"attached\":%s,\"version\":1", tr->attaching ? "true" : "false");
+	record_end();
+}
 
 static void emit_spawn(uint64_t ts, struct task *parent, pid_t child_pid, pid_t child_tid, long nr,
 		       uint64_t flags, uint64_t exit_signal)
@@ -739,7 +815,7 @@ static void emit_spawn(uint64_t ts, struct task *parent, pid_t child_pid, pid_t 
 	json_flag_names(flags, nr == __NR_clone3);
 	fputs(",\"exit_signal\":", out);
 	json_signal((int)exit_signal);
-	fprintf(out, ",\"is_thread\":%s", (flags & 0x10000) ? "true" : "false");
+	fprintf(out, ",\"is_thread\":%s", (flags & CLONE_THREAD) ? "true" : "false");
 	record_end();
 }
 
@@ -774,11 +850,50 @@ static void emit_exec(const char *type, uint64_t ts, struct task *t, pid_t forme
 	record_end();
 }
 
+/* A thread ended; status is its wait status. pid -1: its process is unknown. */
+static void emit_exit(uint64_t ts, pid_t pid, pid_t tid, int status, int last_thread)
+{
+	record_begin("exit", ts);
+	fprintf(out, ",\"pid\":%d,\"tid\":%d,\"exit_code\":", pid, tid);
+	if (WIFEXITED(status))
+		fprintf(out, "%d,\"signal\":null", WEXITSTATUS(status));
+	else {
+		fputs("null,\"signal\":", out);
+		json_signal(WTERMSIG(status));
+	}
+	fprintf(out, ",\"core_dumped\":%s,\"last_thread\":%s", (WIFSIGNALED(status) && WCOREDUMP(status)) ? "true" : "false",
+		last_thread ? "true" : "false");
+	record_end();
+}
+
+/* Our own CPU time (not the tracees'): how much of the overhead is the
+ * tracer's work, as opposed to the stops themselves. */
+static unsigned long long self_cpu_ns(void)
+{
+	struct rusage self;
+	getrusage(RUSAGE_SELF, &self);
+	return (unsigned long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000000ULL +
+	       (unsigned long long)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1000ULL;
+}
+
+static void emit_end(const struct tracer *tr, int exit_status)
+{
+	const struct stop_counts *s = &tr->stops;
+	unsigned long long self_ns = self_cpu_ns();
+	record_begin("end", now_ns());
+	fprintf(out, ",\"exit_status\":%d,\"tracer_cpu_ns\":%llu,\"interrupted_by\":", exit_status, self_ns);
+	json_signal(interrupted);
+	fprintf(out,
+		",\"stops\":{\"seccomp\":%llu,\"syscall\":%llu,\"spawn_event\":%llu,\"exec_event\":%llu,"
+		"\"initial\":%llu,\"group\":%llu,\"interrupt\":%llu,\"signal\":%llu},"
+		"\"mem_read_calls\":%llu,\"mem_read_bytes\":%llu,\"peek_words\":%llu,\"records\":%llu",
+		s->seccomp, s->syscall, s->spawn_event, s->exec_event, s->initial, s->group, s->interrupt, s->signal,
+		tr->mem.calls, tr->mem.bytes, tr->mem.peek_words, n_records);
+	record_end();
+}
+
 /* ------------------------------------------------------------------------ */
 /* What to do at each kind of stop                                           */
-
-static pid_t root_pid;
-static int root_status = -1;
 
 /*
  * Syscall arguments on x86-64 (see syscall(2)): the number goes in rax, the
@@ -788,7 +903,7 @@ static int root_status = -1;
  * rax. For execve(filename, argv, envp): rdi = filename, rsi = argv, rdx = envp.
  * For execveat(dirfd, pathname, argv, envp, flags): rdi, rsi, rdx, r10, r8.
  */
-static void save_exec_args(struct task *t, const struct user_regs_struct *r)
+static void save_exec_args(struct tracer *tr, struct task *t, const struct user_regs_struct *r)
 {
 	struct pending_exec *px = &t->px;
 	uint64_t filename, argv, envp;
@@ -805,11 +920,11 @@ static void save_exec_args(struct task *t, const struct user_regs_struct *r)
 		argv = r->rsi;
 		envp = r->rdx;
 	}
-	if (read_string(t->tid, filename, &px->filename) < 0)
+	if (read_string(&tr->mem, t->tid, filename, &px->filename) < 0)
 		px->incomplete = 1;
-	if (read_strv(t->tid, argv, &px->argv) < 0)
+	if (read_strv(&tr->mem, t->tid, argv, &px->argv) < 0)
 		px->incomplete = 1;
-	if (read_strv(t->tid, envp, &px->envp) < 0)
+	if (read_strv(&tr->mem, t->tid, envp, &px->envp) < 0)
 		px->incomplete = 1;
 	t->flags |= T_EXEC_PENDING;
 }
@@ -820,115 +935,156 @@ struct clone_args_v0 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-static void clone_args_from_regs(pid_t tid, const struct user_regs_struct *r, long *nr, uint64_t *flags,
-				 uint64_t *exit_signal)
+/* What a clone-family call asked for. */
+struct spawn_args {
+	long nr;
+	uint64_t flags, exit_signal;
+};
+
+static struct spawn_args spawn_args_from_regs(struct tracer *tr, pid_t tid, const struct user_regs_struct *r)
 {
-	*nr = (long)r->orig_rax;
-	switch (*nr) {
+	struct spawn_args a = {(long)r->orig_rax, 0, SIGCHLD}; /* fork: clone(SIGCHLD) with no flags */
+	switch (a.nr) {
 	case __NR_clone: /* clone(flags, stack, parent_tid, child_tid, tls): flags in rdi */
-		*flags = r->rdi;
-		*exit_signal = r->rdi & 0xff;
+		a.flags = r->rdi;
+		a.exit_signal = r->rdi & CSIGNAL;
 		break;
 	case __NR_clone3: { /* clone3(struct clone_args *args, size_t size): args in rdi */
 		struct clone_args_v0 ca;
 		memset(&ca, 0, sizeof ca);
-		if (mem_read(tid, r->rdi, (unsigned char *)&ca, sizeof ca) != sizeof ca)
+		if (mem_read(&tr->mem, tid, r->rdi, (unsigned char *)&ca, sizeof ca) != sizeof ca)
 			fprintf(stderr, "tracer: warning: cannot read clone_args of %d\n", tid);
-		*flags = ca.flags;
-		*exit_signal = ca.exit_signal;
+		a.flags = ca.flags;
+		a.exit_signal = ca.exit_signal;
 		break;
 	}
 	case __NR_vfork: /* the kernel's vfork is clone(CLONE_VFORK|CLONE_VM|SIGCHLD) */
-		*flags = 0x4000 | 0x100;
-		*exit_signal = SIGCHLD;
+		a.flags = CLONE_VFORK | CLONE_VM;
 		break;
-	default: /* fork: clone(SIGCHLD) with no flags */
-		*flags = 0;
-		*exit_signal = SIGCHLD;
 	}
+	return a;
 }
 
-static void on_spawn_event(struct task *t, uint64_t ts)
+/* The new task's record is written: release it if its initial stop came first. */
+static void adopt_child(struct tracer *tr, pid_t child_tid, pid_t child_pid)
 {
-	unsigned long msg = 0;
-	struct user_regs_struct r;
-	long nr;
-	uint64_t flags, exit_signal;
-	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg); /* the new task's tid */
-	pid_t child_tid = (pid_t)msg;
-	stats.spawn_event++;
-
-	if (t->flags & T_CLONE_PENDING) {
-		/* seccomp mode: the flags were read at syscall entry */
-		nr = t->clone_nr;
-		flags = t->clone_flags;
-		exit_signal = t->clone_exit_signal;
-		t->flags &= ~T_CLONE_PENDING;
-	} else {
-		/* The parent is stopped inside clone: its argument registers still
-		 * hold what it passed, and orig_rax says which syscall it was. */
-		if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0) {
-			resume(t, 0);
-			return;
-		}
-		clone_args_from_regs(t->tid, &r, &nr, &flags, &exit_signal);
-	}
-	int is_thread = (flags & 0x10000) != 0; /* CLONE_THREAD */
-	pid_t child_pid = is_thread ? t->pid : child_tid;
-	proc_get(child_pid)->nthreads++;
-	emit_spawn(ts, t, child_pid, child_tid, nr, flags, exit_signal);
-
-	struct task *c = task_find(child_tid);
+	struct task *c = task_find(tr, child_tid);
 	if (!c)
-		c = task_new(child_tid);
+		c = task_new(tr, child_tid);
 	c->pid = child_pid;
 	c->flags |= T_KNOWN;
-	if (c->flags & T_HELD) { /* its initial stop came first: release it now */
+	if (c->flags & T_HELD) {
 		c->flags &= ~T_HELD;
-		resume(c, 0);
+		resume(tr, c, 0);
 	}
-	resume(t, 0);
 }
 
-static void on_seccomp_stop(struct task *t)
+/* Without its parent's event a held task would wait for ever: let every
+ * held task go as a process of its own (its spawn record is lost). */
+static void release_held(struct tracer *tr)
+{
+	for (int i = 0; i < NBUCKET; i++)
+		for (struct task *t = tr->tasks[i]; t; t = t->next)
+			if (t->flags & T_HELD) {
+				fprintf(stderr, "tracer: warning: task %d runs on without its spawn record\n", t->tid);
+				t->pid = t->tid;
+				t->flags = (t->flags & ~T_HELD) | T_KNOWN;
+				proc_get(tr, t->pid)->nthreads++;
+				resume(tr, t, 0);
+			}
+}
+
+/* The arguments of the clone that stopped t: read at its entry (seccomp
+ * mode), or now from its registers. 0 when they cannot be had. */
+static int pending_spawn_args(struct tracer *tr, struct task *t, struct spawn_args *a)
 {
 	struct user_regs_struct r;
-	stats.seccomp++;
-	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0)
-		return;
-	long nr = (long)r.orig_rax;
-	if (nr == __NR_execve || nr == __NR_execveat) {
-		save_exec_args(t, &r);
-		t->flags |= T_WANT_EXIT;
-	} else if (syscall_name(nr)) {
-		clone_args_from_regs(t->tid, &r, &t->clone_nr, &t->clone_flags, &t->clone_exit_signal);
-		t->flags |= T_CLONE_PENDING;
+	if (t->flags & T_CLONE_PENDING) { /* seccomp mode: read at syscall entry */
+		a->nr = t->clone_nr;
+		a->flags = t->clone_flags;
+		a->exit_signal = t->clone_exit_signal;
+		t->flags &= ~T_CLONE_PENDING;
+		return 1;
 	}
-	resume(t, 0);
+	/* The parent is stopped inside clone: its argument registers still
+	 * hold what it passed, and orig_rax says which syscall it was. */
+	if (!get_regs(t, &r))
+		return 0;
+	*a = spawn_args_from_regs(tr, t->tid, &r);
+	return 1;
+}
+
+/* PTRACE_EVENT_CLONE/FORK/VFORK: t created a task; the event message is its tid. */
+static void on_spawn_event(struct tracer *tr, struct task *t, uint64_t ts)
+{
+	unsigned long msg = 0;
+	struct spawn_args a;
+	tr->stops.spawn_event++;
+	if (!ptrace_ok(ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg), "PTRACE_GETEVENTMSG", t->tid) || msg == 0) {
+		fprintf(stderr, "tracer: warning: the task %d created is unknown: no spawn record\n", t->tid);
+		t->flags &= ~T_CLONE_PENDING;
+		release_held(tr);
+		resume(tr, t, 0);
+		return;
+	}
+	pid_t child_tid = (pid_t)msg;
+	if (pending_spawn_args(tr, t, &a)) {
+		int is_thread = (a.flags & CLONE_THREAD) != 0;
+		pid_t child_pid = is_thread ? t->pid : child_tid;
+		proc_get(tr, child_pid)->nthreads++;
+		emit_spawn(ts, t, child_pid, child_tid, a.nr, a.flags, a.exit_signal);
+		adopt_child(tr, child_tid, child_pid);
+	} else {
+		fprintf(stderr, "tracer: warning: no spawn record for %d: the clone arguments of %d are gone\n",
+			child_tid, t->tid);
+		proc_get(tr, child_tid)->nthreads++;
+		adopt_child(tr, child_tid, child_tid);
+	}
+	resume(tr, t, 0);
+}
+
+static void on_seccomp_stop(struct tracer *tr, struct task *t)
+{
+	struct user_regs_struct r;
+	tr->stops.seccomp++;
+	if (get_regs(t, &r)) {
+		long nr = (long)r.orig_rax;
+		if (nr == __NR_execve || nr == __NR_execveat) {
+			save_exec_args(tr, t, &r);
+			t->flags |= T_WANT_EXIT;
+		} else if (syscall_name(nr)) {
+			struct spawn_args a = spawn_args_from_regs(tr, t->tid, &r);
+			t->clone_nr = a.nr;
+			t->clone_flags = a.flags;
+			t->clone_exit_signal = a.exit_signal;
+			t->flags |= T_CLONE_PENDING;
+		}
+	}
+	resume(tr, t, 0);
 }
 
 /* A syscall-entry or -exit stop (PTRACE_SYSCALL, seen as SIGTRAP|0x80 thanks
  * to PTRACE_O_TRACESYSGOOD). */
-static void on_syscall_stop(struct task *t, uint64_t ts)
+static void on_syscall_stop(struct tracer *tr, struct task *t, uint64_t ts)
 {
 	struct user_regs_struct r;
-	stats.syscall++;
-	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0)
-		return;
-	int entering;
-	if (mode == MODE_SYSCALLS) {
+	tr->stops.syscall++;
+	int entering = 0; /* events/seccomp: we only ask for the exit of an execve */
+	if (tr->mode == MODE_SYSCALLS) {
 		/* Entry and exit stops alternate; a new task starts outside a syscall.
 		 * (At entry rax is always -ENOSYS, but a syscall can also return
 		 * -ENOSYS, so rax alone cannot tell entry from exit.) */
 		t->flags ^= T_IN_SYSCALL;
 		entering = (t->flags & T_IN_SYSCALL) != 0;
-	} else {
-		entering = 0; /* events/seccomp: we only ask for the exit of an execve */
+	}
+	if (!get_regs(t, &r)) {
+		resume(tr, t, 0);
+		return;
 	}
 	if (entering) {
 		long nr = (long)r.orig_rax;
 		if (nr == __NR_execve || nr == __NR_execveat)
-			save_exec_args(t, &r);
+			save_exec_args(tr, t, &r);
 	} else if (t->flags & T_EXEC_PENDING) {
 		/* At the exit stop rax holds the return value: -errno on failure. A
 		 * successful execve never gets here with T_EXEC_PENDING set, because
@@ -940,7 +1096,66 @@ static void on_syscall_stop(struct task *t, uint64_t ts)
 		t->flags &= ~T_EXEC_PENDING;
 	}
 	t->flags &= ~T_WANT_EXIT;
-	resume(t, 0);
+	resume(tr, t, 0);
+}
+
+/* A non-leader thread called execve. The kernel killed every other thread
+ * and gave the exec'ing thread the leader's tid (= the pid); its own old tid
+ * is gone and will never be reported again. Move what we saved at its
+ * syscall entry over to the leader's entry. */
+static void take_over_former(struct tracer *tr, struct task *t, pid_t former)
+{
+	struct task *f = task_find(tr, former);
+	if (!f)
+		return;
+	px_free(&t->px);
+	t->px = f->px;
+	memset(&f->px, 0, sizeof f->px);
+	t->flags = (t->flags & (T_KNOWN | T_STARTED)) | (f->flags & ~(T_KNOWN | T_STARTED | T_HELD));
+	task_free(tr, f);
+	struct proc *p = proc_find(tr, t->pid);
+	if (p)
+		p->nthreads--;
+}
+
+/* No entry stop was seen (e.g. a 32-bit execve that our x86-64 filter lets
+ * through, or --attach). The old argv is gone, but the kernel copied argv and
+ * envp onto the new stack, and nothing has run yet, so /proc/<pid>/cmdline
+ * and environ still hold them exactly. The filename is not kept anywhere: we
+ * give the path of the executable. */
+static void exec_args_from_proc(struct task *t)
+{
+	struct pending_exec *px = &t->px;
+	px_free(px);
+	px->nr = __NR_execve;
+	char path[64], target[PATH_MAX];
+	snprintf(path, sizeof path, "/proc/%d/exe", t->tid);
+	ssize_t n = readlink(path, target, sizeof target - 1);
+	buf_add(&px->filename, target, n > 0 ? (size_t)n : 0);
+	buf_add(&px->filename, "", 1);
+	if (read_proc_file(t->tid, "cmdline", &px->argv.data) < 0)
+		px->incomplete = 1;
+	if (read_proc_file(t->tid, "environ", &px->envp.data) < 0)
+		px->incomplete = 1;
+	strv_from_nul_list(&px->argv);
+	strv_from_nul_list(&px->envp);
+}
+
+/* The tid that called the execve that just succeeded in t's process: the
+ * event message. Only when another thread could have been the one to ask. */
+static pid_t exec_former_tid(struct tracer *tr, struct task *t)
+{
+	struct proc *pr = proc_find(tr, t->pid);
+	unsigned long former = (unsigned long)t->tid;
+	if (pr && pr->nthreads <= 1)
+		return t->tid;
+	if (!ptrace_ok(ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &former), "PTRACE_GETEVENTMSG", t->tid) ||
+	    former == 0) {
+		fprintf(stderr, "tracer: warning: which thread of %d called execve is unknown: "
+			"recorded as the leader's\n", t->pid);
+		return t->tid;
+	}
+	return (pid_t)former;
 }
 
 /*
@@ -951,88 +1166,98 @@ static void on_syscall_stop(struct task *t, uint64_t ts)
  * program's bytes. That is why argv and envp were copied at the syscall
  * ENTRY stop (save_exec_args); here we only write them out.
  */
-static void on_exec_event(struct task *t, uint64_t ts)
+static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 {
-	unsigned long former = (unsigned long)t->tid;
-	stats.exec_event++;
-	struct proc *pr = proc_find(t->pid);
-	if (!pr || pr->nthreads > 1) /* only then can another thread be the exec'ing one */
-		ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &former);
-	if ((pid_t)former != t->tid) {
-		/* A non-leader thread called execve. The kernel killed every other
-		 * thread and gave the exec'ing thread the leader's tid (= the pid);
-		 * its own old tid is gone and will never be reported again. Move
-		 * what we saved at its syscall entry over to the leader's entry. */
-		struct task *f = task_find((pid_t)former);
-		if (f) {
-			px_free(&t->px);
-			t->px = f->px;
-			memset(&f->px, 0, sizeof f->px);
-			t->flags = (t->flags & (T_KNOWN | T_STARTED)) | (f->flags & ~(T_KNOWN | T_STARTED | T_HELD));
-			task_free(f);
-			struct proc *p = proc_find(t->pid);
-			if (p)
-				p->nthreads--;
-		}
-	}
+	tr->stops.exec_event++;
+	pid_t former = exec_former_tid(tr, t);
+	if (former != t->tid)
+		take_over_former(tr, t, former);
 	const char *source = "entry";
 	if (!(t->flags & T_EXEC_PENDING)) {
-		/* No entry stop was seen (e.g. a 32-bit execve that our x86-64
-		 * filter lets through). The old argv is gone, but the kernel copied
-		 * argv and envp onto the new stack, and nothing has run yet, so
-		 * /proc/<pid>/cmdline and environ still hold them exactly. The
-		 * filename is not kept anywhere: we give the path of the executable. */
-		struct pending_exec *px = &t->px;
-		px_free(px);
-		px->nr = __NR_execve;
-		char path[64], target[PATH_MAX];
-		snprintf(path, sizeof path, "/proc/%d/exe", t->tid);
-		ssize_t n = readlink(path, target, sizeof target - 1);
-		buf_add(&px->filename, target, n > 0 ? (size_t)n : 0);
-		buf_add(&px->filename, "", 1);
-		if (read_proc_file(t->tid, "cmdline", &px->argv.data) < 0)
-			px->incomplete = 1;
-		if (read_proc_file(t->tid, "environ", &px->envp.data) < 0)
-			px->incomplete = 1;
-		strv_from_nul_list(&px->argv);
-		strv_from_nul_list(&px->envp);
+		exec_args_from_proc(t);
 		source = "proc";
 	}
-	emit_exec("exec", ts, t, (pid_t)former, 0, source);
+	emit_exec("exec", ts, t, former, 0, source);
 	px_free(&t->px);
 	t->flags &= ~(T_EXEC_PENDING | T_WANT_EXIT);
-	resume(t, 0);
+	resume(tr, t, 0);
 }
 
-static void on_death(pid_t tid, int status, uint64_t ts)
+static void on_death(struct tracer *tr, pid_t tid, int status, uint64_t ts)
 {
-	struct task *t = task_find(tid);
+	struct task *t = task_find(tr, tid);
 	pid_t pid = t ? t->pid : 0;
 	if (pid <= 0)
 		pid = -1; /* a task that died before we learnt its process (race with exit_group) */
-	struct proc *p = pid > 0 ? proc_find(pid) : NULL;
+	struct proc *p = pid > 0 ? proc_find(tr, pid) : NULL;
 	int last = 1;
 	if (p) {
 		p->nthreads--;
 		last = p->nthreads <= 0;
 	}
-	record_begin("exit", ts);
-	fprintf(out, ",\"pid\":%d,\"tid\":%d,\"exit_code\":", pid, tid);
-	if (WIFEXITED(status))
-		fprintf(out, "%d,\"signal\":null", WEXITSTATUS(status));
-	else {
-		fputs("null,\"signal\":", out);
-		json_signal(WTERMSIG(status));
-	}
-	fprintf(out, ",\"core_dumped\":%s,\"last_thread\":%s", (WIFSIGNALED(status) && WCOREDUMP(status)) ? "true" : "false",
-		last ? "true" : "false");
-	record_end();
-	if (pid == root_pid && last)
-		root_status = status;
+	emit_exit(ts, pid, tid, status, last);
+	if (pid == tr->root_pid && last)
+		tr->root_status = status;
 	if (p && last)
-		proc_free(p);
+		proc_free(tr, p);
 	if (t)
-		task_free(t);
+		task_free(tr, t);
+}
+
+/* PTRACE_EVENT_STOP: a new task's initial stop, a group-stop, or the stop
+ * our PTRACE_INTERRUPT asked for. */
+static void on_event_stop(struct tracer *tr, struct task *t, int sig)
+{
+	if (!(t->flags & T_STARTED)) {
+		/* The initial stop of an auto-attached task. */
+		tr->stops.initial++;
+		t->flags |= T_STARTED;
+		if (t->flags & T_KNOWN)
+			resume(tr, t, 0);
+		else
+			t->flags |= T_HELD; /* until its parent's spawn event (on_spawn_event) */
+	} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		/* A group-stop (the process was stopped by a signal). Under
+		 * PTRACE_SEIZE, PTRACE_LISTEN leaves it stopped, as it would
+		 * be without us, until a SIGCONT wakes it. PTRACE_CONT here
+		 * would wrongly let it run on. */
+		tr->stops.group++;
+		ptrace_ok(ptrace(PTRACE_LISTEN, t->tid, NULL, NULL), "PTRACE_LISTEN", t->tid);
+	} else {
+		tr->stops.interrupt++;
+		resume(tr, t, 0);
+	}
+}
+
+/* A tracee stopped while we trace normally: dispatch on the kind of stop. */
+static void on_stop(struct tracer *tr, struct task *t, int status, uint64_t ts)
+{
+	int sig = WSTOPSIG(status);
+	switch ((unsigned)status >> 16) { /* the PTRACE_EVENT_*, 0 for none */
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		on_spawn_event(tr, t, ts);
+		break;
+	case PTRACE_EVENT_EXEC:
+		on_exec_event(tr, t, ts);
+		break;
+	case PTRACE_EVENT_SECCOMP:
+		on_seccomp_stop(tr, t);
+		break;
+	case PTRACE_EVENT_STOP:
+		on_event_stop(tr, t, sig);
+		break;
+	default:
+		if (sig == (SIGTRAP | 0x80)) {
+			on_syscall_stop(tr, t, ts);
+		} else {
+			/* A signal is about to be delivered to the tracee: pass it on
+			 * unchanged (resuming with 0 would swallow it). */
+			tr->stops.signal++;
+			resume(tr, t, sig);
+		}
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1065,7 +1290,7 @@ static int set_filter(struct sock_fprog *prog)
 	return -1;
 }
 
-static int install_filter(void)
+static int install_filter(enum mode mode)
 {
 	long nrs[6];
 	int n = 0;
@@ -1097,21 +1322,63 @@ static int install_filter(void)
 	return -1;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
+/* In the child of start_command: undo what the tracer set for itself,
+ * install the filter, report the result, then wait until the parent has
+ * seized us. If the parent is gone (EOF), exit instead of running untraced. */
+static void command_child(enum mode mode, char **argv, int go, int report)
 {
-	if (sig == SIGALRM)
-		return; /* only there to interrupt waitpid, see below */
-	interrupted = sig;
-	/* If this signal came just after the main loop checked `interrupted`
-	 * and just before it entered waitpid, waitpid would sleep on until some
-	 * tracee reports. SIGALRM in a second interrupts it in that case. */
-	alarm(1);
+	char c;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	int e = 0;
+	if (mode != MODE_SYSCALLS && install_filter(mode) < 0)
+		e = errno;
+	if (write(report, &e, sizeof e) != (ssize_t)sizeof e || e)
+		_exit(TRACER_EXIT_ERROR);
+	close(report);
+	if (read(go, &c, 1) != 1)
+		_exit(TRACER_EXIT_ERROR);
+	/* execvp walks PATH with one execve per candidate: each failed
+	 * attempt is recorded as exec_failed, like any other. */
+	execvp(argv[0], argv);
+	e = errno;
+	fprintf(stderr, "tracer: cannot execute '%s': %s\n", argv[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/* Kill the child that could not be traced, reap it, and exit with an error. */
+static void fail_command(pid_t pid, const char *what, const char *why, const char *hint)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "tracer: error: %s: %s%s\n", what, why, hint);
+	exit(TRACER_EXIT_ERROR);
+}
+
+/* PTRACE_SEIZE the command's process (it waits for us, see command_child). */
+static void seize_command(enum mode mode, pid_t pid)
+{
+	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
+		    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+	if (mode != MODE_SYSCALLS)
+		opts |= PTRACE_O_TRACESECCOMP;
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts) < 0)
+		fail_command(pid, "PTRACE_SEIZE of the command failed", strerror(errno),
+			     ".\ntracer: ptrace is not permitted here: run as a user allowed to trace its children "
+			     "(kernel.yama.ptrace_scope), or in a container add --cap-add SYS_PTRACE / a seccomp "
+			     "profile that allows ptrace.");
+	/* PTRACE_SYSCALL needs a stopped tracee: interrupt it once; that stop is
+	 * its "initial stop" (PTRACE_EVENT_STOP) and it is resumed with
+	 * PTRACE_SYSCALL like any new task. */
+	if (mode == MODE_SYSCALLS && ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+		fail_command(pid, "PTRACE_INTERRUPT of the command failed", strerror(errno), "");
 }
 
 /* Start argv[0] as our child, seized before it executes anything of its own. */
-static pid_t start_command(char **argv)
+static pid_t start_command(enum mode mode, char **argv)
 {
 	int go[2], report[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
@@ -1120,31 +1387,9 @@ static pid_t start_command(char **argv)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		/* The child: undo what the tracer set for itself, install the filter,
-		 * then wait until the parent has seized us. If the parent is gone
-		 * (EOF), exit instead of running untraced. */
-		char c;
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
 		close(go[1]);
 		close(report[0]);
-		int e = 0;
-		if (mode != MODE_SYSCALLS && install_filter() < 0)
-			e = errno;
-		if (write(report[1], &e, sizeof e) != (ssize_t)sizeof e || e)
-			_exit(TRACER_EXIT_ERROR);
-		close(report[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(TRACER_EXIT_ERROR);
-		/* execvp walks PATH with one execve per candidate: each failed
-		 * attempt is recorded as exec_failed, like any other. */
-		execvp(argv[0], argv);
-		e = errno;
-		fprintf(stderr, "tracer: cannot execute '%s': %s\n", argv[0], strerror(e));
-		_exit(e == ENOENT ? 127 : 126);
+		command_child(mode, argv, go[0], report[1]);
 	}
 	close(go[0]);
 	close(report[1]);
@@ -1156,28 +1401,7 @@ static pid_t start_command(char **argv)
 		exit(TRACER_EXIT_ERROR);
 	}
 	close(report[0]);
-	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
-		    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
-	if (mode != MODE_SYSCALLS)
-		opts |= PTRACE_O_TRACESECCOMP;
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts) < 0) {
-		int e = errno;
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		fprintf(stderr,
-			"tracer: error: PTRACE_SEIZE of the command failed: %s.\n"
-			"tracer: ptrace is not permitted here: run as a user allowed to trace its children "
-			"(kernel.yama.ptrace_scope), or in a container add --cap-add SYS_PTRACE / a seccomp "
-			"profile that allows ptrace.\n",
-			strerror(e));
-		exit(TRACER_EXIT_ERROR);
-	}
-	if (mode == MODE_SYSCALLS) {
-		/* PTRACE_SYSCALL needs a stopped tracee: interrupt it once; that stop
-		 * is its "initial stop" (PTRACE_EVENT_STOP) and it is resumed with
-		 * PTRACE_SYSCALL like any new task. */
-		ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
-	}
+	seize_command(mode, pid);
 	if (write(go[1], "g", 1) != 1) {
 		/* the child is gone; waitpid will tell */
 	}
@@ -1185,11 +1409,23 @@ static pid_t start_command(char **argv)
 	return pid;
 }
 
+/* Trace the command: its process is the root, known from the start. */
+static void trace_command(struct tracer *tr, char **cmd)
+{
+	tr->root_pid = start_command(tr->mode, cmd);
+	struct task *root = task_new(tr, tr->root_pid);
+	root->pid = tr->root_pid;
+	/* In syscalls mode the root reports a stop for our PTRACE_INTERRUPT;
+	 * otherwise it was seized running and gets no initial stop. */
+	root->flags = T_KNOWN | (tr->mode == MODE_SYSCALLS ? 0 : T_STARTED);
+	proc_get(tr, tr->root_pid)->nthreads = 1;
+}
+
 /* Kill every process we trace. SIGKILL also ends a ptrace-stopped task. */
-static void kill_all(void)
+static void kill_all(struct tracer *tr)
 {
 	for (int i = 0; i < NBUCKET; i++)
-		for (struct task *t = tasks[i]; t; t = t->next)
+		for (struct task *t = tr->tasks[i]; t; t = t->next)
 			kill(t->pid > 0 ? t->pid : t->tid, SIGKILL);
 }
 
@@ -1201,13 +1437,31 @@ static void kill_all(void)
  * ("source": "proc") and failed exec attempts are not seen. No EXITKILL:
  * when we stop, the process goes on, detached.
  */
-static int attaching;
-
-static void attach_process(pid_t pid)
+static int seize_thread(struct tracer *tr, pid_t pid, pid_t tid)
 {
 	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
 		    PTRACE_O_TRACESYSGOOD;
+	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts) < 0) {
+		if (errno == ESRCH)
+			return 0; /* the thread has just exited */
+		die("PTRACE_SEIZE of the process to attach failed: %s", strerror(errno));
+	}
+	struct task *t = task_new(tr, tid);
+	t->pid = pid;
+	t->flags = T_KNOWN | T_STARTED;
+	if (tr->mode == MODE_SYSCALLS) {
+		t->flags &= ~T_STARTED; /* its PTRACE_INTERRUPT stop is its "initial" stop */
+		if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 && errno != ESRCH)
+			die("PTRACE_INTERRUPT of the process to attach failed: %s", strerror(errno));
+	}
+	proc_get(tr, pid)->nthreads++;
+	return 1;
+}
+
+static void attach_process(struct tracer *tr, pid_t pid)
+{
 	int seized = 0;
+	tr->root_pid = pid;
 	for (int pass = 0; pass < 2; pass++) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/task", pid);
@@ -1217,22 +1471,8 @@ static void attach_process(pid_t pid)
 		struct dirent *e;
 		while ((e = readdir(d))) {
 			pid_t tid = (pid_t)atoi(e->d_name);
-			if (tid <= 0 || task_find(tid))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts) < 0) {
-				if (errno == ESRCH)
-					continue;
-				die("PTRACE_SEIZE of the process to attach failed: %s", strerror(errno));
-			}
-			struct task *t = task_new(tid);
-			t->pid = pid;
-			t->flags = T_KNOWN | T_STARTED;
-			if (mode == MODE_SYSCALLS) {
-				t->flags &= ~T_STARTED; /* its PTRACE_INTERRUPT stop is its "initial" stop */
-				ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
-			}
-			proc_get(pid)->nthreads++;
-			seized++;
+			if (tid > 0 && !task_find(tr, tid))
+				seized += seize_thread(tr, pid, tid);
 		}
 		closedir(d);
 	}
@@ -1242,14 +1482,98 @@ static void attach_process(pid_t pid)
 
 /* Stop tracing, leave every tracee running as if we had never been there:
  * a tracee can only be detached while stopped, so interrupt each one and
- * detach it at its next stop (see the main loop). */
-static void detach_all(void)
+ * detach it at its next stop (see on_stop_while_stopping). */
+static void detach_all(struct tracer *tr)
 {
 	for (int i = 0; i < NBUCKET; i++)
-		for (struct task *t = tasks[i]; t; t = t->next)
+		for (struct task *t = tr->tasks[i]; t; t = t->next)
 			if (ptrace(PTRACE_DETACH, t->tid, NULL, NULL) < 0) /* works if it is stopped now */
-				ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+				ptrace_ok(ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL), "PTRACE_INTERRUPT", t->tid);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The event loop                                                            */
+
+/* A tracee stopped after a signal asked us to stop. */
+static void on_stop_while_stopping(struct tracer *tr, struct task *t, int status)
+{
+	if (tr->attaching) {
+		/* stopped now: let it go, passing on a signal it was about to get */
+		int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+		int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+		ptrace_ok(ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)pass), "PTRACE_DETACH", t->tid);
+		task_free(tr, t);
+	} else {
+		kill(t->pid > 0 ? t->pid : t->tid, SIGKILL);
+	}
+}
+
+/* One report of waitpid: a task ended or stopped. */
+static void on_wait_status(struct tracer *tr, pid_t tid, int status)
+{
+	uint64_t ts = now_ns();
+	window_reset(&tr->mem);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_death(tr, tid, status, ts);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	struct task *t = task_find(tr, tid);
+	if (!t) {
+		/* A new task whose initial stop came before its parent's
+		 * spawn event. Keep it stopped until that event. */
+		t = task_new(tr, tid);
+	}
+	if (tr->stopping)
+		on_stop_while_stopping(tr, t, status);
+	else
+		on_stop(tr, t, status, ts);
+}
+
+/* Follow every tracee until none is left (waitpid says ECHILD). */
+static void event_loop(struct tracer *tr)
+{
+	for (;;) {
+		if (interrupted && !tr->stopping) {
+			tr->stopping = 1;
+			if (tr->attaching)
+				detach_all(tr);
+			else
+				kill_all(tr);
+		}
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL);
+		if (tid >= 0)
+			on_wait_status(tr, tid, status);
+		else if (errno == ECHILD) /* no tracee and no child left */
+			return;
+		else if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	}
+}
+
+/* What the tracer exits with: the root's status, as a shell would give it. */
+static int exit_status(const struct tracer *tr)
+{
+	if (interrupted)
+		return 128 + interrupted;
+	if (tr->root_status < 0)
+		return TRACER_EXIT_ERROR;
+	if (WIFEXITED(tr->root_status))
+		return WEXITSTATUS(tr->root_status);
+	return 128 + WTERMSIG(tr->root_status);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command line and set-up                                                   */
+
+struct options {
+	const char *output;
+	enum mode mode;
+	pid_t attach_pid;
+	char **cmd;
+};
 
 static void usage(void)
 {
@@ -1258,9 +1582,20 @@ static void usage(void)
 	exit(TRACER_EXIT_ERROR);
 }
 
-int main(int argc, char **argv)
+static enum mode parse_mode(const char *arg)
 {
-	const char *output = NULL;
+	if (strcmp(arg, "events") == 0)
+		return MODE_EVENTS;
+	if (strcmp(arg, "seccomp") == 0)
+		return MODE_SECCOMP;
+	if (strcmp(arg, "syscalls") == 0)
+		return MODE_SYSCALLS;
+	die("unknown --mode '%s' (use events, seccomp or syscalls)", arg);
+	return MODE_EVENTS;
+}
+
+static struct options parse_options(int argc, char **argv)
+{
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"mode", required_argument, NULL, 'm'},
@@ -1268,57 +1603,59 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct options o = {NULL, MODE_EVENTS, 0, NULL};
 	int c;
-	pid_t attach_pid = 0;
 	while ((c = getopt_long(argc, argv, "+o:m:a:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
+		case 'o': o.output = optarg; break;
+		case 'm': o.mode = parse_mode(optarg); break;
 		case 'a':
-			attach_pid = (pid_t)atoi(optarg);
-			if (attach_pid <= 0)
+			o.attach_pid = (pid_t)atoi(optarg);
+			if (o.attach_pid <= 0)
 				die("--attach needs a process id, not '%s'", optarg);
-			break;
-		case 'm':
-			if (strcmp(optarg, "events") == 0)
-				mode = MODE_EVENTS;
-			else if (strcmp(optarg, "seccomp") == 0)
-				mode = MODE_SECCOMP;
-			else if (strcmp(optarg, "syscalls") == 0)
-				mode = MODE_SYSCALLS;
-			else
-				die("unknown --mode '%s' (use events, seccomp or syscalls)", optarg);
 			break;
 		default: usage();
 		}
 	}
-	if ((optind >= argc) == !attach_pid)
+	if ((optind >= argc) == !o.attach_pid)
 		usage(); /* a command, or --attach, one of the two */
-	if (attach_pid && mode == MODE_SECCOMP)
+	if (o.attach_pid && o.mode == MODE_SECCOMP)
 		die("%s", "--mode seccomp needs a filter installed before exec: it cannot --attach");
-	char **cmd = argv + optind;
-	attaching = attach_pid != 0;
+	o.cmd = argv + optind;
+	return o;
+}
 
-	arg_max = sysconf(_SC_ARG_MAX);
-	if (arg_max <= 0)
-		arg_max = 2 * 1024 * 1024;
-	if (output) {
-		out = fopen(output, "we"); /* "e": O_CLOEXEC, the tracee must not inherit it */
+static void open_output(const char *path)
+{
+	static char outbuf[1 << 20];
+	if (path) {
+		out = fopen(path, "we"); /* "e": O_CLOEXEC, the tracee must not inherit it */
 		if (!out)
 			die("cannot open the output file: %s", strerror(errno));
 	} else {
 		out = stderr;
 	}
-	static char outbuf[1 << 20];
 	setvbuf(out, outbuf, _IOFBF, sizeof outbuf);
 	/* We are single-threaded: skip stdio's per-call locking (JSON is
 	 * written a few bytes at a time, megabytes of it for big environments). */
 	__fsetlocking(out, FSETLOCKING_BYCALLER);
+}
 
-	/* Orphans of the traced tree (a parent exits before its children) are
-	 * re-parented to us instead of to init, so we reap every one of them. */
-	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+static void on_signal(int sig)
+{
+	if (sig == SIGALRM)
+		return; /* only there to interrupt waitpid, see below */
+	interrupted = sig;
+	/* If this signal came just after the event loop checked `interrupted`
+	 * and just before it entered waitpid, waitpid would sleep on until some
+	 * tracee reports. SIGALRM in a second interrupts it in that case. */
+	alarm(1);
+}
 
-	/* No SA_RESTART: a signal must interrupt waitpid so that we can react. */
+/* SIGINT, SIGTERM, SIGHUP: stop (see on_signal). No SA_RESTART: a signal
+ * must interrupt waitpid so that we can react. */
+static void catch_signals(void)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -1327,155 +1664,33 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	if (attaching) {
-		root_pid = attach_pid;
-		attach_process(attach_pid);
-	} else {
-		root_pid = start_command(cmd);
-		struct task *root = task_new(root_pid);
-		root->pid = root_pid;
-		/* In syscalls mode the root reports a stop for our PTRACE_INTERRUPT;
-		 * otherwise it was seized running and gets no initial stop. */
-		root->flags = T_KNOWN | (mode == MODE_SYSCALLS ? 0 : T_STARTED);
-		proc_get(root_pid)->nthreads = 1;
-	}
+int main(int argc, char **argv)
+{
+	static struct tracer tr; /* static: its hash tables are large for a stack */
+	struct options opt = parse_options(argc, argv);
+	tr.mode = opt.mode;
+	tr.attaching = opt.attach_pid != 0;
+	tr.root_status = -1;
+	reader_init(&tr.mem);
+	open_output(opt.output);
+	/* Orphans of the traced tree (a parent exits before its children) are
+	 * re-parented to us instead of to init, so we reap every one of them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	catch_signals();
 
-	record_begin("start", now_ns());
-	fprintf(out, ",\"pid\":%d,\"mode\":\"%s\",\"argv\":", root_pid,
-		mode == MODE_EVENTS ? "events" : mode == MODE_SECCOMP ? "seccomp" : "syscalls");
-	putc('[', out);
-	for (char **a = cmd; !attaching && *a; a++) {
-		if (a != cmd)
-			putc(',', out);
-		json_str(*a);
-	}
-	fprintf(out, "],\"attached\":%s,\"version\":1", attaching ? "true" : "false");
-	record_end();
-
-	int killing = 0;
-	for (;;) {
-		if (interrupted && !killing) {
-			killing = 1;
-			if (attaching)
-				detach_all();
-			else
-				kill_all();
-		}
-		int status;
-		pid_t tid = waitpid(-1, &status, __WALL);
-		if (tid < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ECHILD) /* no tracee and no child left */
-				break;
-			die("waitpid: %s", strerror(errno));
-		}
-		uint64_t ts = now_ns();
-		window_reset();
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			on_death(tid, status, ts);
-			continue;
-		}
-		if (!WIFSTOPPED(status))
-			continue;
-		struct task *t = task_find(tid);
-		if (!t) {
-			/* A new task whose initial stop came before its parent's
-			 * spawn event. Keep it stopped until that event. */
-			t = task_new(tid);
-		}
-		if (killing && attaching) {
-			/* stopped now: let it go, passing on a signal it was about to get */
-			int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
-			int pass = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
-			ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)pass);
-			task_free(t);
-			continue;
-		}
-		if (killing) {
-			kill(t->pid > 0 ? t->pid : tid, SIGKILL);
-			continue;
-		}
-		int sig = WSTOPSIG(status);
-		int event = (unsigned)status >> 16;
-		switch (event) {
-		case PTRACE_EVENT_FORK:
-		case PTRACE_EVENT_VFORK:
-		case PTRACE_EVENT_CLONE:
-			on_spawn_event(t, ts);
-			break;
-		case PTRACE_EVENT_EXEC:
-			on_exec_event(t, ts);
-			break;
-		case PTRACE_EVENT_SECCOMP:
-			on_seccomp_stop(t);
-			break;
-		case PTRACE_EVENT_STOP:
-			if (!(t->flags & T_STARTED)) {
-				/* The initial stop of an auto-attached task. */
-				stats.initial++;
-				t->flags |= T_STARTED;
-				if (t->flags & T_KNOWN) {
-					resume(t, 0);
-				} else {
-					/* Its parent's spawn event has not been seen yet:
-					 * keep it stopped until then (on_spawn_event). */
-					t->flags |= T_HELD;
-				}
-			} else if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-				/* A group-stop (the process was stopped by a signal). Under
-				 * PTRACE_SEIZE, PTRACE_LISTEN leaves it stopped, as it would
-				 * be without us, until a SIGCONT wakes it. PTRACE_CONT here
-				 * would wrongly let it run on. */
-				stats.group++;
-				ptrace(PTRACE_LISTEN, tid, NULL, NULL);
-			} else {
-				stats.interrupt++;
-				resume(t, 0);
-			}
-			break;
-		default:
-			if (sig == (SIGTRAP | 0x80)) {
-				on_syscall_stop(t, ts);
-			} else {
-				/* A signal is about to be delivered to the tracee: pass it on
-				 * unchanged (resuming with 0 would swallow it). */
-				stats.signal++;
-				resume(t, sig);
-			}
-		}
-	}
-
-	int exit_status;
-	if (interrupted)
-		exit_status = 128 + interrupted;
-	else if (root_status < 0)
-		exit_status = TRACER_EXIT_ERROR;
-	else if (WIFEXITED(root_status))
-		exit_status = WEXITSTATUS(root_status);
+	if (tr.attaching)
+		attach_process(&tr, opt.attach_pid);
 	else
-		exit_status = 128 + WTERMSIG(root_status);
-
-	/* Our own CPU time (not the tracees'): how much of the overhead is the
-	 * tracer's work, as opposed to the stops themselves. */
-	struct rusage self;
-	getrusage(RUSAGE_SELF, &self);
-	unsigned long long self_ns = (unsigned long long)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000000ULL +
-				     (unsigned long long)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) * 1000ULL;
-	record_begin("end", now_ns());
-	fprintf(out, ",\"exit_status\":%d,\"tracer_cpu_ns\":%llu,\"interrupted_by\":", exit_status, self_ns);
-	json_signal(interrupted);
-	fprintf(out,
-		",\"stops\":{\"seccomp\":%llu,\"syscall\":%llu,\"spawn_event\":%llu,\"exec_event\":%llu,"
-		"\"initial\":%llu,\"group\":%llu,\"interrupt\":%llu,\"signal\":%llu},"
-		"\"mem_read_calls\":%llu,\"mem_read_bytes\":%llu,\"peek_words\":%llu,\"records\":%llu",
-		stats.seccomp, stats.syscall, stats.spawn_event, stats.exec_event, stats.initial, stats.group,
-		stats.interrupt, stats.signal, stats.mem_calls, stats.mem_bytes, stats.peek_words, n_records);
-	record_end();
+		trace_command(&tr, opt.cmd);
+	emit_start(&tr, opt.cmd);
+	event_loop(&tr);
+	int status = exit_status(&tr);
+	emit_end(&tr, status);
 	if (fflush(out) != 0 || (out != stderr && fclose(out) != 0)) {
 		fprintf(stderr, "tracer: error: writing the records failed: %s\n", strerror(errno));
 		return TRACER_EXIT_ERROR;
 	}
-	return exit_status;
+	return status;
 }

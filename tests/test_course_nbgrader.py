@@ -1,0 +1,164 @@
+"""Real nbgrader on the exported course gives what `gorun-kit course grade` gives.
+
+`gorun-kit course export-nbgrader` writes a standard nbgrader course directory;
+nbgrader's own CLI then makes the student release (generate_assignment) and
+grades two submissions (autograde): the instructor's solutions (notebooks
+and completed lab sources) and the untouched student copies nbgrader made.
+The solutions earn every point, the copies none, no graded cell writes to
+stderr, and every cell scores exactly what the course's grader gives the
+solutions and the committed release -- compared per notebook and grade_id.
+
+Progress lines are switched on for nbgrader's kernels (GORUN_KIT_PROGRESS=1):
+a cold build's progress must not cost a passing cell its points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gorun_kit.course import layout
+from gorun_kit.course.nbgrader import assignment_of, export
+
+pytest.importorskip("nbgrader")
+
+pytestmark = [pytest.mark.slow, pytest.mark.live]
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TIMEOUT = 1800  # seconds for a whole nbgrader or course-grade run: a safety net, not a measurement
+
+
+def _env(**extra) -> dict:
+    """The environment of an activated venv: nbgrader runs its helpers (alembic) from PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    env.update(extra)
+    return env
+
+
+def _nbgrader(root: Path, *args: str) -> None:
+    proc = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={root}"], cwd=root,
+                          env=_env(GORUN_KIT_PROGRESS="1"), capture_output=True, text=True, timeout=TIMEOUT)
+    problems = "\n".join(line for line in proc.stderr.splitlines() if "| INFO]" not in line)
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{problems[-8000:]}"
+    assert "| ERROR]" not in proc.stderr, problems[-8000:]
+
+
+def _course_grade(target: Path | None, json_file: Path) -> tuple[int, dict]:
+    cmd = [sys.executable, "-m", "gorun_kit", "course", "grade", "--json", str(json_file)]
+    if target is not None:
+        cmd.insert(-2, str(target))
+    proc = subprocess.run(cmd, cwd=ROOT, env=_env(GORUN_KIT_PROGRESS="0"), capture_output=True, text=True,
+                          timeout=TIMEOUT)
+    assert json_file.is_file(), f"{' '.join(cmd)} wrote no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    report = json.loads(json_file.read_text())
+    cells = {(Path(e["exercise"]).stem, c["grade_id"]): (c["points"], c["max_points"])
+             for e in report["exercises"] for c in e["cells"]}
+    return proc.returncode, cells
+
+
+@pytest.fixture(scope="module")
+def course_scores(tmp_path_factory):
+    """`gorun-kit course grade` on the solutions and on the committed release, run in a
+    thread beside nbgrader (each is mostly waiting for builds and kernels)."""
+    out = tmp_path_factory.mktemp("course-grade")
+    results: dict = {}
+
+    def work():
+        try:
+            results["solutions"] = _course_grade(None, out / "solutions.json")
+            results["untouched"] = _course_grade(ROOT / layout.RELEASE_DIR / "notebooks" / "exercises",
+                                                 out / "release.json")
+        except BaseException as exc:  # reported by the fixture's user
+            results["error"] = exc
+
+    thread = threading.Thread(target=work, name="course-grade")
+    thread.start()
+    yield lambda: (thread.join(), results)[1]
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def nbgrader_run(tmp_path_factory, course_scores):
+    """Export, generate_assignment, submit the solutions and the untouched copies, autograde."""
+    root = tmp_path_factory.mktemp("nbgrader") / "course"
+    exported = export(root)
+    _nbgrader(root, "generate_assignment", "*")
+    for name in exported.assignments:
+        shutil.copytree(root / "source" / name, root / "submitted" / "solutions" / name)
+        shutil.copytree(root / "release" / name, root / "submitted" / "untouched" / name)
+        for rel in exported.student_files[name]:  # the student completes these: hand in the solution
+            shutil.copyfile(ROOT / rel, root / "submitted" / "solutions" / name / rel)
+    _nbgrader(root, "autograde", "*")
+    from nbgrader.api import Gradebook
+
+    scores: dict[str, dict] = {"solutions": {}, "untouched": {}}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for student, cells in scores.items():
+            for assignment in exported.assignments:
+                submission = gradebook.find_submission(assignment, student)
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        cells[(notebook.name, grade.name)] = (grade.score, grade.max_score)
+    return root, exported, scores
+
+
+def test_export_is_a_course_directory_with_one_assignment_per_chapter(nbgrader_run):
+    root, exported, _ = nbgrader_run
+    assert (root / "nbgrader_config.py").is_file()
+    exercises = layout.exercise_notebooks(ROOT)
+    assert sorted(exported.assignments) == sorted({assignment_of(p) for p in exercises})
+    for nb_path in exercises:
+        name = assignment_of(nb_path)
+        assert nb_path.name in exported.assignments[name]
+        released = nbformat.read(root / "release" / name / nb_path.name, as_version=4)
+        text = "\n".join(c.source for c in released.cells)
+        assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text
+    # the C lab goes out stubbed, as the course's own release has it
+    stub = (root / "release" / "ch03" / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
+    assert stub == (ROOT / layout.RELEASE_DIR / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
+    assert "TODO 1: YOUR CODE HERE" in stub
+
+
+def test_nbgrader_gives_the_solutions_full_marks_and_the_copies_zero(nbgrader_run):
+    _, _, scores = nbgrader_run
+    solved, untouched = scores["solutions"], scores["untouched"]
+    assert solved and set(solved) == set(untouched)
+    lost = {cell: score for cell, score in solved.items() if score[0] != score[1]}
+    assert not lost, f"nbgrader takes points from the solutions: {lost}"
+    free = {cell: score for cell, score in untouched.items() if score[0] != 0}
+    assert not free, f"nbgrader gives points to untouched student copies: {free}"
+    assert sum(m for _, m in solved.values()) > 0
+
+
+def test_no_graded_cell_of_the_solutions_writes_to_stderr(nbgrader_run):
+    root, _, _ = nbgrader_run
+    noisy = []
+    for nb_path in sorted((root / "autograded" / "solutions").rglob("*.ipynb")):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade") and any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
+                noisy.append((nb_path.name, meta.get("grade_id")))
+    assert not noisy, f"graded cells that write to stderr (nbgrader scores them 0): {noisy}"
+
+
+def test_course_grade_and_nbgrader_agree_on_every_cell(nbgrader_run, course_scores):
+    _, _, scores = nbgrader_run
+    course = course_scores()
+    if "error" in course:
+        raise course["error"]
+    for kind, exit_status in (("solutions", 0), ("untouched", 1)):
+        status, cells = course[kind]
+        assert status == exit_status, f"gorun-kit course grade ({kind}) exited {status}"
+        assert set(cells) == set(scores[kind]), f"{kind}: different graded cells"
+        differ = {cell: (cells[cell], scores[kind][cell]) for cell in cells
+                  if tuple(map(float, cells[cell])) != tuple(map(float, scores[kind][cell]))}
+        assert not differ, f"{kind}: (course grade, nbgrader) points differ: {differ}"
