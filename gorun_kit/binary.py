@@ -256,7 +256,7 @@ def read_symbols(path: str | os.PathLike) -> tuple[Symbol, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
-class NmSymbol:
+class NmSymbol(Record):
     """One line of ``nm``'s listing: address, type letter (``T`` global text,
     ``t`` local text, ``D``/``d`` data, ``B``/``b`` bss, ``R``/``r`` read-only
     data, ``U`` undefined, ``A`` absolute) and name."""

@@ -9,7 +9,13 @@ does.
 An entry is built in a private temporary directory and renamed into place only
 when complete, with its ``meta.json`` written last, so an interrupted build
 never leaves a half-written entry (the rename is atomic on one filesystem, and
-a directory without ``meta.json`` is never treated as an entry).
+a directory without ``meta.json`` is never treated as an entry). A
+``meta.json`` that cannot be read as a whole record (truncated, ``{}``) or
+names a missing file makes the entry missing: it is rebuilt and replaced.
+
+The compiler runs in a process group of its own that dies with the caller,
+even when the caller is SIGKILLed (``sessions.run_tool(die_with_parent=True)``):
+no ``go build`` or ``compile`` is left running.
 
 Nothing is ever written into GOROOT or into the source tree: outputs, overlay
 files and temporaries live under :func:`gorun_kit.cache.cache_dir`.
@@ -26,7 +32,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from . import progress
+from . import progress, sessions
 from .cache import cache_dir, scratch_dir, sweep, write_atomic
 from .records import Record
 from .toolchain import GoToolchain, Tool, find_go, find_tool, go_env
@@ -192,15 +198,51 @@ def _entry_dir(kind: str, key: str) -> Path:
     return cache_dir() / "build" / kind / key[:2] / key
 
 
+_META_FIELDS = {f.name for f in dataclasses.fields(Binary)} - {"cached"}
+
+
 def _load_entry(entry: Path) -> Binary | None:
-    meta = entry / "meta.json"
-    if not meta.is_file():
+    """The entry's Binary, or None when it is missing or not whole: no or an
+    unreadable ``meta.json`` (truncated, ``{}``, other fields) or no executable."""
+    try:
+        data = json.loads((entry / "meta.json").read_text())
+    except (OSError, ValueError):  # missing, unreadable, not JSON (truncated), not UTF-8
         return None
-    data = json.loads(meta.read_text())
-    data["command"] = tuple(data["command"])
-    data["cached"] = True
-    binary = Binary(**data)
-    return binary if os.path.exists(binary.path) else None
+    if not isinstance(data, dict) or set(data) != _META_FIELDS or not isinstance(data["command"], list) \
+            or not isinstance(data["path"], str):
+        return None
+    binary = Binary(**{**data, "command": tuple(map(str, data["command"])), "cached": True})
+    return binary if os.path.isfile(binary.path) else None
+
+
+def _publish(work: Path, final: Path) -> Binary | None:
+    """Rename the finished ``work`` to ``final``; return the winner's Binary
+    when another process published a whole entry first, else None.
+
+    A ``final`` that is not a whole entry (a crash before meta.json, a damaged
+    meta.json) is renamed into the scratch area first -- a reader sees the
+    damaged entry or the new one, never a mix -- and removed afterwards.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        winner = _load_entry(final)
+        if winner is not None:
+            return winner
+        trash = scratch_dir("tmp", "damaged")
+        try:
+            os.rename(final, trash / "entry")
+        except FileNotFoundError:
+            pass  # another builder moved it away first
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+    try:
+        os.rename(work, final)
+    except OSError:
+        winner = _load_entry(final)
+        if winner is None:
+            raise
+        return winner
+    return None
 
 
 def _build_entry(kind: str, key: str, produce) -> Binary:
@@ -221,23 +263,19 @@ def _build_entry(kind: str, key: str, produce) -> Binary:
         record = binary.to_dict()
         record.pop("cached")
         write_atomic(work / "meta.json", json.dumps(record, indent=2))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            # Left over from a crash before meta.json (never a complete entry: we checked above).
-            if _load_entry(final) is not None:
-                return _load_entry(final)  # another process won the race
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            os.rename(work, final)
-        except OSError:
-            winner = _load_entry(final)
-            if winner is None:
-                raise
-            return winner
-        return dataclasses.replace(binary, cached=False)
+        winner = _publish(work, final)
+        return winner if winner is not None else dataclasses.replace(binary, cached=False)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _compile(cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a compiler to its end: its whole tree (``go build``'s compile,
+    asm, link) is killed if we are interrupted or killed. Text output."""
+    done = sessions.run_tool(cmd, cwd=cwd, env=env, die_with_parent=True)
+    return subprocess.CompletedProcess(list(cmd), done.returncode, os.fsdecode(done.stdout or b""),
+                                       os.fsdecode(done.stderr or b""))
 
 
 # ---------------------------------------------------------------------------
@@ -385,8 +423,7 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     def produce(work: Path) -> Binary:
         cmd = _go_build_argv(tc, work / name, src, flags, overlay_path)
         with progress.step(f"go build {src.name}" + (" (with overlay)" if overlay_path else "")):
-            proc = subprocess.run(cmd, cwd=src.parent if src.is_file() else src, env=env, capture_output=True,
-                                  text=True, stdin=subprocess.DEVNULL)
+            proc = _compile(cmd, cwd=src.parent if src.is_file() else src, env=env)
         if proc.returncode != 0:
             raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
         return Binary(path=str(work / name), kind="go", command=tuple(cmd), toolchain=tc.version, key=key,
@@ -482,7 +519,7 @@ def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags:
             cmd += ["-shared", "-fPIC"]
         cmd += ["-o", str(out), *map(str, srcs), *ldflags]
         with progress.step(f"cc {' '.join(s.name for s in srcs)}"):
-            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            proc = _compile(cmd, cwd=work)
         if proc.returncode != 0:
             raise BuildError(", ".join(map(str, srcs)), cmd, proc.stderr + proc.stdout)
         return Binary(path=str(out), kind="c-shared" if shared else "c", command=tuple(cmd),

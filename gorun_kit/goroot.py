@@ -139,7 +139,7 @@ def enclosing(citation: Citation, *, toolchain: GoToolchain | None = None) -> st
 
 
 @dataclasses.dataclass(frozen=True)
-class ChainLink:
+class ChainLink(Record):
     """One function of a call chain: where it is defined, and the line of its body
     that calls the next function (None when that call is no longer there)."""
 
@@ -168,7 +168,7 @@ def call_chain(steps, *, goos: str | None = "linux", toolchain: GoToolchain | No
 
 
 @dataclasses.dataclass(frozen=True)
-class Constant:
+class Constant(Record):
     """A package-level Go constant: where it is defined, its expression, and the
     identifiers the expression is made of (``_CLONE_VM``, ``_CLONE_FS``...)."""
 

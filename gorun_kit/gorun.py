@@ -31,12 +31,13 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Iterable
 
-from . import build, goroot
+from . import build, goroot, sessions
 from .cache import cache_dir
 from .records import Record
 from .toolchain import GoToolchain, find_go, go_env
@@ -174,26 +175,19 @@ def _go(tc: GoToolchain, args: list[str], cwd: Path, timeout: float = 600) -> tu
     """Run go, recording when each stderr line arrived (monotonic seconds from start)."""
     env = go_env(toolchain=tc)
     t0 = time.monotonic()
-    proc = subprocess.Popen([tc.go, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[tuple[float, str]] = []
-    try:
-        import threading
-
-        out_chunks: list[str] = []
+    out_chunks: list[str] = []
+    # on an error or ^C the session ends go *and* the compile/link processes it started
+    with sessions.tool_session([tc.go, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)
         reader.start()
         for line in proc.stderr:
             lines.append((time.monotonic() - t0, line.rstrip("\n")))
         proc.wait(timeout=timeout)
         reader.join(timeout=timeout)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    finally:
-        proc.stdout.close()
-        proc.stderr.close()
+    proc.stdout.close()  # (on an error the session's stop has read and closed them)
+    proc.stderr.close()
     lines.append((time.monotonic() - t0, ""))  # the exit, so the last phase has an end
     done = subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out_chunks),
                                        "\n".join(l for _, l in lines))

@@ -10,6 +10,7 @@ import sys
 from typing import Mapping, Sequence
 
 from . import goroot
+from .records import Record
 from .toolchain import ToolchainMissing, version_stamp
 
 __all__ = ["stamp", "live", "confirm", "cite", "run", "ProgramRun", "ClaimFailed"]
@@ -78,7 +79,7 @@ def cite(name: str, pkg: str = "runtime", *, asm: bool = False) -> goroot.Citati
 
 
 @dataclasses.dataclass(frozen=True)
-class ProgramRun:
+class ProgramRun(Record):
     """What a program printed and how it ended (text, decoded as UTF-8 with replacement)."""
 
     argv: tuple[str, ...]

@@ -13,6 +13,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from .records import Record
+
 __all__ = ["Stat", "exists", "children", "tids", "cmdline", "exe", "stat", "status", "task_file",
            "read_word", "descendant_running"]
 
@@ -20,7 +22,7 @@ _ROOT = Path("/proc")
 
 
 @dataclasses.dataclass(frozen=True)
-class Stat:
+class Stat(Record):
     """The first fields of ``/proc/<pid>[/task/<tid>]/stat``."""
 
     pid: int  # the tid when read for a task
@@ -104,6 +106,20 @@ def status(pid: int) -> dict[str, str]:
     except OSError:
         return {}
     return {k: v.strip() for k, _, v in (line.partition(":") for line in text.splitlines()) if _}
+
+
+def kernel_symbols() -> frozenset[str]:
+    """The names in ``/proc/kallsyms``: the running kernel's functions and data.
+
+    Names are readable by everyone (only the addresses are hidden without
+    CAP_SYSLOG), so this answers "does this kernel have a function called X".
+    Empty when the file cannot be read (not Linux, or a locked-down kernel).
+    """
+    try:
+        text = (_ROOT / "kallsyms").read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(parts[2] for parts in map(str.split, text.splitlines()) if len(parts) >= 3)
 
 
 def task_file(pid: int, tid: int, name: str) -> str:

@@ -37,7 +37,7 @@ _MAX_FAILURES = 12
 
 
 @dataclasses.dataclass(frozen=True)
-class ExecCall:
+class ExecCall(Record):
     """One execve as seen at its entry (and, for the teaching tracer, its exit)."""
 
     filename: bytes
@@ -304,20 +304,25 @@ def memory_reads(tracer: str | os.PathLike, *, method: str = "vm", seed: int | N
 # ---------------------------------------------------------------------------
 # the lab's programs
 
-def build_lab(which: str = "tracer", *, labs: str | os.PathLike):
-    """Build one of the lab's programs into the cache: "tracer" (solution),
-    "student" (the generated copy) or "seed_regs", from ``labs``, the course
-    checkout that holds ``labs_c/ptrace_lab`` (e.g. ``course.layout.course_root()``)."""
+def build_lab(which: str = "tracer", *, labs: str | os.PathLike | None = None,
+              student: str | os.PathLike | None = None):
+    """Build one of the lab's programs into the cache: "tracer" (the solution)
+    or "seed_regs" from ``labs``, the course checkout that holds
+    ``labs_c/ptrace_lab`` (e.g. ``course.layout.course_root()``); or "student"
+    from ``student``, the student copy's source file (the course makes it:
+    ``course.release.student_copy(CHECKOUT / "labs_c/ptrace_lab/tracer.c")``)."""
     from .build import build_c
 
-    lab = Path(labs, "labs_c", "ptrace_lab")
-    sources = {"tracer": lab / "tracer.c", "student": lab / "tracer.c", "seed_regs": lab / "seed_regs.c"}
-    if which not in sources:
-        raise ValueError(f"which={which!r}: choose one of {sorted(sources)}")
+    if which not in ("tracer", "student", "seed_regs"):
+        raise ValueError(f"which={which!r}: choose one of ['seed_regs', 'student', 'tracer']")
     if which == "student":
-        # stubbed by the course's one generator of student copies, into the cache
-        from .course.release import student_copy
-
-        sources["student"] = student_copy(lab / "tracer.c")
-    return build_c(sources[which], cflags=["-O2", "-Wall", "-std=gnu11"],
-                   name="student_tracer" if which == "student" else which)
+        # the student copy is the course's to make (it knows the markup); this module only builds it
+        if student is None:
+            raise ValueError('build_lab("student") needs student=PATH of the student copy, e.g. '
+                             'course.release.student_copy(CHECKOUT / "labs_c/ptrace_lab/tracer.c")')
+        source, name = Path(student), "student_tracer"
+    else:
+        if labs is None:
+            raise ValueError(f"build_lab({which!r}) needs labs=CHECKOUT, the course checkout holding labs_c/ptrace_lab")
+        source, name = Path(labs, "labs_c", "ptrace_lab", f"{which}.c"), which
+    return build_c(source, cflags=["-O2", "-Wall", "-std=gnu11"], name=name)

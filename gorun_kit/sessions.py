@@ -15,16 +15,25 @@ KeyboardInterrupt everything goes, in this order:
 3. the tool gets a moment to reap them and exit; then its whole process
    group is SIGKILLed and the tool reaped.
 
+With ``die_with_parent`` (Linux) the tool's whole process group also goes
+when this Python process dies without a chance to clean up (SIGKILL): the
+tool runs under a small ``sh`` guard that the kernel sends SIGTERM when we
+die (``PR_SET_PDEATHSIG``) and that then SIGKILLs its process group. The
+guard, not the tool, carries the death signal, because the tool's own
+children (``go build``'s compile and link) do not inherit it.
+
 :func:`run_tool` runs a tool to the end with a timeout; :func:`tool_session`
 is the same guard around a block that talks to the tool itself.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import os
 import signal
 import subprocess
+import sys
 from typing import Iterable, Iterator, Sequence
 
 from . import procfs
@@ -32,6 +41,12 @@ from . import procfs
 __all__ = ["ToolRun", "run_tool", "tool_session", "stop", "descendants", "children_of", "kill_with_tracees"]
 
 _REAP_WAIT = 5.0  # seconds the tool gets to reap its killed tracees and exit
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# The guard: the tool runs as a background job in the guard's process group;
+# on SIGTERM (our death) or SIGHUP the guard SIGKILLs that whole group, itself
+# included; otherwise it exits with the tool's status (128+N when the tool
+# died of signal N).
+_GUARD = 'trap "kill -KILL 0" TERM HUP; "$@" & wait $!'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,14 +117,36 @@ def stop(proc: subprocess.Popen, *, stop_signal: int | None = None,
         return None, None
 
 
+def _die_with(parent: int):
+    """A preexec_fn: the child gets SIGTERM when ``parent`` dies; when it
+    already died (between fork and here), the child ends before exec."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: nothing to load in the child
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(127)
+    return preexec
+
+
+def _guarded(args: Sequence[str | bytes], popen_kw: dict) -> list:
+    """``args`` under the death guard (module docstring); sets its preexec_fn in ``popen_kw``."""
+    if not sys.platform.startswith("linux"):
+        return list(args)  # no PR_SET_PDEATHSIG: the tool is stopped on errors, not on our SIGKILL
+    popen_kw["preexec_fn"] = _die_with(os.getpid())
+    return ["/bin/sh", "-c", _GUARD, "sh", *args]
+
+
 @contextlib.contextmanager
 def tool_session(args: Sequence[str | bytes], *, stop_signal: int | None = None, grace: float = 10.0,
-                 **popen_kw) -> Iterator[subprocess.Popen]:
+                 die_with_parent: bool = False, **popen_kw) -> Iterator[subprocess.Popen]:
     """Start ``args`` in a new session (``popen_kw`` go to subprocess.Popen)
     and yield the Popen. When the block raises -- a timeout, an error,
     KeyboardInterrupt -- or leaves the tool still running, the tool and all
-    it started are stopped and reaped (see :func:`stop`)."""
-    proc = subprocess.Popen(list(args), start_new_session=True, **popen_kw)
+    it started are stopped and reaped (see :func:`stop`). ``die_with_parent``:
+    see the module docstring (the Popen is then the guard's)."""
+    argv = _guarded(args, popen_kw) if die_with_parent else list(args)
+    proc = subprocess.Popen(argv, start_new_session=True, **popen_kw)
     try:
         yield proc
     except BaseException:
@@ -122,12 +159,13 @@ def tool_session(args: Sequence[str | bytes], *, stop_signal: int | None = None,
 
 def run_tool(args: Sequence[str | bytes], *, timeout: float | None = None, stdout=subprocess.PIPE,
              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds: Sequence[int] = (),
-             stop_signal: int | None = None, grace: float = 10.0) -> ToolRun:
+             stop_signal: int | None = None, grace: float = 10.0, die_with_parent: bool = False) -> ToolRun:
     """Run the tool ``args`` to its end, or stop it and its tree after
     ``timeout`` seconds (then ``timed_out`` is True, no exception). Output
-    goes where ``stdout``/``stderr`` say (PIPE: kept in the result)."""
-    with tool_session(args, stop_signal=stop_signal, grace=grace, stdin=stdin, stdout=stdout, stderr=stderr,
-                      env=env, cwd=cwd, pass_fds=tuple(pass_fds)) as proc:
+    goes where ``stdout``/``stderr`` say (PIPE: kept in the result).
+    ``die_with_parent``: see the module docstring."""
+    with tool_session(args, stop_signal=stop_signal, grace=grace, die_with_parent=die_with_parent, stdin=stdin,
+                      stdout=stdout, stderr=stderr, env=env, cwd=cwd, pass_fds=tuple(pass_fds)) as proc:
         try:
             out, err = proc.communicate(timeout=timeout)
             timed_out = False

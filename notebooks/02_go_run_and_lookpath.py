@@ -32,6 +32,8 @@ from gorun_kit import nb
 _ = nb.stamp()
 LIVE = nb.live("go", "cc")  # False off Linux or without the tools: live cells skip
 WINE = LIVE and nb.live("wine64", "mingw-w64")  # the Windows runs; without Wine only they skip
+from gorun_kit.course.layout import course_root
+COURSE = course_root()  # the labs these cells build, wherever the kernel starts
 
 # %% [markdown]
 # ## 2.1 What implements `go run`
@@ -272,8 +274,8 @@ if LIVE and WINE:
     from gorun_kit.lookpath import experiments, unix as lp_unix, windows as lp_windows
 
     inputs = ["/bin:/usr/bin:", "", ":", "/bin::/usr/bin", "C:\\Go\\bin;C:\\tools", 'C:\\a;"C:\\b;c";;d']
-    split_linux = experiments.split_list(inputs, goos="linux", labs="..")
-    split_windows = experiments.split_list(inputs, goos="windows", labs="..")  # under Wine
+    split_linux = experiments.split_list(inputs, goos="linux", labs=COURSE)
+    split_windows = experiments.split_list(inputs, goos="windows", labs=COURSE)  # under Wine
     rows, agree = [], True
     for s, lin, win in zip(inputs, split_linux, split_windows):
         agree &= lin == lp_unix.split_list(s) and win == lp_windows.split_list(s)
@@ -302,7 +304,7 @@ if LIVE and WINE:
 # %%
 if LIVE:
     from gorun_kit.lookpath import experiments
-    env = experiments.cmdenv(labs="..")
+    env = experiments.cmdenv(labs=COURSE)
     show = ["command_env_nil", "literal_cmd", "env_empty_slice", "env_appended_duplicates", "dir_env_nil", "dir_env_set", "env_nul"]
     base = env["command_env_nil"]["vars"]
     def described(n):  # counts depend on the machine, so describe them relative to the parent
@@ -425,7 +427,7 @@ viz_lp.search_order(explain("tool", goos="windows", path="C:\\opt\\bin;;C:\\usr\
 
 # %% tags=["claim:2.5-2", "claim:2.5-3", "claim:2.5-4"]
 if LIVE:
-    hooks = experiments.linkname_hooks(labs="..")
+    hooks = experiments.linkname_hooks(labs=COURSE)
     display(HTML(viz_lp.rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks],
                                   ["variant", "what", "build", "compiler / linker / program says"])))
     by = {(h.variant, h.ldflags): h for h in hooks}
@@ -446,7 +448,7 @@ if LIVE:
 
 # %% tags=["claim:2.5-5"]
 if LIVE:
-    runs = experiments.ldpreload_hooks(labs="..")
+    runs = experiments.ldpreload_hooks(labs=COURSE)
     display(HTML(viz_lp.rows_html([(r.program, r.dynamic, r.constructor_ran, r.execve_intercepted, r.stdout) for r in runs],
                                   ["program", "loaded by ld.so", "hook constructor ran", "execve intercepted", "program says"])))
     c_run, pure, cgo = runs
@@ -459,7 +461,7 @@ if LIVE:
 
 # %% tags=["claim:2.5-1"]
 if LIVE:
-    ov = experiments.overlay_hook(labs="..")
+    ov = experiments.overlay_hook(labs=COURSE)
     print("replaced in the build only:", paths.shorten(ov.replaced))
     print("without overlay:", ov.without_overlay)
     print("with overlay:   ", ov.with_overlay)

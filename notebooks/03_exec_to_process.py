@@ -29,8 +29,8 @@
 # waits, glibc's fork flags, which register holds argv, who calls
 # `PTRACE_TRACEME`. Each of those claims is quoted below next to the measurement.
 #
-# **Instruments.** Syscall arguments in this chapter come from `strace -ff` (one
-# log per process); the process tree of `go run` comes from the course's own
+# **Instruments.** Syscall arguments in this chapter come from `strace -f` (every
+# process and thread followed); the process tree of `go run` comes from the course's own
 # ptrace tracer (`gorun_kit.trace`), checked against strace; where a cell uses
 # something else it says so. The C and Go
 # programs are the labs in `labs_c/spawn_methods`, `labs_c/ptrace_lab` and
@@ -38,8 +38,10 @@
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course.layout import course_root
 
 stamp = nb.stamp()
+COURSE = course_root()  # the labs these cells build, wherever the kernel starts
 
 # %% [markdown]
 # ## 3.1 `os.StartProcess` down to the `clone` system call
@@ -105,7 +107,7 @@ from gorun_kit import spawn
 
 if nb.live("go", "cc", "strace"):
     go_rows = spawn.compare_methods(["go os.StartProcess", "go exec.Command", "go exec.Command+Dir+Env"],
-                                    labs="..", with_tracer=False)
+                                    labs=COURSE, with_tracer=False)
     for r in go_rows:
         print(f"{r.method}:\n  {r.syscall}({r.flags})  child stack: {r.child_stack}"
               f"\n  PATH: {r.path_search}; child before execve: {r.child_before_exec or '-'}; waits: {r.wait}"
@@ -143,14 +145,14 @@ print(next(l.strip() for l in goroot.func_source(probe_src).splitlines() if "fla
 
 # %% tags=["claim:3.1-6"]
 import pathlib
-from gorun_kit import binary
+from gorun_kit import binary, procfs
 from gorun_kit.build import build_go
 
 if nb.live("go"):
-    exe = build_go(pathlib.Path("..") / "labs_go" / "spawn_start").path
+    exe = build_go(COURSE / "labs_go" / "spawn_start").path
     has_interp = bool(binary.link_info(exe).interpreter)  # the ELF's PT_INTERP segment
     print("spawn_start has a PT_INTERP (dynamic loader, libc):", has_interp)
-    names = {line.split()[2] for line in open("/proc/kallsyms") if len(line.split()) >= 3}
+    names = procfs.kernel_symbols()
     for sym in ("do_fork", "_do_fork", "kernel_clone", "__do_sys_clone", "__do_sys_clone3", "copy_process"):
         print(f"{sym:16} in /proc/kallsyms: {sym in names}")
     nb.confirm("3.1-6", not has_interp and "do_fork" not in names and "kernel_clone" in names,
@@ -189,7 +191,7 @@ nb.confirm("3.1-8", spawn.flag_names(0x40000) == ("CLONE_SYSVSEM",) and consts["
 from gorun_kit import trace
 
 if nb.live("go", "strace"):
-    exe = build_go(pathlib.Path("..") / "labs_go" / "spawn_fail").path
+    exe = build_go(COURSE / "labs_go" / "spawn_fail").path
     failing = trace.strace_run([exe], syscalls=["execve", "write", "exit"], timeout=60)
     out = failing.stdout.decode()
     print(out.strip())
@@ -323,7 +325,7 @@ if nb.live("go", "ptrace", "strace"):
 # code passes `CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD`.
 #
 # `labs_c/spawn_methods` starts a program each way. The table is built live:
-# every row is one run under `strace -ff`, and the flags are checked against a
+# every row is one run under `strace -f`, and the flags are checked against a
 # second run under the course's ptrace tracer (`gorun_kit.trace`); "child stack" is **copy** when
 # `CLONE_VM` is absent (fork: the child gets a copy-on-write copy of everything,
 # stack included), **shared** when the child runs on the parent's own stack
@@ -336,7 +338,7 @@ if nb.live("go", "ptrace", "strace"):
 from IPython.display import Markdown, display
 
 if nb.live("go", "cc", "strace"):
-    rows = spawn.compare_methods(labs="..", with_tracer=True)
+    rows = spawn.compare_methods(labs=COURSE, with_tracer=True)
     display(Markdown(spawn.rows_markdown(rows)))
     # the two instruments against each other: the flags strace saw for the first
     # spawn of each method are among the spawns the ptrace tracer recorded
@@ -392,7 +394,7 @@ from gorun_kit.bench import spawn as spawn_bench
 from gorun_kit.viz.spawn import latency_plot
 
 if nb.live("go", "cc"):
-    small = spawn_bench.measure([0, spawn_bench.GiB], labs="..", reps=9, runs=1,
+    small = spawn_bench.measure([0, spawn_bench.GiB], labs=COURSE, reps=9, runs=1,
                                 methods=["fork", "vfork", "posix_spawn", "clone_vm_raw", "go_exec_command"])
     fork_growth = spawn_bench.ratio(small, "fork", spawn_bench.GiB)
     at_1g = {p.method: p.median_ns for p in small if p.touched_bytes == spawn_bench.GiB}
@@ -406,7 +408,7 @@ if nb.live("go", "cc"):
 
 # %%
 import json
-committed = json.loads((pathlib.Path("..") / "benchmarks" / "results" / "spawn_latency.json").read_text())
+committed = json.loads((COURSE / "benchmarks" / "results" / "spawn_latency.json").read_text())
 print("committed full run:", " | ".join(f"{k} {v}" for k, v in committed["meta"]["stamp"].items()))
 print(f"{committed['meta']['runs']} runs x {committed['meta']['reps']} spawns per method and size, medians in ms")
 points = [spawn_bench.LatencyPoint(**{**p, "run_medians_ns": tuple(p["run_medians_ns"])}) for p in committed["points"]]
@@ -433,7 +435,7 @@ display(latency_plot(points, title="committed full run"))
 from gorun_kit import ptrace_lab
 
 if nb.live("cc", "ptrace"):
-    seed = ptrace_lab.build_lab("seed_regs", labs="..")
+    seed = ptrace_lab.build_lab("seed_regs", labs=COURSE)
     out = nb.run([seed.path, "/bin/echo", "hello"], timeout=30, check=False).stdout
     print(out)
     nb.confirm("3.3-1", "regs.rax = -38" in out and "orig_rax = 59" in out,
@@ -456,12 +458,12 @@ if nb.live("cc", "ptrace"):
 # after a PATH search with one miss:
 
 # %%
-src = pathlib.Path("..", "labs_c", "ptrace_lab", "tracer.c").read_text()
+src = (COURSE / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
 child_traceme = src.index("PTRACE_TRACEME, 0") > src.index("if (pid == 0)")
 print("PTRACE_TRACEME is called in the child branch (pid == 0):", child_traceme)
 
 if nb.live("cc", "ptrace"):
-    tracer = ptrace_lab.build_lab("tracer", labs="..")
+    tracer = ptrace_lab.build_lab("tracer", labs=COURSE)
     cmd = [tracer.path, "/usr/bin/env", "-i", "GREETING=hi there", "PATH=/nonexistent-gorun-kit:/bin",
            "true", "first arg", "zweites Argument"]
     # a small, fixed environment so the first execve's envp is the same everywhere
@@ -493,7 +495,7 @@ if nb.live("cc", "ptrace"):
 
 # %% tags=["claim:3.3-4"]
 if nb.live("go", "ptrace"):
-    gp = build_go(pathlib.Path("..") / "labs_go" / "spawn_ptrace").path
+    gp = build_go(COURSE / "labs_go" / "spawn_ptrace").path
     out = nb.run([gp, "/bin/echo", "hi-from-exec"], timeout=30, check=False).stdout
     print(out)
     traceme_line = [c for c in goroot.grep(r"PTRACE_TRACEME", "syscall") if c.file.endswith("exec_linux.go")]
@@ -523,14 +525,15 @@ if nb.live("go", "ptrace"):
 
 # %%
 from gorun_kit.course.markup import lab_regions
-from gorun_kit.course.release import student_source
+from gorun_kit.course.release import student_copy, student_source
 
-committed = pathlib.Path("..", "release", "labs_c", "ptrace_lab", "tracer.c").read_text()
+lab_source = COURSE / "labs_c" / "ptrace_lab" / "tracer.c"
+committed = (COURSE / "release" / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
 print("student copy up to date with the solution:",
-      committed == student_source(pathlib.Path("..", "labs_c", "ptrace_lab", "tracer.c")))
+      committed == student_source(lab_source))
 print([r.todo for r in lab_regions(src)])
 if nb.live("cc", "ptrace", "strace"):
-    student = ptrace_lab.build_lab("student", labs="..")
+    student = ptrace_lab.build_lab("student", student=student_copy(lab_source))
     verdicts = {}
     for name, exe in [("solution", tracer.path), ("student copy", student.path)]:
         for method in ("peek", "vm"):

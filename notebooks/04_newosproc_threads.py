@@ -57,7 +57,8 @@ from gorun_kit.build import BuildError, build_go
 from gorun_kit.toolchain import find_go
 from gorun_kit.viz import threads as tviz
 
-LABS = Path("..", "labs_go").resolve()
+from gorun_kit.course.layout import course_root
+LABS = course_root() / "labs_go"  # the course's labs, wherever the kernel starts
 LIVE = nb.live("go", "strace", "ptrace")
 if LIVE:
     go = find_go()
@@ -156,10 +157,10 @@ if LIVE and nb.live("ptrace"):
 # runtime words (field offsets from the binary's DWARF, read with pyelftools):
 
 # %%
-from gorun_kit.threads import gdb as gdbprobe
+from gorun_kit.threads import gdb
 
 if LIVE and nb.live("gdb"):
-    entries = gdbprobe.mstart_entries(build_go(LABS / "threads_idle").path)
+    entries = gdb.mstart_entries(build_go(LABS / "threads_idle").path)
     made = [e for e in entries if not e.main_thread]
     print("threads stopped at mstart: the main thread, and Go-made ones:", len(made) > 0)
     print("thread       on g0  g0.stack.hi - rsp  rsp mod 16  [rsp] returns into     g0.sched.sp/pc  g0 size")
@@ -185,7 +186,7 @@ if LIVE and nb.live("gdb"):
 # (Each distinct row is printed once; how many Go-made threads an idle
 # program gets varies from run to run.) The same probe, pointed at the hooked
 # build of the program, sees the same threads the hook reports, with the same
-# g0 stacks (`tests/test_gdbprobe.py` checks it tid by tid).
+# g0 stacks (`tests/test_threads_gdb.py` checks it tid by tid).
 #
 # The measurements the sections below discuss come from one run of each lab
 # program with the hook (about a second each). `threads.CALLERS_EXTENSION`

@@ -59,9 +59,10 @@ from IPython.display import Markdown, display
 from gorun_kit.bench import startup
 from gorun_kit.viz.startup import startup_figure
 
+from gorun_kit.course.layout import course_root
 LIVE = nb.live("go", "cc")
 if LIVE:
-    report = startup.measure(repeats=11, labs="..")
+    report = startup.measure(repeats=11, labs=course_root())
     display(Markdown(report.table()))
     display(startup_figure(report))
 

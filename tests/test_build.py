@@ -133,18 +133,16 @@ def test_changed_overlay_file_rebuilds(go, tmp_path, private_cache):
 def test_interrupted_build_leaves_no_entry(go, tmp_path, private_cache, monkeypatch):
     src = tmp_path / "hello.go"
     src.write_text(HELLO_GO % "interrupted")
-    real_run = subprocess.run
+    real_compile = build._compile
 
     def interrupted(cmd, *args, **kwargs):
-        if "build" in cmd:
-            real_run(cmd, *args, **kwargs)  # the compiler really wrote its output...
-            raise KeyboardInterrupt  # ...and then the user pressed Ctrl-C
-        return real_run(cmd, *args, **kwargs)
+        real_compile(cmd, *args, **kwargs)  # the compiler really wrote its output...
+        raise KeyboardInterrupt  # ...and then the user pressed Ctrl-C
 
-    monkeypatch.setattr(build.subprocess, "run", interrupted)
+    monkeypatch.setattr(build, "_compile", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build.build_go(src)
-    monkeypatch.setattr(build.subprocess, "run", real_run)
+    monkeypatch.setattr(build, "_compile", real_compile)
     assert entries(private_cache) == []
     assert list((private_cache / "tmp").iterdir()) == [], "the temporary build directory must be removed"
     assert not build.build_go(src).cached  # and the next call builds it properly

@@ -9,8 +9,15 @@ import pytest
 
 from gorun_kit import ptrace_lab
 from gorun_kit.course.layout import course_root
+from gorun_kit.course.release import student_copy
 
 REPO = course_root()
+
+
+def _student_source():
+    """The generated student copy of the lab (the course makes it, the kit builds it)."""
+    return student_copy(REPO / "labs_c" / "ptrace_lab" / "tracer.c")
+
 
 pytestmark = pytest.mark.live
 
@@ -27,7 +34,7 @@ def solution():
 
 @pytest.fixture(scope="module")
 def student():
-    return ptrace_lab.build_lab("student", labs=REPO).path
+    return ptrace_lab.build_lab("student", student=_student_source()).path
 
 
 @pytest.mark.parametrize("method", ["peek", "vm"])
@@ -92,6 +99,10 @@ def test_bad_inputs(tmp_path):
         ptrace_lab.check_tracer("/bin/true", method="pokes")
     with pytest.raises(ValueError, match="which="):
         ptrace_lab.build_lab("nope", labs=REPO)
+    with pytest.raises(ValueError, match="student=PATH"):
+        ptrace_lab.build_lab("student", labs=REPO)
+    with pytest.raises(ValueError, match="labs=CHECKOUT"):
+        ptrace_lab.build_lab("tracer")
 
 
 def test_no_tracee_left_behind(solution):
@@ -115,7 +126,7 @@ def test_memory_reads_tell_process_vm_readv_from_peekdata():
     assert vm["process_vm_readv"] > 0
     assert peek["process_vm_readv"] == 0 and peek["PTRACE_PEEKDATA"] > 0
     # the untouched student copy reads nothing at all: the graded check fails on it
-    stub = ptrace_lab.build_lab("student", labs=REPO).path
+    stub = ptrace_lab.build_lab("student", student=_student_source()).path
     assert ptrace_lab.memory_reads(stub, method="vm", seed=3)["process_vm_readv"] == 0
     with pytest.raises(ValueError, match="method='mmap'"):
         ptrace_lab.memory_reads(solution, method="mmap")

@@ -65,3 +65,15 @@ def test_cli_lists_spawn(capsys):
     with pytest.raises(SystemExit):
         cli.main(["bench", "spawn", "--help"])
     assert "--sizes" in capsys.readouterr().out
+
+
+def test_cli_writes_json_and_plot(tmp_path, capsys):
+    """--plot is drawn by the command layer from the points the benchmark measured."""
+    from gorun_kit import cli
+
+    out_json, out_png = tmp_path / "points.json", tmp_path / "plot.png"
+    assert cli.main(["bench", "spawn", "--sizes", "0", "--reps", "1", "--runs", "1", "--methods", "fork,vfork",
+                     "--json", str(out_json), "--plot", str(out_png)]) == 0
+    assert [p["method"] for p in json.loads(out_json.read_text())] == ["fork", "vfork"]
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| fork |" in capsys.readouterr().out

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gorun_kit import threads
 from gorun_kit.build import build_go
+from gorun_kit.cache import cache_dir
 from gorun_kit.toolchain import GoToolchain, ToolchainMissing, find_tool
 
 REPO = Path(__file__).resolve().parent.parent
@@ -529,7 +530,7 @@ def test_a_program_that_hangs_is_killed_and_nothing_is_left(go, tmp_path, tracer
     while running() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running() == []
-    assert list((threads.cache_dir() / "threads" / "runs").iterdir()) == []
+    assert list((cache_dir() / "threads" / "runs").iterdir()) == []
 
 
 @pytest.mark.live

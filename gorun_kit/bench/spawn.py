@@ -21,9 +21,9 @@ import os
 import statistics
 import subprocess
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from .. import progress
+from .. import progress, sessions
 from ..records import Record
 from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
@@ -65,17 +65,12 @@ def drivers(labs: str | os.PathLike) -> tuple[str, str]:
 
 
 def _run_driver(cmd: Sequence[str], timeout: float) -> list[dict]:
-    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 9)
-        proc.communicate()
-        raise
-    if proc.returncode != 0:
-        raise RuntimeError(f"spawn benchmark driver {' '.join(cmd)} failed ({proc.returncode}): {err.strip()}")
+    done = sessions.run_tool(cmd, timeout=timeout)  # kills and reaps the driver's tree on a time-out or ^C
+    if done.timed_out:
+        raise subprocess.TimeoutExpired(list(cmd), timeout)
+    out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
+    if done.returncode != 0:
+        raise RuntimeError(f"spawn benchmark driver {' '.join(cmd)} failed ({done.returncode}): {err.strip()}")
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -170,10 +165,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--runs", type=int, default=3, help="driver runs per size (default 3)")
     parser.add_argument("--methods", default=",".join(C_METHODS + GO_METHODS), help="comma-separated methods")
     parser.add_argument("--json", help="write the points to this JSON file")
-    parser.add_argument("--plot", help="write the plot to this image file (png/svg)")
 
 
-def run(args) -> int:
+def run(args, *, plot: Callable[[list[LatencyPoint]], None] | None = None) -> int:
+    """The ``gorun-kit bench spawn`` command: measure, print the table, write
+    ``--json``; ``plot``, when given, is called with the points (drawing them
+    is the command layer's, which knows gorun_kit.viz)."""
     try:
         sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
         points = measure(sizes, labs=args.labs, reps=args.reps, runs=args.runs,
@@ -184,8 +181,6 @@ def run(args) -> int:
     print(markdown_table(points))
     if args.json:
         Path(args.json).write_text(json.dumps([p.to_dict() for p in points], indent=1) + "\n")
-    if args.plot:
-        from ..viz.spawn import latency_plot
-
-        latency_plot(points).savefig(args.plot, dpi=120, bbox_inches="tight")
+    if plot is not None:
+        plot(points)
     return 0

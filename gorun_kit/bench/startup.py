@@ -19,14 +19,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .. import progress
+from .. import progress, sessions
 from ..records import Record
 from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
@@ -82,7 +81,7 @@ class Run(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class Result:
+class Result(Record):
     """All runs of one probe and their medians."""
 
     probe: Probe
@@ -114,7 +113,7 @@ class Result:
 
 
 @dataclasses.dataclass(frozen=True)
-class StartupReport:
+class StartupReport(Record):
     results: tuple[Result, ...]
     repeats: int
     stamp: dict
@@ -211,16 +210,12 @@ def launcher(labs: str | os.PathLike) -> str:
 
 def run_once(probe: Probe, launch: str, timeout: float = 60) -> Run:
     """Start ``probe`` once through the launcher and parse both lines."""
-    # Its own session, so that on a time-out the launcher *and* the program it
-    # started are killed together (killing the launcher alone would orphan it).
-    proc = subprocess.Popen([launch, *probe.command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
+    # The session kills the launcher *and* the program it started together on a
+    # time-out (killing the launcher alone would orphan the program).
+    done = sessions.run_tool([launch, *probe.command], timeout=timeout)
+    if done.timed_out:
+        raise subprocess.TimeoutExpired([launch, *probe.command], timeout)
+    stdout, stderr = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     prog, meas = _PROBE_LINE.search(stdout), _LAUNCH_LINE.search(stderr)
     if meas is None or prog is None:
         raise RuntimeError(f"probe {probe.name} ({' '.join(probe.command)}) did not report: "

@@ -60,7 +60,7 @@ class TracerBenchResult(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class Workload:
+class Workload(Record):
     name: str
     argv: tuple[str, ...]
     true_runs: int  # exec records of /bin/true one traced run must hold

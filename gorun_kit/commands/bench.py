@@ -9,6 +9,10 @@ from pathlib import Path
 NAME = "bench"
 HELP = "measure spawn latency, tracer overhead, start-up cost"
 
+# benchmark -> the gorun_kit.viz function that draws its records, for --plot
+# (the benchmarks measure; pictures are drawn here, above them)
+_PLOTS = {"spawn": ("gorun_kit.viz.spawn", "latency_plot")}
+
 
 def _modules():
     from .. import bench
@@ -29,6 +33,8 @@ def add_arguments(parser) -> None:
                        help="the course checkout whose labs_c/ and labs_go/ hold the programs measured "
                             "(default: the checkout gorun_kit is installed from)")
         module.add_arguments(p)
+        if module.NAME in _PLOTS:
+            p.add_argument("--plot", help="write the plot to this image file (png/svg)")
         p.set_defaults(_bench_run=module.run)
 
 
@@ -54,4 +60,13 @@ def run(args) -> int:
         print(f"gorun-kit bench {args.bench}: --labs {args.labs} is not a course checkout "
               "(it has no labs_c/ and labs_go/)", file=sys.stderr)
         return 2
+    if getattr(args, "plot", None):
+        return int(args._bench_run(args, plot=lambda records: _save_plot(args.bench, records, args.plot)) or 0)
     return int(args._bench_run(args) or 0)
+
+
+def _save_plot(bench: str, records, path: str) -> None:
+    """Draw ``records`` of benchmark ``bench`` with its viz function into the image file ``path``."""
+    module, func = _PLOTS[bench]
+    figure = getattr(importlib.import_module(module), func)(records)
+    figure.savefig(path, dpi=120, bbox_inches="tight")

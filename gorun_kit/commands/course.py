@@ -30,15 +30,17 @@ def add_arguments(parser) -> None:
                     "chapter (ch01 .. ch05) holding that chapter's exercise notebooks (notebooks/exercises/NN_*) "
                     "and every file they read with course_path (labs, committed results). Lab sources "
                     "with solution markers are written stubbed (nbgrader hands files out as they are) and "
-                    "kept as the student wrote them at autograde. Then: cd OUT && nbgrader generate_assignment "
-                    "ch01 && ... && nbgrader autograde ch01.")
+                    "kept as the student wrote them at autograde. Then, in OUT: nbgrader generate_assignment "
+                    "'*' (or one chNN), students' work in submitted/<student>/chNN/, nbgrader autograde '*'.")
     p.add_argument("out", metavar="OUT", help="new or empty directory, or an earlier export (its source/ is replaced)")
     p.add_argument("--source", metavar="DIR", help="course tree to export (default: this repo)")
 
     p = sub.add_parser("grade", help="grade exercise notebooks; exit status 1 when points are lost")
     p.add_argument("path", nargs="?", metavar="NOTEBOOK_OR_DIR",
                    help="a student's notebook or a directory of them (default: the course's solutions)")
-    p.add_argument("--json", metavar="FILE", help="also write the result as JSON")
+    from ..cli import output_file
+
+    p.add_argument("--json", metavar="FILE", type=output_file, help="also write the result as JSON ('-' for stdout)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time budget per exercise notebook (default 600)")
     p.add_argument("--source", metavar="DIR", help="instructor's course tree (default: this repo)")
@@ -82,10 +84,17 @@ def run(args) -> int:
     if action == "grade":
         from ..course.grade import DEFAULT_TIMEOUT, grade
 
-        report = grade(args.path, args.json, source=args.source,
-                       timeout=args.timeout or DEFAULT_TIMEOUT, echo=print)
-        print(f"TOTAL {report.points:g}/{report.max_points:g}")
-        if args.json:
+        to_stdout = args.json == "-"  # then stdout holds the JSON only, the progress goes to stderr
+
+        def say(*parts):
+            print(*parts, file=sys.stderr if to_stdout else sys.stdout)
+
+        report = grade(args.path, None if to_stdout else args.json, source=args.source,
+                       timeout=args.timeout or DEFAULT_TIMEOUT, echo=say)
+        say(f"TOTAL {report.points:g}/{report.max_points:g}")
+        if to_stdout:
+            print(json.dumps(report.to_dict(), indent=2))
+        elif args.json:
             print(f"wrote {args.json}")
         return 0 if report.full_marks else 1
     if action == "claims":

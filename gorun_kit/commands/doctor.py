@@ -9,7 +9,10 @@ HELP = "what this machine has and which chapters can run live"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON ('-' for stdout)")
+    from ..cli import output_file
+
+    parser.add_argument("--json", metavar="FILE", type=output_file,
+                        help="also write the report as JSON ('-' for stdout)")
 
 
 def run(args) -> int:

@@ -1,6 +1,10 @@
 """Trace every clone and exec of a command tree with the course's ptrace
 tracer (gorun_kit/_src/tracer) and print a readable summary. Exits with the traced
-command's exit status (128+N when signal N killed it).
+command's exit status (128+N when signal N killed it; 126 when the command
+cannot be executed, 127 when it does not exist). The command reads our
+standard input and writes to our standard output; the summary goes to
+standard error. On --timeout, Ctrl-C, SIGTERM or SIGHUP the tree is killed
+and the records so far still go to --json.
 
 With ``--attach PID`` it follows a process that already runs, until that
 process exits (its status) or ``--duration`` seconds pass (then it detaches,
@@ -9,61 +13,102 @@ from __future__ import annotations
 
 import sys
 
+from ..cli import output_file, seconds
+
 NAME = "trace"
 HELP = "trace every clone/exec of a command tree (ptrace), print a summary"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--json", metavar="FILE", help="write the records as JSON Lines to FILE")
+    parser.add_argument("--json", metavar="FILE", type=output_file,
+                        help="write the records as JSON Lines to FILE ('-' for standard output); checked "
+                             "before the command runs, written also after a timeout or interruption")
     parser.add_argument("--mode", choices=("events", "seccomp", "syscalls"), default="events",
                         help="events (default): stop only at exec entry and clone/exec events; "
                              "seccomp: also at clone entry; syscalls: at every syscall")
-    parser.add_argument("--timeout", type=float, default=None, help="kill the tree after this many seconds")
+    parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
+                        help="kill the tree after S seconds")
     parser.add_argument("--strace", action="store_true", help="use strace -f instead (the cross-check)")
     parser.add_argument("--execs", action="store_true", help="list every exec with its argv")
     parser.add_argument("--attach", metavar="PID", type=int, help="follow this running process instead of a command")
-    parser.add_argument("--duration", type=float, default=None,
-                        help="with --attach: detach after this many seconds (default: until it exits)")
+    parser.add_argument("--duration", type=seconds, default=None, metavar="S",
+                        help="with --attach: detach after S seconds (default: until it exits)")
     parser.add_argument("cmd", nargs="*", metavar="CMD", help="the command (put it after --)")
+
+
+def _say(text: str) -> None:
+    print(f"gorun-kit trace: {text}", file=sys.stderr)
+
+
+def _write_json(t, dest: str | None, what: str = "records") -> bool:
+    """Write ``t`` to --json ``dest`` (checked writable before the run);
+    False, with the reason said, if that failed after all."""
+    if dest is None or t is None:
+        return True
+    try:
+        t.write_jsonl(dest)
+    except OSError as exc:  # e.g. the disk filled or the directory went away meanwhile
+        _say(f"cannot write the records to {dest!r}: {exc.strerror or exc}")
+        return False
+    if dest != "-":
+        print(f"  {what} written to {dest}", file=sys.stderr)
+    return True
+
+
+def _check(args) -> str | None:
+    """What is wrong with this combination of options, or None."""
+    if (args.attach is None) == (not args.cmd):
+        return "give either a command (after --) or --attach PID, not both or neither"
+    if args.attach is not None and (args.strace or args.timeout is not None or args.mode == "seccomp"):
+        return "--attach works with --mode events|syscalls and --duration (not --strace, --timeout or --mode seccomp)"
+    if args.duration is not None and args.attach is None:
+        return "--duration is for --attach; use --timeout for a command"
+    if args.attach is not None and args.attach <= 0:
+        return f"--attach {args.attach}: give the positive process id of a running process"
+    return None
+
+
+def _trace(args):
+    from .. import trace
+
+    if args.attach is not None:
+        return trace.attach(args.attach, mode=args.mode, duration=args.duration)
+    if args.strace:
+        return trace.strace_run(args.cmd, timeout=args.timeout, capture=False, stdin=None)
+    return trace.run(args.cmd, mode=args.mode, timeout=args.timeout, capture=False, stdin=None)
 
 
 def run(args) -> int:
     from .. import trace
 
-    if (args.attach is None) == (not args.cmd):
-        print("gorun-kit trace: give either a command (after --) or --attach PID, not both or neither",
-              file=sys.stderr)
-        return 2
-    if args.attach is not None and (args.strace or args.timeout is not None or args.mode == "seccomp"):
-        print("gorun-kit trace: --attach works with --mode events|syscalls and --duration "
-              "(not --strace, --timeout or --mode seccomp)", file=sys.stderr)
-        return 2
-    if args.duration is not None and args.attach is None:
-        print("gorun-kit trace: --duration is for --attach; use --timeout for a command", file=sys.stderr)
+    problem = _check(args)
+    if problem:
+        _say(problem)
         return 2
     try:
-        if args.attach is not None:
-            t = trace.attach(args.attach, mode=args.mode, duration=args.duration)
-        elif args.strace:
-            t = trace.strace_run(args.cmd, timeout=args.timeout, capture=False)
-        else:
-            t = trace.run(args.cmd, mode=args.mode, timeout=args.timeout, capture=False)
+        t = _trace(args)
+    except trace.CommandNotExecutable as exc:
+        _say(str(exc))
+        return 126
     except (trace.CommandNotFound, trace.ProcessNotFound) as exc:
-        print(f"gorun-kit trace: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 127
     except trace.TraceTimeout as exc:
-        print(f"gorun-kit trace: {exc}", file=sys.stderr)
+        _say(str(exc))
+        _write_json(exc.partial, args.json, "the records until the timeout")
         return 124
+    except trace.TraceInterrupted as exc:
+        _write_json(exc.partial, args.json, "the records until the interruption")
+        raise
     except trace.TracerError as exc:
-        print(f"gorun-kit trace: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 125
     print(t.summary(), file=sys.stderr)
     if args.execs:
         for e in t.execs:
-            print(f"  [{e.pid}] {e.filename} {list(e.argv)!r}", file=sys.stderr)
-    if args.json:
-        t.write_jsonl(args.json)
-        print(f"  records written to {args.json}", file=sys.stderr)
+            print(f"  [{e.pid}] {trace.escape(e.filename)} {list(e.argv)!r}", file=sys.stderr)
+    if not _write_json(t, args.json):
+        return 2
     if t.returncode is None and args.attach is not None:
         print(f"  detached from {args.attach} after {args.duration} s; it is still running", file=sys.stderr)
         return 0

@@ -60,7 +60,7 @@ class RowStatus(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class Coverage:
+class Coverage(Record):
     rows: tuple[RowStatus, ...]
     problems: tuple[str, ...]  # anything wrong besides rows (unknown tags, ledger mismatch)
     go_version: str

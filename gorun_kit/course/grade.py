@@ -63,7 +63,7 @@ class ExerciseResult(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class GradeReport:
+class GradeReport(Record):
     exercises: tuple[ExerciseResult, ...]
 
     @property

@@ -72,7 +72,7 @@ class ReleaseRun(Record):
 
 
 @dataclasses.dataclass(frozen=True)
-class MatrixReport:
+class MatrixReport(Record):
     runs: tuple[ReleaseRun, ...]
 
     def claims(self) -> list[str]:

@@ -19,7 +19,6 @@ The names below are the package's API; ``from gorun_kit import threads`` and
 """
 from __future__ import annotations
 
-from ..cache import cache_dir
 from .crosscheck import CrossCheck, cross_checks
 from .hook import (CALLERS_EXTENSION, ENV, EXTENSION_TEMPLATE, SEED_PATCH, SUPPORTED, Patch, UnsupportedRelease,
                    build, default_extension, patch, seed_patch_attempt)
@@ -30,5 +29,5 @@ __all__ = [
     "ENV", "SUPPORTED", "CALLERS_EXTENSION", "EXTENSION_TEMPLATE", "SEED_PATCH", "TRACERS",
     "UnsupportedRelease", "Patch", "MRecord", "ThreadReport", "CrossCheck", "TracedRun",
     "patch", "build", "default_extension", "seed_patch_attempt", "parse_records", "ms_from_records",
-    "observe", "run_hooked", "cross_checks", "cache_dir",
+    "observe", "run_hooked", "cross_checks",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
@@ -30,7 +31,7 @@ from ..toolchain import find_tool
 
 __all__ = ["MstartEntry", "mstart_entries", "runtime_offsets", "GdbProbeError"]
 
-_SCRIPT = Path(__file__).resolve().parent / "gdbscripts" / "mstart_entry.py"
+_SCRIPT = ("gdbscripts", "mstart_entry.py")  # package data of gorun_kit.threads, loaded by gdb
 _PREFIX = "GORUN_KIT_MSTART "
 
 
@@ -124,8 +125,10 @@ def mstart_entries(program: str | os.PathLike, args: Sequence[str] = (), *, limi
     run_env = dict(os.environ if env is None else env)
     run_env.update(GORUN_KIT_GDB_OFFSETS=json.dumps(offsets), GORUN_KIT_GDB_LIMIT=str(limit),
                    GORUN_KIT_GDB_MSTART=hex(mstart.address))
-    cmd = [gdb, "--batch", "-nx", "-iex", "set auto-load off", "-x", str(_SCRIPT), "--args", str(path), *args]
-    done = run_tool(cmd, env=run_env, timeout=timeout)  # gdb and the program end together, whatever happens
+    # as_file: gdb needs a file on disk, which an unpacked install already has
+    with resources.as_file(resources.files("gorun_kit.threads").joinpath(*_SCRIPT)) as script:
+        cmd = [gdb, "--batch", "-nx", "-iex", "set auto-load off", "-x", str(script), "--args", str(path), *args]
+        done = run_tool(cmd, env=run_env, timeout=timeout)  # gdb and the program end together, whatever happens
     if done.timed_out:
         raise GdbProbeError(f"gdb on {path.name} did not finish within {timeout} s; gdb and the program were killed")
     out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")

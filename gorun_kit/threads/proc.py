@@ -21,12 +21,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import select
-import signal
 import subprocess
 import time
 from typing import Sequence
 
-from .. import binary, procfs
+from .. import binary, procfs, sessions
 from ..records import Record
 
 __all__ = ["Task", "ThreadRole", "SYSCALL_NAMES", "read_tasks", "thread_roles", "observe_idle"]
@@ -166,9 +165,9 @@ def observe_idle(executable: str | os.PathLike, *, settle: float = 0.5, timeout:
                  args: Sequence[str] = ()) -> tuple[ThreadRole, ...]:
     """Start ``executable`` (a program that prints one line when ready, then idles),
     wait ``settle`` seconds, read its threads' roles, then kill and reap it."""
-    proc = subprocess.Popen([os.fspath(executable), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
+    # the session kills and reaps the program (and anything it started) when the block ends
+    with sessions.tool_session([os.fspath(executable), *args], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL) as proc:
         deadline = time.monotonic() + timeout
         # The program says it is ready with one line; wait for it, but not forever.
         ready, _, _ = select.select([proc.stdout], [], [], timeout)
@@ -187,10 +186,3 @@ def observe_idle(executable: str | os.PathLike, *, settle: float = 0.5, timeout:
                 break
             time.sleep(0.05)
         return thread_roles(proc.pid, executable)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        proc.stdout.close()

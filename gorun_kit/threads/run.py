@@ -29,6 +29,7 @@ from typing import Mapping, Sequence
 
 from .. import procfs, sessions, trace
 from ..cache import scratch_dir
+from ..records import Record
 from ..toolchain import GoToolchain, find_go, go_env
 from .crosscheck import cross_checks
 from .hook import ENV, build
@@ -45,7 +46,7 @@ _BURST_GAP_NS = 20_000_000  # exits closer than this belong to one exit_group (s
 
 
 @dataclasses.dataclass(frozen=True)
-class TracedRun:
+class TracedRun(Record):
     """One run of a hooked program under a thread tracer, /proc sampled beside it.
 
     Times are CLOCK_MONOTONIC ns (the clock of the hook's ``nanotime``).
@@ -118,9 +119,11 @@ def _find_program(binary: str, runner: threading.Thread) -> int | None:
 
 
 def _kill_program(pid: int) -> None:
-    """SIGKILL the program and what it started, deepest first: each tracer
-    then sees its tracees end, reaps them and returns."""
-    for victim in reversed([pid, *sessions.descendants(pid)]):
+    """SIGKILL the program and what it started, parents first (the order of
+    :func:`gorun_kit.sessions.kill_with_tracees`: no parent sees its child die
+    and acts on it); the tracer then sees its tracees end, reaps them and
+    returns. The tracer itself is the helper thread's, which reaps it."""
+    for victim in [pid, *sessions.descendants(pid)]:
         try:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:

@@ -5,19 +5,23 @@ Public API
 
 Running::
 
-    run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True) -> Trace
+    run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True, stdin=DEVNULL) -> Trace
         Trace ``cmd`` (a list of arguments) with the C tracer (gorun_kit/_src/tracer). ``mode``:
         "events" (default: seccomp stops only at execve/execveat, clone flags
         from the PTRACE_EVENT_CLONE/FORK/VFORK stops), "seccomp" (seccomp stops
         at clone/clone3/fork/vfork too) or "syscalls" (PTRACE_SYSCALL, every
-        syscall stops). Raises CommandNotFound, TraceTimeout (``.partial``),
-        TracerError (ptrace not permitted, ...). Nothing is left running.
+        syscall stops). ``stdin`` as for subprocess (None: ours). Raises
+        CommandNotFound (CommandNotExecutable: a directory, no execute
+        permission, a missing #! interpreter), TraceTimeout (``.partial``),
+        TraceInterrupted (a KeyboardInterrupt, ``.partial``), TracerError
+        (ptrace not permitted, the tracer killed, ...). Nothing is left
+        running, and no file: the records go to a file with no name.
     attach(pid, *, mode="events", duration=None) -> Trace
         Follow a running process (``tracer --attach``) until it exits or
         ``duration`` seconds pass; then detach (it runs on; ``returncode`` is
         None). Execs come from /proc at the exec event; failed execs are not
         seen. Raises ProcessNotFound, TracerError.
-    strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True, syscalls=(), pass_fds=()) -> Trace
+    strace_run(cmd, *, env=None, cwd=None, timeout=None, capture=True, syscalls=(), pass_fds=(), stdin=DEVNULL) -> Trace
         The same records parsed from ``strace -f`` (an independent cross-check;
         ``Trace.tool == "strace"``, timestamps from strace's clock). ``syscalls``
         names more syscalls to trace ("openat", or a class such as "%file"):
@@ -56,14 +60,15 @@ Strings are ``str``; bytes that are not UTF-8 appear as U+DC80..U+DCFF
 (surrogateescape), so ``os.fsencode(s)`` gives back the exact bytes.
 
 Trace (frozen): ``command, mode, root_pid, returncode, events, stats, tool,
-start_ns, stdout, stderr, calls``; views ``spawns, execs, exec_failures, exits``,
+start_ns, stdout, stderr, calls, attached``; views ``spawns, execs, exec_failures, exits``,
 ``syscalls(name=None, *, tid=None)``;
 ``processes() -> {pid: Process}``, ``threads() -> {tid: Thread}``,
 ``process_tree() -> {parent pid: (child pids)}``, ``thread_tree(pid) ->
 {tid: (tids it created)}``, ``thread_tids(pid) -> frozenset`` (the
 CLONE_THREAD children of a process), ``edges()``, ``classify() -> {SpawnEvent:
 kind}``, ``spawn_kinds() -> Counter``, ``lifetimes() -> (Lifetime, ...)``,
-``summary()``, ``to_dicts()``, ``write_jsonl(path)``.
+``summary()`` (untrusted text shown through ``escape()``), ``to_dicts()``,
+``write_jsonl(path)`` ("-": stdout); ``attached``: made by ``attach``.
 
     Process(pid, parent_pid, spawn, kind, execs, exec_failures, tids, start_ns,
             end_ns, exit_code, signal) with ``program``
@@ -78,9 +83,9 @@ from __future__ import annotations
 
 from .records import (CLONE_FLAGS, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
                       Process, SpawnEvent, SyscallEvent, Thread, Trace, TraceFormatError, classify_spawn,
-                      from_lines, load, parse_records)
-from .runner import (ATTACH_MODES, MODES, CommandNotFound, ProcessNotFound, TraceError, TracerError,
-                     TraceTimeout, attach, run, tracer_binary, tracer_source)
+                      escape, from_lines, load, parse_records)
+from .runner import (ATTACH_MODES, MODES, CommandNotExecutable, CommandNotFound, ProcessNotFound, TraceError,
+                     TraceInterrupted, TracerError, TraceTimeout, attach, run, tracer_binary, tracer_source)
 from .strace import parse_strace, strace_args, strace_run
 
 __all__ = [
@@ -88,5 +93,6 @@ __all__ = [
     "tracer_source",
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "SyscallEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
     "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES", "ATTACH_MODES",
-    "TraceError", "TracerError", "TraceTimeout", "CommandNotFound", "ProcessNotFound", "TraceFormatError",
+    "TraceError", "TracerError", "TraceTimeout", "TraceInterrupted", "CommandNotFound", "CommandNotExecutable",
+    "ProcessNotFound", "TraceFormatError", "escape",
 ]

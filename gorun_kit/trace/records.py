@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
+import unicodedata
 from collections import Counter
-from typing import ClassVar, Iterable, Iterator, Mapping, Union
+from typing import IO, ClassVar, Iterable, Iterator, Mapping, Union
 
 from ..records import Record
 from .flags import CLONE_FLAGS
@@ -20,11 +22,36 @@ from .flags import CLONE_FLAGS
 __all__ = [
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread",
     "Lifetime", "Trace", "TraceFormatError", "parse_records", "load", "classify_spawn", "SPAWN_KINDS",
-    "CLONE_FLAGS", "SyscallEvent",
+    "CLONE_FLAGS", "SyscallEvent", "escape",
 ]
 
 class TraceFormatError(ValueError):
     """A line of a trace file is not a record of the documented schema."""
+
+
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\v": "\\v", "\f": "\\f", "\\": "\\\\"}
+
+
+def escape(text: str) -> str:
+    """``text`` safe to print on a terminal, as strace shows strings: \\n, \\t
+    and \\\\ escaped, every other control or unprintable character (ESC,
+    C1 controls, bidi overrides) as \\xNN / \\uNNNN, and bytes that are not
+    UTF-8 (U+DC80..U+DCFF, surrogateescape) as \\xNN. Printable text, in any
+    script, is kept."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch == " " or ch.isprintable() and unicodedata.category(ch) != "Cf":
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
 
 
 class _Record:
@@ -310,6 +337,7 @@ class Trace:
     stdout: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
     stderr: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
     calls: tuple[SyscallEvent, ...] = dataclasses.field(default=(), repr=False)  # see syscalls()
+    attached: bool = False  # the tracer followed a process that already ran (attach)
 
     # -- plain selections ------------------------------------------------
     @property
@@ -443,24 +471,43 @@ class Trace:
     def to_dict(self) -> dict:
         # what was recorded, without the captured output (stdout, stderr) or strace's extra calls
         return {"command": list(self.command), "mode": self.mode, "root_pid": self.root_pid,
-                "returncode": self.returncode, "tool": self.tool, "stats": dict(self.stats),
-                "events": self.to_dicts()}
+                "returncode": self.returncode, "tool": self.tool, "attached": self.attached,
+                "stats": dict(self.stats), "events": self.to_dicts()}
 
-    def write_jsonl(self, path: str | os.PathLike) -> None:
+    def write_jsonl(self, path: str | os.PathLike | IO[str]) -> None:
         """The trace as the tracer's JSON Lines (start record, events, end
-        record), readable again with :func:`load`. Non-UTF-8 bytes stay
-        ``\\udcXX`` escapes (ensure_ascii), as the tracer writes them."""
+        record), readable again with :func:`load`; ``path`` "-" is stdout,
+        an open text file is written to. Non-UTF-8 bytes stay ``\\udcXX``
+        escapes (ensure_ascii), as the tracer writes them."""
         start = {"type": "start", "ts_ns": self.start_ns or 0, "pid": self.root_pid, "mode": self.mode,
-                 "argv": list(self.command), "version": 1}
-        with open(path, "w", encoding="ascii") as f:
-            for d in [start, *self.to_dicts()] + ([dict(self.stats)] if self.stats else []):
-                f.write(json.dumps(d, ensure_ascii=True, separators=(",", ":")) + "\n")
+                 "argv": list(self.command), "attached": self.attached, "version": 1}
+        records = [start, *self.to_dicts()] + ([dict(self.stats)] if self.stats else [])
+        text = "".join(json.dumps(d, ensure_ascii=True, separators=(",", ":")) + "\n" for d in records)
+        if hasattr(path, "write"):
+            path.write(text)
+        elif os.fspath(path) == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            with open(path, "w", encoding="ascii") as f:
+                f.write(text)
 
     def summary(self) -> str:
-        """A few readable lines: counts, spawn kinds, programs."""
+        """A few readable lines: counts, spawn kinds, programs. The command
+        and program names come from the traced programs: they are shown
+        escaped (:func:`escape`), never as raw terminal bytes."""
         procs = self.processes()
         nthreads = sum(1 for s in self.spawns if s.is_thread)
-        lines = [f"{' '.join(self.command)}: exit status {self.returncode}",
+        if self.returncode is not None:
+            status = f"exit status {self.returncode}"
+        elif self.attached:
+            status = "detached, still running"
+        else:
+            status = "exit status unknown (it did not end while traced)"
+        stopped_by = self.stats.get("interrupted_by")
+        if stopped_by:
+            status += f" (the tracer got {stopped_by} and stopped the traced processes)"
+        lines = [f"{escape(' '.join(self.command))}: {status}",
                  f"  {len(procs)} processes, {nthreads} threads created, {len(self.execs)} execs, "
                  f"{len(self.exec_failures)} failed exec attempts"]
         kinds = self.spawn_kinds()
@@ -468,7 +515,8 @@ class Trace:
             lines.append("  spawns: " + ", ".join(f"{k} x{n}" for k, n in kinds.most_common()))
         progs = Counter(e.program for e in self.execs)
         if progs:
-            lines.append("  programs: " + ", ".join(f"{k} x{n}" if n > 1 else k for k, n in progs.most_common(12))
+            lines.append("  programs: " + ", ".join(f"{escape(k)} x{n}" if n > 1 else escape(k)
+                                                    for k, n in progs.most_common(12))
                          + (" ..." if len(progs) > 12 else ""))
         return "\n".join(lines)
 
@@ -492,4 +540,4 @@ def from_lines(lines: Iterable[str], *, command: tuple[str, ...] = (), returncod
     rc = returncode if returncode is not None else (end or {}).get("exit_status")
     return Trace(command=tuple(command or start.get("argv", ())), mode=start.get("mode", "?"),
                  root_pid=start["pid"], returncode=rc, events=events, stats=dict(end or {}),
-                 start_ns=start.get("ts_ns"))
+                 start_ns=start.get("ts_ns"), attached=bool(start.get("attached", False)))

@@ -262,20 +262,21 @@ def strace_args(syscalls: Sequence[str] = ()) -> tuple[str, ...]:
 
 def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
                timeout: float | None = None, capture: bool = True, syscalls: Sequence[str] = (),
-               pass_fds: Sequence[int] = ()) -> Trace:
+               pass_fds: Sequence[int] = (), stdin=subprocess.DEVNULL) -> Trace:
     """Run ``cmd`` under ``strace -f`` and return the same records as trace.run.
 
     ``syscalls``: more syscalls to trace besides the process-creation ones
     (names such as "openat", or strace classes such as "%file"); their calls
     are ``Trace.syscalls(name)`` (SyscallEvent records). ``pass_fds``: file
-    descriptors of ours the traced program inherits (as for subprocess).
+    descriptors of ours the traced program inherits (as for subprocess);
+    ``stdin`` as for subprocess (None: ours; default: /dev/null).
     Timestamps are strace's wall clock (``-ttt``), not CLOCK_MONOTONIC. On a
     timeout (TraceTimeout), an error or KeyboardInterrupt strace and every
     process it traces are killed and reaped. Raises CommandNotFound, and
     TracerError when strace itself refuses (an unknown syscall name, ptrace
     not permitted).
     """
-    from .runner import TracerError, TraceTimeout, _resolve
+    from .runner import TraceInterrupted, TracerError, TraceTimeout, _resolve
 
     if isinstance(cmd, (str, bytes)) or not cmd:
         raise ValueError(f"cmd must be a non-empty list of arguments, not {cmd!r}")
@@ -285,21 +286,43 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
     cmd = [os.fsdecode(c) for c in cmd]  # bytes arguments kept exactly (surrogateescape)
     _resolve(cmd, env, cwd)
     strace = find_tool("strace").path
-    with tempfile.TemporaryDirectory(prefix="gorun-kit-strace-") as tmp:
-        out = os.path.join(tmp, "strace.txt")
+    # strace writes into a file with no name on disk, opened through our own
+    # /proc entry: nothing to remove afterwards, and no descriptor of it is
+    # inherited by the traced programs
+    with tempfile.TemporaryFile(prefix="gorun-kit-strace-") as out:
+        log = f"/proc/{os.getpid()}/fd/{out.fileno()}"
         pipe = subprocess.PIPE if capture else None
-        done = sessions.run_tool([strace, *args, "-o", out, "--", *cmd], env=env, cwd=cwd, timeout=timeout,
-                                 stdout=pipe, stderr=pipe, pass_fds=pass_fds)
+        try:
+            done = sessions.run_tool([strace, *args, "-o", log, "--", *cmd], env=env, cwd=cwd, timeout=timeout,
+                                     stdin=stdin, stdout=pipe, stderr=pipe, pass_fds=pass_fds)
+        except KeyboardInterrupt as exc:
+            raise TraceInterrupted(f"tracing {' '.join(cmd)!r} with strace was interrupted "
+                                   f"({str(exc) or 'Ctrl-C'}); the traced processes were killed",
+                                   _partial(out, cmd, syscalls)) from exc
         if done.timed_out:
             raise TraceTimeout(f"{' '.join(cmd)!r} did not finish within {timeout} s under strace; "
-                               "the traced processes were killed", None)
-        try:
-            with open(out, encoding="ascii", errors="replace") as f:
-                trace = parse_strace(f, command=cmd, returncode=done.returncode, syscalls=syscalls)
-        except FileNotFoundError:  # strace refused its arguments before it opened the log
-            trace = parse_strace((), command=cmd, returncode=done.returncode)
+                               "the traced processes were killed", _partial(out, cmd, syscalls))
+        trace = parse_strace(_lines(out), command=cmd, returncode=done.returncode, syscalls=syscalls)
     if trace.start_ns is None and done.returncode != 0:
         said = (done.stderr or b"").decode(errors="replace").strip()
         raise TracerError(f"strace could not run {' '.join(cmd)!r} (exit status {done.returncode})"
                           + (f": {said}" if said else "; see its message above"), said)
     return dataclasses.replace(trace, stdout=done.stdout, stderr=done.stderr)
+
+
+def _lines(out) -> list[str]:
+    """What strace wrote into the file object ``out`` (empty if it refused its arguments)."""
+    out.seek(0)
+    return out.read().decode("ascii", errors="replace").splitlines(keepends=True)
+
+
+def _partial(out, cmd, syscalls) -> Trace | None:
+    """The records of a run that was stopped part way (its last line may be cut)."""
+    lines = _lines(out)
+    if lines and not lines[-1].endswith("\n"):
+        lines = lines[:-1]
+    try:
+        trace = parse_strace(lines, command=cmd, returncode=None, syscalls=syscalls)
+    except ValueError:
+        return None
+    return trace if trace.start_ns is not None else None

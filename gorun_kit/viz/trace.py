@@ -67,6 +67,118 @@ def _range(counts: list[int]) -> str:
     return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
+class _Tree:
+    """The trace indexed for drawing: children of each process in start order,
+    and the threads of each process with their kinds."""
+
+    def __init__(self, trace: Trace, same_options: bool):
+        self.procs = trace.processes()
+        self.same_options = same_options
+        self.children: dict[int, list[int]] = defaultdict(list)
+        for p in self.procs.values():
+            if p.parent_pid is not None and p.parent_pid in self.procs:
+                self.children[p.parent_pid].append(p.pid)
+        for kids in self.children.values():  # by start time
+            kids.sort(key=lambda c: (self.procs[c].start_ns is None, self.procs[c].start_ns or 0))
+        self.thread_kinds: dict[int, Counter] = defaultdict(Counter)
+        self.thread_list: dict[int, list[int]] = defaultdict(list)
+        self.kinds_by_tid: dict[int, str] = {}
+        for s, k in trace.classify().items():
+            if s.is_thread:
+                self.thread_kinds[s.child_pid][k] += 1
+                self.thread_list[s.child_pid].append(s.child_tid)
+                self.kinds_by_tid[s.child_tid] = k
+        self._signatures: dict[int, tuple] = {}
+
+    def signature(self, pid: int) -> tuple:
+        """What makes two subtrees "the same job" for collapsing them into one box."""
+        if pid not in self._signatures:
+            p = self.procs[pid]
+            self._signatures[pid] = (
+                _program(p), p.kind, p.spawn.syscall if p.spawn else None,
+                p.spawn.flags if p.spawn else None, tuple(sorted(self.thread_kinds[pid])),
+                _options(p) if self.same_options else None,
+                tuple(sorted(Counter(self.signature(c) for c in self.children[pid]).items())))
+        return self._signatures[pid]
+
+    def threads_row(self, members: list[int], count: int, threads_inline: int) -> str | None:
+        pid = members[0]
+        tk = self.thread_kinds[pid]
+        if not tk:
+            return None
+        if count == 1 and sum(tk.values()) <= threads_inline:
+            return "threads: " + ", ".join(f"{t} ({self.kinds_by_tid[t]})" for t in self.thread_list[pid])
+        return ("threads: " + ", ".join(f"{k} ×{_range([self.thread_kinds[m][k] for m in members])}"
+                                       for k, _ in tk.most_common())
+                + (" each" if count > 1 else ""))
+
+    def label(self, members: list[int], count: int, threads_inline: int) -> str:
+        """The HTML label of a box standing for ``count`` processes like ``members[0]``."""
+        p = self.procs[members[0]]
+        head = f"pid {p.pid}" if count == 1 else f"{count} processes like pid {p.pid}"
+        rows = [f"<B>{html.escape(head)}</B>", html.escape(_exec_chain(p))]
+        if p.kind == "go-pidfd-probe":
+            rows.append("pidfd probe: no exit signal, never execs")
+        if p.exec_failures:
+            rows.append(f"{len(p.exec_failures)} failed exec attempt(s)")
+        threads = self.threads_row(members, count, threads_inline)
+        if threads:
+            rows.append(threads)
+        if p.signal:
+            rows.append(f"killed by {p.signal}")
+        elif p.exit_code not in (0, None):
+            rows.append(f"exit {p.exit_code}")
+        return "<" + "<BR/>".join(rows) + ">"
+
+
+def _edge_label(first: Process, rank: int | None) -> str:
+    s = first.spawn
+    edge = f"{s.syscall} {short_flags(s.flag_names)}" if s else ""
+    if first.kind:
+        edge += f"\\n[{first.kind}]"
+    return f"{rank}. {edge}" if rank is not None else edge
+
+
+class _Drawer:
+    """Adds boxes and edges to ``graph`` depth first, counting boxes against the cap."""
+
+    def __init__(self, graph, tree: _Tree, *, max_boxes: int, threads_inline: int, collapse: bool,
+                 numbered: bool):
+        self.g, self.tree, self.boxes = graph, tree, 0
+        self.max_boxes, self.threads_inline = max_boxes, threads_inline
+        self.collapse, self.numbered = collapse, numbered
+
+    def groups(self, pid: int) -> list[list[int]]:
+        """The children of ``pid``, same jobs together when collapsing, in start order."""
+        out: dict[tuple, list[int]] = {}
+        for c in self.tree.children[pid]:
+            out.setdefault(self.tree.signature(c) if self.collapse else (c,), []).append(c)
+        return list(out.values())
+
+    def box(self, members: list[int], count: int) -> str:
+        self.boxes += 1
+        p = self.tree.procs[members[0]]
+        node = f"p{p.pid}"
+        style = "rounded" + (",filled" if count > 1 else "") + ("" if p.execs else ",dashed")
+        self.g.node(node, self.tree.label(members, count, self.threads_inline), style=style,
+                    fillcolor="lightyellow", color="black" if p.execs else "grey40",
+                    fontcolor="black" if p.execs else "grey25")
+        groups = self.groups(p.pid)
+        for i, group in enumerate(groups):
+            if self.boxes >= self.max_boxes:
+                rest = sum(len(m) for m in groups[i:])
+                self.g.node(f"more{p.pid}", f"… {rest} more processes", shape="plaintext")
+                self.g.edge(node, f"more{p.pid}")
+                break
+            first = self.tree.procs[group[0]]
+            edge = _edge_label(first, i + 1 if self.numbered and len(groups) > 1 else None)
+            child_node = self.box(group, len(group) * count)
+            quiet = first.spawn is not None and not first.spawn.exit_signal
+            self.g.edge(node, child_node, label=edge + (f"\\n×{len(group)}" if len(group) > 1 else ""),
+                        **({"style": "dashed", "color": "grey40"} if quiet else {}))
+        return node
+
+
 def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6, collapse: bool = True,
                   same_options: bool = True, numbered: bool = True, title: str | None = None):
     """The clone/exec tree: one box per process (pid, the programs it exec'd,
@@ -89,34 +201,6 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
     """
     import graphviz
 
-    procs = trace.processes()
-    kinds = trace.classify()
-    children: dict[int, list[int]] = defaultdict(list)
-    for p in procs.values():
-        if p.parent_pid is not None and p.parent_pid in procs:
-            children[p.parent_pid].append(p.pid)
-    for kids in children.values():  # by start time (processes() is in order of appearance already)
-        kids.sort(key=lambda c: (procs[c].start_ns is None, procs[c].start_ns or 0))
-    thread_kinds: dict[int, Counter] = defaultdict(Counter)
-    thread_list: dict[int, list[int]] = defaultdict(list)
-    for s, k in kinds.items():
-        if s.is_thread:
-            thread_kinds[s.child_pid][k] += 1
-            thread_list[s.child_pid].append(s.child_tid)
-    kinds_by_tid = {s.child_tid: k for s, k in kinds.items() if s.is_thread}
-
-    sig_cache: dict[int, tuple] = {}
-
-    def signature(pid: int) -> tuple:
-        """What makes two subtrees "the same" for collapsing."""
-        if pid not in sig_cache:
-            p = procs[pid]
-            sig_cache[pid] = (_program(p), p.kind, p.spawn.syscall if p.spawn else None,
-                              p.spawn.flags if p.spawn else None, tuple(sorted(thread_kinds[pid])),
-                              _options(p) if same_options else None,
-                              tuple(sorted(Counter(signature(c) for c in children[pid]).items())))
-        return sig_cache[pid]
-
     # ordering=out keeps siblings top to bottom in the order they are added (start time)
     g = graphviz.Digraph("trace", graph_attr={"rankdir": "LR", "fontsize": "10", "ordering": "out",
                                               "ranksep": "1.2"},
@@ -124,62 +208,9 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
                          edge_attr={"fontname": "Helvetica", "fontsize": "8"})
     if title:
         g.attr(label=title, labelloc="t")
-    boxes = 0
-
-    def label(members: list[int], count: int) -> str:
-        p = procs[members[0]]
-        head = f"pid {p.pid}" if count == 1 else f"{count} processes like pid {p.pid}"
-        rows = [f"<B>{html.escape(head)}</B>", html.escape(_exec_chain(p))]
-        if p.kind == "go-pidfd-probe":
-            rows.append("pidfd probe: no exit signal, never execs")
-        if p.exec_failures:
-            rows.append(f"{len(p.exec_failures)} failed exec attempt(s)")
-        tk = thread_kinds[p.pid]
-        if tk:
-            if count == 1 and sum(tk.values()) <= threads_inline:
-                rows.append("threads: " + ", ".join(f"{t} ({kinds_by_tid[t]})" for t in thread_list[p.pid]))
-            else:
-                rows.append("threads: " + ", ".join(f"{k} ×{_range([thread_kinds[m][k] for m in members])}"
-                                                    for k, _ in tk.most_common())
-                            + (" each" if count > 1 else ""))
-        if p.signal:
-            rows.append(f"killed by {p.signal}")
-        elif p.exit_code not in (0, None):
-            rows.append(f"exit {p.exit_code}")
-        return "<" + "<BR/>".join(rows) + ">"
-
-    def draw(members: list[int], count: int) -> str:
-        nonlocal boxes
-        boxes += 1
-        pid = members[0]
-        p = procs[pid]
-        node = f"p{pid}"
-        style = "rounded" + (",filled" if count > 1 else "") + ("" if p.execs else ",dashed")
-        g.node(node, label(members, count), style=style, fillcolor="lightyellow",
-               color="black" if p.execs else "grey40", fontcolor="black" if p.execs else "grey25")
-        groups: dict[tuple, list[int]] = {}
-        for c in children[pid]:
-            groups.setdefault(signature(c) if collapse else (c,), []).append(c)
-        for i, group in enumerate(groups.values()):
-            if boxes >= max_boxes:
-                rest = sum(len(m) for m in list(groups.values())[i:])
-                g.node(f"more{pid}", f"… {rest} more processes", shape="plaintext")
-                g.edge(node, f"more{pid}")
-                break
-            first = procs[group[0]]
-            s = first.spawn
-            edge = f"{s.syscall} {short_flags(s.flag_names)}" if s else ""
-            if first.kind:
-                edge += f"\\n[{first.kind}]"
-            if numbered and len(groups) > 1:
-                edge = f"{i + 1}. {edge}"
-            child_node = draw(group, len(group) * count)
-            quiet = s is not None and not s.exit_signal
-            g.edge(node, child_node, label=edge + (f"\\n×{len(group)}" if len(group) > 1 else ""),
-                   **({"style": "dashed", "color": "grey40"} if quiet else {}))
-        return node
-
-    draw([trace.root_pid], 1)
+    drawer = _Drawer(g, _Tree(trace, same_options), max_boxes=max_boxes, threads_inline=threads_inline,
+                     collapse=collapse, numbered=numbered)
+    drawer.box([trace.root_pid], 1)
     return g
 
 

@@ -1,8 +1,8 @@
 /*
  * tracer: record every clone and every exec of a program tree with ptrace.
  *
- *   tracer [--output FILE] [--mode events|seccomp|syscalls] -- CMD [ARG...]
- *   tracer [--output FILE] [--mode events|syscalls] --attach PID
+ *   tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] -- CMD [ARG...]
+ *   tracer [--output FILE | --output-fd N] [--mode events|syscalls] --attach PID
  *
  * The lab of chapter 3. It starts CMD, follows every thread and every child
  * it creates (and theirs), and writes one JSON object per line for each
@@ -17,6 +17,8 @@
  *    is not stopped by attaching, its group-stops can be told apart from our
  *    own stops (PTRACE_EVENT_STOP) and kept stopped with PTRACE_LISTEN, and
  *    PTRACE_O_EXITKILL kills every tracee if this tracer dies for any reason.
+ *    And the tracer dies with its parent (PR_SET_PDEATHSIG): whatever ends
+ *    the program that started us, nothing of the traced tree runs on.
  *  - PTRACE_O_TRACECLONE/FORK/VFORK attach every new thread and process
  *    automatically, before it runs a single instruction. The new task reports
  *    an initial stop of its own, and that report may arrive BEFORE or AFTER
@@ -677,7 +679,41 @@ struct tracer {
 	struct reader mem;
 	struct task *tasks[NBUCKET];
 	struct proc *procs[NBUCKET];
+	struct reported *reported[NBUCKET];
 };
+
+/* A process whose exit we have recorded while its parent (not us) had yet
+ * to reap it. Its zombie stays until that parent waits for it; if the
+ * parent exits first, the zombie is re-parented to us (we are the child
+ * subreaper) and waitpid reports the same exit a second time. */
+struct reported {
+	pid_t pid;
+	struct reported *next;
+};
+
+static void reported_add(struct tracer *tr, pid_t pid)
+{
+	struct reported *r = calloc(1, sizeof *r);
+	if (!r)
+		die("%s", "out of memory");
+	r->pid = pid;
+	r->next = tr->reported[pid % NBUCKET];
+	tr->reported[pid % NBUCKET] = r;
+}
+
+/* Forget pid; 1 if it was there. Called when its second report comes, and
+ * when a new task gets the pid (the zombie was reaped, the pid reused). */
+static int reported_take(struct tracer *tr, pid_t pid)
+{
+	for (struct reported **pp = &tr->reported[pid % NBUCKET]; *pp; pp = &(*pp)->next)
+		if ((*pp)->pid == pid) {
+			struct reported *r = *pp;
+			*pp = r->next;
+			free(r);
+			return 1;
+		}
+	return 0;
+}
 
 static struct task *task_find(struct tracer *tr, pid_t tid)
 {
@@ -695,6 +731,7 @@ static struct task *task_new(struct tracer *tr, pid_t tid)
 	t->tid = tid;
 	t->next = tr->tasks[tid % NBUCKET];
 	tr->tasks[tid % NBUCKET] = t;
+	reported_take(tr, tid); /* a new task with this tid: an old zombie's pid reused */
 	return t;
 }
 
@@ -1186,6 +1223,8 @@ static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 static void on_death(struct tracer *tr, pid_t tid, int status, uint64_t ts)
 {
 	struct task *t = task_find(tr, tid);
+	if (!t && reported_take(tr, tid))
+		return; /* the second report of an exit already recorded (see struct reported) */
 	pid_t pid = t ? t->pid : 0;
 	if (pid <= 0)
 		pid = -1; /* a task that died before we learnt its process (race with exit_group) */
@@ -1196,6 +1235,12 @@ static void on_death(struct tracer *tr, pid_t tid, int status, uint64_t ts)
 		last = p->nthreads <= 0;
 	}
 	emit_exit(ts, pid, tid, status, last);
+	/* A process that is not our own child stays a zombie of its parent:
+	 * remember it, in case that parent leaves it to us. (One of our own
+	 * children is reaped now and never comes back: its entry is harmless,
+	 * and dropped when the pid is reused.) */
+	if (t && last && tid == pid)
+		reported_add(tr, pid);
 	if (pid == tr->root_pid && last)
 		tr->root_status = status;
 	if (p && last)
@@ -1322,6 +1367,25 @@ static int install_filter(enum mode mode)
 	return -1;
 }
 
+/* Why execvp(prog) failed, said the way a user can act on: ENOENT for a
+ * file that exists means its #! interpreter is missing (execve says only
+ * "No such file or directory"). */
+static void explain_exec_failure(const char *prog, int e)
+{
+	char line[256];
+	FILE *f = (e == ENOENT && strchr(prog, '/')) ? fopen(prog, "re") : NULL;
+	if (f && fgets(line, sizeof line, f) && line[0] == '#' && line[1] == '!') {
+		char *interp = line + 2 + strspn(line + 2, " \t");
+		interp[strcspn(interp, " \t\r\n")] = 0;
+		fprintf(stderr, "tracer: cannot execute '%s': its interpreter '%s' (the #! line) does not exist\n",
+			prog, interp);
+	} else {
+		fprintf(stderr, "tracer: cannot execute '%s': %s\n", prog, strerror(e));
+	}
+	if (f)
+		fclose(f);
+}
+
 /* In the child of start_command: undo what the tracer set for itself,
  * install the filter, report the result, then wait until the parent has
  * seized us. If the parent is gone (EOF), exit instead of running untraced. */
@@ -1345,8 +1409,11 @@ static void command_child(enum mode mode, char **argv, int go, int report)
 	 * attempt is recorded as exec_failed, like any other. */
 	execvp(argv[0], argv);
 	e = errno;
-	fprintf(stderr, "tracer: cannot execute '%s': %s\n", argv[0], strerror(e));
-	_exit(e == ENOENT ? 127 : 126);
+	explain_exec_failure(argv[0], e);
+	/* like a shell: 127 not found, 126 found but not executable (a missing
+	 * interpreter included) */
+	int found = e != ENOENT || (strchr(argv[0], '/') && access(argv[0], F_OK) == 0);
+	_exit(found ? 126 : 127);
 }
 
 /* Kill the child that could not be traced, reap it, and exit with an error. */
@@ -1394,7 +1461,11 @@ static pid_t start_command(enum mode mode, char **argv)
 	close(go[0]);
 	close(report[1]);
 	int e = -1;
-	if (read(report[0], &e, sizeof e) != (ssize_t)sizeof e || e) {
+	ssize_t got;
+	do /* a signal (we stop on SIGTERM) must not be taken for the child's death */
+		got = read(report[0], &e, sizeof e);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof e || e) {
 		waitpid(pid, NULL, 0);
 		fprintf(stderr, "tracer: error: cannot install the seccomp filter: %s; try --mode syscalls\n",
 			e > 0 ? strerror(e) : "the child died");
@@ -1437,6 +1508,23 @@ static void kill_all(struct tracer *tr)
  * ("source": "proc") and failed exec attempts are not seen. No EXITKILL:
  * when we stop, the process goes on, detached.
  */
+/* The state letter of /proc/PID/stat (R, S, Z, ...), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the name may hold anything, even ") " */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 static int seize_thread(struct tracer *tr, pid_t pid, pid_t tid)
 {
 	long opts = PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
@@ -1444,6 +1532,11 @@ static int seize_thread(struct tracer *tr, pid_t pid, pid_t tid)
 	if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts) < 0) {
 		if (errno == ESRCH)
 			return 0; /* the thread has just exited */
+		if (errno == EPERM && proc_state(tid) == 'Z') {
+			char which[32];
+			snprintf(which, sizeof which, "%d", tid);
+			die("cannot attach to %s: it has exited (a zombie its parent has not reaped)", which);
+		}
 		die("PTRACE_SEIZE of the process to attach failed: %s", strerror(errno));
 	}
 	struct task *t = task_new(tr, tid);
@@ -1570,6 +1663,7 @@ static int exit_status(const struct tracer *tr)
 
 struct options {
 	const char *output;
+	int output_fd; /* --output-fd: an open file to write to, -1 if not given */
 	enum mode mode;
 	pid_t attach_pid;
 	char **cmd;
@@ -1577,8 +1671,8 @@ struct options {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tracer [--output FILE] [--mode events|seccomp|syscalls] -- CMD [ARG...]\n"
-			"       tracer [--output FILE] [--mode events|syscalls] --attach PID\n");
+	fprintf(stderr, "usage: tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] -- CMD [ARG...]\n"
+			"       tracer [--output FILE | --output-fd N] [--mode events|syscalls] --attach PID\n");
 	exit(TRACER_EXIT_ERROR);
 }
 
@@ -1598,16 +1692,25 @@ static struct options parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"output-fd", required_argument, NULL, 'f'},
 		{"mode", required_argument, NULL, 'm'},
 		{"attach", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct options o = {NULL, MODE_EVENTS, 0, NULL};
+	struct options o = {NULL, -1, MODE_EVENTS, 0, NULL};
 	int c;
 	while ((c = getopt_long(argc, argv, "+o:m:a:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o.output = optarg; break;
+		case 'f': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+			if (end == optarg || *end || fd < 0 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+				die("--output-fd needs an open file descriptor, not '%s'", optarg);
+			o.output_fd = (int)fd;
+			break;
+		}
 		case 'm': o.mode = parse_mode(optarg); break;
 		case 'a':
 			o.attach_pid = (pid_t)atoi(optarg);
@@ -1625,10 +1728,18 @@ static struct options parse_options(int argc, char **argv)
 	return o;
 }
 
-static void open_output(const char *path)
+/* --output-fd N: a file our parent opened for us (it may have no name, so
+ * that nothing is left on disk whatever happens). The traced programs must
+ * not inherit it. */
+static void open_output(const char *path, int fd)
 {
 	static char outbuf[1 << 20];
-	if (path) {
+	if (fd >= 0) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		out = fdopen(fd, "w");
+		if (!out)
+			die("cannot use --output-fd: %s", strerror(errno));
+	} else if (path) {
 		out = fopen(path, "we"); /* "e": O_CLOEXEC, the tracee must not inherit it */
 		if (!out)
 			die("cannot open the output file: %s", strerror(errno));
@@ -1674,17 +1785,23 @@ int main(int argc, char **argv)
 	tr.attaching = opt.attach_pid != 0;
 	tr.root_status = -1;
 	reader_init(&tr.mem);
-	open_output(opt.output);
+	open_output(opt.output, opt.output_fd);
 	/* Orphans of the traced tree (a parent exits before its children) are
 	 * re-parented to us instead of to init, so we reap every one of them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	catch_signals();
+	/* When our parent dies (killed, even by SIGKILL), we get SIGTERM and stop
+	 * as on any SIGTERM: kill and reap the tree, or detach after --attach.
+	 * Our tracees never outlive us (EXITKILL), so nothing is left. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 
 	if (tr.attaching)
 		attach_process(&tr, opt.attach_pid);
 	else
 		trace_command(&tr, opt.cmd);
 	emit_start(&tr, opt.cmd);
+	/* Written at once: if we are killed later, the file still says who we were. */
+	fflush(out);
 	event_loop(&tr);
 	int status = exit_status(&tr);
 	emit_end(&tr, status);

@@ -18,11 +18,12 @@
  *   exit pid=P rax=R                    (R = 0 or -errno)
  *   exited pid=P status=S
  *
- * This file is the solution. The student copy (student/tracer.c) is generated
- * from it by gorun_kit.labsrc: each region between the SOLUTION markers is
- * replaced by its numbered TODO and the stub lines marked with "//|".
- * It follows one process only (no fork/clone following): the production
- * tracer in labs_c/tracer does that.
+ * This file is the solution. The student copy (release/labs_c/ptrace_lab/
+ * tracer.c) is generated from it by `gorun-kit course release`: each region
+ * between the SOLUTION markers is replaced by its numbered TODO and the stub
+ * lines marked with "//|".
+ * It follows one process only (no fork/clone following): the kit's production
+ * tracer (gorun_kit/_src/tracer/tracer.c) does that.
  */
 #define _GNU_SOURCE
 #include <errno.h>
