@@ -24,7 +24,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 # nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
-.PHONY: setup lab test test-py test-notebooks notebooks clean-setup debian-packages grade
+.PHONY: setup lab test test-py test-notebooks test-under-load notebooks clean-setup debian-packages grade
 setup: debian-packages $(SETUP_STAMP) labs_c/build/.stamp
 
 # Debian packages first: the venv needs python3-venv, the C labs need gcc.
@@ -51,6 +51,26 @@ test-py: setup
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 test-notebooks: setup
 	GORUN_KIT_PROGRESS=0 $(PY) -m pytest $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+
+# The load check: `make test` with two CPU-bound busy processes beside it, so a
+# race that only a loaded machine shows fails here rather than in a student's
+# fresh clone. The busy loops are stopped whatever happens (trap), and end by
+# themselves if this shell is killed. UNDER_LOAD is what runs (default: the
+# whole `make test`); e.g. UNDER_LOAD='$(PY) -m pytest tests/test_paths.py'.
+UNDER_LOAD ?= $(MAKE) --no-print-directory test PYTEST_ARGS='$(PYTEST_ARGS)'
+test-under-load: setup
+	@me=$$$$; busy=""; \
+	stop() { [ -z "$$busy" ] || { kill $$busy 2>/dev/null; wait $$busy 2>/dev/null || :; \
+	         echo "test-under-load: stopped busy processes $$busy"; busy=""; }; }; \
+	trap 'stop' EXIT; trap 'stop; exit 130' INT; trap 'stop; exit 143' TERM; trap 'stop; exit 129' HUP; \
+	for n in 1 2; do \
+	  sh -c 'i=0; while :; do i=$$((i+1)); if [ $$((i % 200000)) -eq 0 ] && ! kill -0 '"$$me"' 2>/dev/null; then exit 0; fi; done' & \
+	  busy="$$busy $$!"; \
+	done; \
+	echo "test-under-load: busy processes$$busy running; running: $(UNDER_LOAD)"; \
+	start=$$(date +%s); $(UNDER_LOAD); status=$$?; \
+	echo "test-under-load: exit status $$status after $$(( $$(date +%s) - start )) s under load"; \
+	exit $$status
 
 # Notebook sources: each notebooks/**/X.ipynb is paired with the percent script X.py
 # (notebooks/jupytext.toml). Edit the .py, then `make notebooks` (or one of them:

@@ -108,6 +108,14 @@ class _Parser(argparse.ArgumentParser):
         message = " ".join(message.split())  # argparse may quote multi-line choices
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        # argparse's own "unrecognized arguments: a b" cannot show an empty
+        # or blank argument, nor one with a newline: quote each
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error("unrecognized arguments: " + " ".join(repr(a) for a in extras))
+        return namespace
+
 
 def _load(name: str):
     return importlib.import_module(f"gorun_kit.commands.{name}")
@@ -162,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ToolchainMissing, UsageError, FileNotFoundError, ValueError) as exc:
         print(f"gorun-kit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # whoever read our output stopped reading (`| head`): nothing is wrong with the
+        # input; end quietly, as a shell pipeline expects (128 + SIGPIPE)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", None) or getattr(exc.__cause__, "signum", None) or signal.SIGINT
         name = signal.Signals(signum).name

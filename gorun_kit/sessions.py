@@ -20,7 +20,9 @@ when this Python process dies without a chance to clean up (SIGKILL): the
 tool runs under a small ``sh`` guard that the kernel sends SIGTERM when we
 die (``PR_SET_PDEATHSIG``) and that then SIGKILLs its process group. The
 guard, not the tool, carries the death signal, because the tool's own
-children (``go build``'s compile and link) do not inherit it.
+children (``go build``'s compile and link) do not inherit it. (The kernel
+sends it when the *thread* that started the tool ends: start such a tool
+from a thread that waits for it, as run_tool does.)
 
 :func:`run_tool` runs a tool to the end with a timeout; :func:`tool_session`
 is the same guard around a block that talks to the tool itself.

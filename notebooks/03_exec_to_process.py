@@ -526,7 +526,6 @@ if nb.live("go", "ptrace"):
 # %%
 from gorun_kit.course.markup import lab_regions
 from gorun_kit.course.release import student_copy, student_source
-
 lab_source = COURSE / "labs_c" / "ptrace_lab" / "tracer.c"
 committed = (COURSE / "release" / "labs_c" / "ptrace_lab" / "tracer.c").read_text()
 print("student copy up to date with the solution:",

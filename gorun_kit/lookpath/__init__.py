@@ -48,6 +48,19 @@ def default_cwd(goos: str) -> str:
     return "C:\\" if goos == "windows" else "/"
 
 
+def _check_no_nul(name: str, path: str, pathext: str | None, cwd: str | None, env: dict | None) -> None:
+    """Refuse a NUL byte where no real process can have one: in an environment
+    variable (execve passes C strings, and Go's os.Setenv refuses it with
+    EINVAL, so real Go would not see that PATH at all), in the cwd, or in the
+    name (a file name cannot hold one; stat fails with EINVAL)."""
+    texts = {"the name": name, "PATH": path, "PATHEXT": pathext or "", "cwd": cwd or ""}
+    texts.update({f"env {k!r}": f"{k}={v}" for k, v in (env or {}).items()})
+    for what, text in texts.items():
+        if "\0" in text:
+            raise ValueError(f"{what} ({text!r}) contains a NUL byte; no process can have one in a file name or "
+                             "an environment variable (Go's os.Setenv refuses it), remove it")
+
+
 def _check_scenario(goos: str, fs: VFS, cwd: str, uid: int = 0, gid: int | None = None) -> None:
     want = "windows" if goos == "windows" else "posix"
     if fs.flavor != want:
@@ -83,6 +96,7 @@ def lookpath(name: str, *, goos: str, path: str, pathext: str | None = None, cwd
     seccomp profile where that call fails (see :mod:`.unix`).
     """
     _check_goos(goos)
+    _check_no_nul(name, path, pathext, cwd, env)
     unix.check_faccessat2(faccessat2, goos)
     fs = fs if fs is not None else default_fs(goos)
     cwd = cwd if cwd is not None else default_cwd(goos)
@@ -100,6 +114,7 @@ def real(name: str, *, goos: str, path: str, pathext: str | None = None, cwd: st
          gid: int | None = None) -> LookPathResult:
     """Ask real Go (see :func:`.real.ask`); same arguments as :func:`lookpath`."""
     _check_goos(goos)
+    _check_no_nul(name, path, pathext, cwd, env)
     fs = fs if fs is not None else default_fs(goos)
     cwd = cwd if cwd is not None else default_cwd(goos)
     _check_scenario(goos, fs, cwd, uid, gid)

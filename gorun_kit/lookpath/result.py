@@ -18,6 +18,7 @@ ERRORS = {
     "EACCES": "a directory on the way is not searchable, or the file is not executable for this uid",
     "EISDIR": "the name is a directory",
     "ELOOP": "too many levels of symbolic links",
+    "ENAMETOOLONG": "a path component is longer than NAME_MAX (255 bytes) or the path longer than PATH_MAX",
 }
 
 

@@ -56,6 +56,7 @@ _ERRNO_TEXT = {
     "EACCES": "permission denied",
     "ELOOP": "too many levels of symbolic links",
     "EISDIR": "is a directory",
+    "ENAMETOOLONG": "file name too long",
 }
 
 

@@ -24,10 +24,15 @@ from ..records import Record
 __all__ = ["Entry", "VFS", "FsError", "Node"]
 
 MAX_SYMLINKS = 40  # Linux's limit before ELOOP
+NAME_MAX = 255  # bytes in one path component (Linux, and NTFS's 255 UTF-16 units is no tighter for ASCII)
+PATH_MAX = 4096  # bytes in a path given to a system call, its terminating NUL included
+# An entry's path must fit in PATH_MAX once it is materialised under a scenario
+# directory (a real run's /tmp/gorun-kit-lookpath-linux-XXXX/sN-XXXX/ prefix).
+ENTRY_PATH_MAX = PATH_MAX - 256
 
 
 class FsError(OSError):
-    """A failed lookup; ``code`` is the errno-style name (ENOENT, ENOTDIR, EACCES, ELOOP)."""
+    """A failed lookup; ``code`` is the errno-style name (ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG)."""
 
     def __init__(self, code: str, path: str):
         super().__init__(f"{code}: {path}")
@@ -82,6 +87,31 @@ def _split_windows(path: str) -> tuple[str, list[str]]:
     return "", [c for c in p.split("\\") if c]
 
 
+def _too_long(path: str) -> bool:
+    """Whether Linux refuses ``path`` with ENAMETOOLONG: a component longer
+    than NAME_MAX bytes, or the whole path not fitting in PATH_MAX."""
+    raw = os.fsencode(path)
+    return len(raw) >= PATH_MAX or any(len(c) > NAME_MAX for c in raw.split(b"/"))
+
+
+def _check_entry_path(e: Entry) -> None:
+    """Refuse an entry that no real filesystem could hold (ValueError naming it)."""
+    for text, what in ((e.path, "path"), (e.target, "symlink target")):
+        if "\0" in text:
+            raise ValueError(f"entry {e.path!r}: its {what} contains a NUL byte, which no file name can hold")
+    names = e.path.replace("\\", "/").split("/")
+    longest = max(names, key=lambda c: len(os.fsencode(c)))
+    if len(os.fsencode(longest)) > NAME_MAX:
+        raise ValueError(f"entry {e.path[:60]!r}...: a name of {len(os.fsencode(longest))} bytes is longer than "
+                         f"NAME_MAX ({NAME_MAX} bytes); Linux refuses it (ENAMETOOLONG), use a shorter name")
+    if len(os.fsencode(e.target)) > ENTRY_PATH_MAX:
+        raise ValueError(f"symlink {e.path!r}: the target is {len(os.fsencode(e.target))} bytes; the scenario "
+                         f"keeps targets to {ENTRY_PATH_MAX} bytes so they fit in PATH_MAX on disk")
+    if len(os.fsencode(e.path)) > ENTRY_PATH_MAX:
+        raise ValueError(f"entry {e.path[:60]!r}...: the path is {len(os.fsencode(e.path))} bytes; the scenario "
+                         f"keeps paths to {ENTRY_PATH_MAX} bytes so they fit in PATH_MAX on disk, use a shorter one")
+
+
 @dataclasses.dataclass(frozen=True)
 class VFS(Record):
     """An immutable set of :class:`Entry` values plus the lookup rules.
@@ -102,6 +132,7 @@ class VFS(Record):
         for e in self.entries:
             if e.kind not in ("file", "dir", "symlink"):
                 raise ValueError(f"entry {e.path!r}: kind {e.kind!r} is not file, dir or symlink")
+            _check_entry_path(e)
             key = self._key(e.path)
             if not key or (self.flavor == "windows" and len(key) == 1):
                 raise ValueError(f"entry {e.path!r}: cannot replace the root directory")
@@ -109,6 +140,12 @@ class VFS(Record):
                 raise ValueError(f"entry {e.path!r} clashes with {seen[key].path!r}"
                                  + ("" if self.case_sensitive else " (this filesystem ignores case)"))
             seen[key] = e
+        for key, e in seen.items():
+            parent = seen.get(key[:-1])
+            if parent is not None and parent.kind != "dir":
+                raise ValueError(f"entry {e.path!r} is inside {parent.path!r}, which is a {parent.kind}, not a "
+                                 "directory; make the parent a directory"
+                                 + (" (or put the entry under the link's target)" if parent.kind == "symlink" else ""))
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -149,6 +186,9 @@ class VFS(Record):
     def symlink(self, path: str, target: str) -> "VFS":
         if self.flavor == "windows":
             raise ValueError("symlinks are modelled for posix filesystems only")
+        if not target:
+            raise ValueError(f"symlink {path!r}: the target is empty; Linux refuses an empty target "
+                             "(symlink(2) fails with ENOENT), give the path it points to")
         return self._with(Entry(path, "symlink", 0o777, 0, 0, target))
 
     # ------------------------------------------------------------------ paths
@@ -226,6 +266,8 @@ class VFS(Record):
         than 40 links is ELOOP, and a trailing separator requires a directory.
         The windows flavour never checks permissions (Windows ACLs are not modelled).
         """
+        if self.flavor == "posix" and _too_long(path):
+            raise FsError("ENAMETOOLONG", path)
         comps = self._absolute(path, cwd)
         trailing = self.flavor == "posix" and path.endswith("/") and len(path) > 1
         if self.flavor == "windows":
@@ -262,6 +304,8 @@ class VFS(Record):
                 if links > MAX_SYMLINKS:
                     raise FsError("ELOOP", path)
                 target = entry.target
+                if _too_long(target):
+                    raise FsError("ENAMETOOLONG", path)
                 if target.startswith("/"):
                     cur = ()
                     todo = _split_posix(target) + todo

@@ -338,6 +338,8 @@ class Trace:
     stderr: bytes | None = dataclasses.field(default=None, repr=False, compare=False)
     calls: tuple[SyscallEvent, ...] = dataclasses.field(default=(), repr=False)  # see syscalls()
     attached: bool = False  # the tracer followed a process that already ran (attach)
+    # strace's own error that made the first run worthless, when the run was repeated (strace_run)
+    retried: str | None = None
 
     # -- plain selections ------------------------------------------------
     @property
@@ -469,9 +471,11 @@ class Trace:
         return [e.to_dict() for e in self.events]
 
     def to_dict(self) -> dict:
-        # what was recorded, without the captured output (stdout, stderr) or strace's extra calls
+        # what was recorded, without the captured output (stdout, stderr) or strace's extra calls;
+        # "retried" only when a run was repeated, so an ordinary record keeps its keys
         return {"command": list(self.command), "mode": self.mode, "root_pid": self.root_pid,
                 "returncode": self.returncode, "tool": self.tool, "attached": self.attached,
+                **({"retried": self.retried} if self.retried is not None else {}),
                 "stats": dict(self.stats), "events": self.to_dicts()}
 
     def write_jsonl(self, path: str | os.PathLike | IO[str]) -> None:

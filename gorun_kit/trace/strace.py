@@ -7,6 +7,13 @@ process-creation syscalls are traced, plus those the caller names
 (``syscalls=``, kept as SyscallEvent records); the ``+++ exited with N +++`` /
 ``+++ killed by SIG +++`` lines give the exits, and ``+++ superseded by
 execve in pid N +++`` the tid change of an exec from a non-leader thread.
+
+strace can lose a race with the kernel on a loaded machine and say so on
+stderr (``strace: ptrace(PTRACE_LISTEN, ...): Input/output error``); its
+records are then incomplete although the traced program may have run
+correctly. Such a run is an instrument failure, not a result: it is run once
+more, and ``Trace.retried`` carries strace's line; a second failure raises
+TracerError. Only a captured stderr can be told apart this way.
 """
 from __future__ import annotations
 
@@ -24,7 +31,7 @@ from ..toolchain import find_tool
 from .flags import CLONE_FLAGS, flag_names, flags_value, signal_name
 from .records import (Event, ExecEvent, ExecFailedEvent, ExitEvent, SpawnEvent, SyscallEvent, Trace)
 
-__all__ = ["strace_run", "parse_strace", "strace_args", "struct_fields", "STRACE_ARGS"]
+__all__ = ["strace_run", "parse_strace", "strace_args", "struct_fields", "instrument_failure", "STRACE_ARGS"]
 
 _TRACED = "clone,clone3,fork,vfork,execve,execveat"
 _FORMAT = ("-f", "-v", "-xx", "-ttt", "-s", str(os.sysconf("SC_ARG_MAX") if hasattr(os, "sysconf") else 2097152))
@@ -38,6 +45,10 @@ _KILLED = re.compile(r"^\+\+\+ killed by (SIG\w+)( \(core dumped\))? \+\+\+")
 _SUPERSEDED = re.compile(r"^\+\+\+ superseded by execve in pid (\d+) \+\+\+")
 _PID_CHANGED = re.compile(r"<pid changed to (\d+) \.\.\.>$")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
+# strace's own failed system call: "strace: ptrace(PTRACE_LISTEN,pid:12,...): Input/output error",
+# "strace: wait4(__WALL): No child processes". Its notes ("strace: Process 12 attached",
+# "strace: [ Process PID=12 runs in 32 bit mode. ]") have no "call(...): error" shape.
+_OWN_ERROR = re.compile(rb"^strace: (\w+\(.*\): [A-Za-z][^\n]*)$", re.M)
 
 
 def _strings(text: str) -> tuple[list[str], bool]:
@@ -260,6 +271,18 @@ def strace_args(syscalls: Sequence[str] = ()) -> tuple[str, ...]:
     return (*_FORMAT, "-e", f"trace={traced}", "-e", "signal=none")
 
 
+def instrument_failure(stderr: bytes | str | None, returncode: int | None = None) -> str | None:
+    """strace's first own error line in ``stderr`` (a system call of strace's
+    that failed, such as a ptrace request that lost a race), with strace's
+    exit status when given; None when strace reported no error of its own."""
+    raw = stderr.encode(errors="surrogateescape") if isinstance(stderr, str) else (stderr or b"")
+    m = _OWN_ERROR.search(raw)
+    if m is None:
+        return None
+    line = "strace: " + m.group(1).decode(errors="replace").strip()
+    return line if returncode is None else f"{line} (strace exit status {returncode})"
+
+
 def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
                timeout: float | None = None, capture: bool = True, syscalls: Sequence[str] = (),
                pass_fds: Sequence[int] = (), stdin=subprocess.DEVNULL) -> Trace:
@@ -272,11 +295,13 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
     ``stdin`` as for subprocess (None: ours; default: /dev/null).
     Timestamps are strace's wall clock (``-ttt``), not CLOCK_MONOTONIC. On a
     timeout (TraceTimeout), an error or KeyboardInterrupt strace and every
-    process it traces are killed and reaped. Raises CommandNotFound, and
-    TracerError when strace itself refuses (an unknown syscall name, ptrace
-    not permitted).
+    process it traces are killed and reaped. With ``capture``, a run where
+    strace reports an error of its own (:func:`instrument_failure`) is run
+    once more and the result says so in ``Trace.retried`` (the command runs
+    twice then). Raises CommandNotFound, and TracerError when strace itself
+    refuses (an unknown syscall name, ptrace not permitted) or fails twice.
     """
-    from .runner import TraceInterrupted, TracerError, TraceTimeout, _resolve
+    from .runner import TracerError, _resolve
 
     if isinstance(cmd, (str, bytes)) or not cmd:
         raise ValueError(f"cmd must be a non-empty list of arguments, not {cmd!r}")
@@ -286,6 +311,28 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
     cmd = [os.fsdecode(c) for c in cmd]  # bytes arguments kept exactly (surrogateescape)
     _resolve(cmd, env, cwd)
     strace = find_tool("strace").path
+    trace = _strace_once(strace, args, cmd, env=env, cwd=cwd, timeout=timeout, capture=capture,
+                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin)
+    failure = instrument_failure(trace.stderr, trace.returncode) if capture else None
+    if failure is None:
+        return trace
+    if stdin is not subprocess.DEVNULL:  # the first run read what the caller gave: a second one would not see it
+        raise TracerError(f"strace failed running {' '.join(cmd)!r}, so its records cannot be trusted, and it "
+                          f"cannot be run again with the same stdin: {failure}", failure)
+    trace = _strace_once(strace, args, cmd, env=env, cwd=cwd, timeout=timeout, capture=capture,
+                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin)
+    again = instrument_failure(trace.stderr, trace.returncode)
+    if again is not None:
+        raise TracerError(f"strace failed twice running {' '.join(cmd)!r}, so its records cannot be trusted: "
+                          f"{failure}; then {again}", again)
+    return dataclasses.replace(trace, retried=failure)
+
+
+def _strace_once(strace: str, args: Sequence[str], cmd: list[str], *, env, cwd, timeout, capture, syscalls,
+                 pass_fds, stdin) -> Trace:
+    """One run of ``cmd`` under strace (see strace_run), nothing retried."""
+    from .runner import TraceInterrupted, TracerError, TraceTimeout
+
     # strace writes into a file with no name on disk, opened through our own
     # /proc entry: nothing to remove afterwards, and no descriptor of it is
     # inherited by the traced programs

@@ -1127,6 +1127,9 @@ static void on_syscall_stop(struct tracer *tr, struct task *t, uint64_t ts)
 		 * successful execve never gets here with T_EXEC_PENDING set, because
 		 * its PTRACE_EVENT_EXEC stop came first and wrote the exec record. */
 		long ret = (long)r.rax;
+		if (ret < 0 && t->px.incomplete)
+			fprintf(stderr, "tracer: warning: the argv/envp of a failed exec in %d could not be read (not "
+				"dumpable, and no CAP_SYS_PTRACE?): its record has \"complete\": false\n", t->pid);
 		if (ret < 0)
 			emit_exec("exec_failed", ts, t, 0, (int)-ret, "entry");
 		px_free(&t->px);
@@ -1210,10 +1213,18 @@ static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 	if (former != t->tid)
 		take_over_former(tr, t, former);
 	const char *source = "entry";
-	if (!(t->flags & T_EXEC_PENDING)) {
+	if (!(t->flags & T_EXEC_PENDING) || t->px.incomplete) {
+		/* No entry stop, or it could not read the caller's memory: a process
+		 * that is not dumpable (prctl(PR_SET_DUMPABLE, 0), a setuid program)
+		 * refuses a tracer without CAP_SYS_PTRACE. The new image's /proc
+		 * files hold the same argv and envp, and are readable when the new
+		 * image is dumpable again (any ordinary program). */
 		exec_args_from_proc(t);
 		source = "proc";
 	}
+	if (t->px.incomplete)
+		fprintf(stderr, "tracer: warning: the argv/envp of the exec in %d could not be read (not dumpable, "
+			"and no CAP_SYS_PTRACE?): its exec record has \"complete\": false\n", t->pid);
 	emit_exec("exec", ts, t, former, 0, source);
 	px_free(&t->px);
 	t->flags &= ~(T_EXEC_PENDING | T_WANT_EXIT);
