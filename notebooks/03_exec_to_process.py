@@ -399,9 +399,9 @@ if nb.live("go", "cc"):
     fork_growth = spawn_bench.ratio(small, "fork", spawn_bench.GiB)
     at_1g = {p.method: p.median_ns for p in small if p.touched_bytes == spawn_bench.GiB}
     print("fork at 1 GiB is more than 5x fork at 0:", fork_growth > 5)
-    print("vfork at 1 GiB is under 3x vfork at 0:", spawn_bench.ratio(small, "vfork", spawn_bench.GiB) < 3)
-    # the machine is shared, so single spawns can spike by a few ms; compare
-    # with fork at the same size, which is tens of ms
+    # ratios against fork hold on a loaded machine, where one median can move a few times
+    print("vfork grows under a fifth as much as fork from 0 to 1 GiB:",
+          spawn_bench.ratio(small, "vfork", spawn_bench.GiB) < fork_growth / 5)
     print("every CLONE_VM method at 1 GiB costs under a quarter of fork at 1 GiB:",
           all(ns < at_1g["fork"] / 4 for m, ns in at_1g.items() if m != "fork"))
     display(latency_plot(small, title="live, small run: 0 and 1 GiB"))
