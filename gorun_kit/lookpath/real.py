@@ -9,9 +9,10 @@ a JSON line, translates the answer back, and removes the directory:
 * linux: the virtual ``/a/b`` lives at ``<tmp>/a/b``; absolute PATH entries,
   the cwd and absolute names get ``<tmp>`` prepended, and the prefix is taken
   off the answer again;
-* windows: the virtual drive ``C:`` is a Wine drive of this session (say
-  ``M:``), whose ``dosdevices`` link points at ``<tmp>``; ``C:`` and ``M:``
-  are swapped in and out. Wine's filesystem ignores case, like Windows.
+* windows: the virtual drive ``C:`` is a spare drive letter of the kit's own
+  Wine prefix (say ``M:``), held while the oracle runs, whose ``dosdevices``
+  link points at ``<tmp>``; ``C:`` and ``M:`` are swapped in and out. Wine's
+  filesystem ignores case, like Windows.
 
 darwin has no oracle here (there is no macOS machine); results for it are
 always ``modeled``. Use :func:`session` for many questions (one process), or
