@@ -1,6 +1,8 @@
 # Two commands for everyone:
-#   make lab    set everything up, then open JupyterLab on notebooks/00_start_here.ipynb
+#   make lab    set everything up, then open JupyterLab on your own working copy of the
+#               course (COURSE_DIR, default ~/gorun-course): chapters, exercises, labs
 #   make test   set everything up, then run the whole test suite (pytest + nbval)
+# For teachers: make instructor opens this checkout itself (solutions and hidden tests).
 #
 # Setup makes a .venv at the repo root with gorun_kit (editable) and every Python
 # dependency, installs the Debian packages the labs need when running as root
@@ -24,8 +26,8 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb notebooks/exercises/*.ipynb)
 # nbval settings shared by `make test` and `gorun-kit course`: see tests/nbval_sanitize.cfg.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
-.PHONY: setup lab test test-py test-notebooks test-under-load notebooks clean-setup debian-packages grade
-setup: debian-packages $(SETUP_STAMP) labs_c/build/.stamp
+.PHONY: setup lab student instructor test test-py test-notebooks test-under-load notebooks clean-setup debian-packages grade
+setup: debian-packages $(SETUP_STAMP) labs_c/build/.stamp hub-proxy
 
 # Debian packages first: the venv needs python3-venv, the C labs need gcc.
 $(SETUP_STAMP): pyproject.toml | debian-packages
@@ -39,9 +41,37 @@ labs_c/build/.stamp: $(shell find labs_c -name '*.c' -o -name '*.h' -o -name Mak
 	$(MAKE) -C labs_c
 	@touch $@
 
-lab: setup
+# A class on one machine (deploy/jupyterhub, docs/jupyterhub.md): the proxy JupyterHub starts,
+# configurable-http-proxy from npm at the version package-lock.json pins, installed beside the
+# hub's config. Without npm, setup goes on and says so (only the hub needs it).
+HUB_PROXY := deploy/jupyterhub/node_modules/.bin/configurable-http-proxy
+.PHONY: hub hub-proxy
+hub-proxy: $(HUB_PROXY)
+$(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json | debian-packages
+	@if command -v npm >/dev/null 2>&1; then \
+	    echo "setup: installing configurable-http-proxy into deploy/jupyterhub/node_modules"; \
+	    npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "setup: npm not found; the one-machine JupyterHub needs it (apt-get install nodejs npm)" >&2; fi
+
+# Start JupyterHub for a class on this machine (as root: each student's server runs as that
+# student). Settings: GORUN_HUB_URL, GORUN_HUB_STATE, GORUN_HUB_STUDENTS, GORUN_HUB_ADMINS
+# (see deploy/jupyterhub/jupyterhub_config.py); ARGS go to jupyterhub.
+hub: setup
+	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root; the hub starts each student's server as that student" >&2; exit 2; }
+	$(PY) -m jupyterhub -f deploy/jupyterhub/jupyterhub_config.py $(ARGS)
+
+# Student mode: make or refresh the working copy (the student release and the chapters;
+# files you changed are never overwritten) and open it; gorun-kit is on the PATH of the
+# Lab's terminals. Instructor mode: the checkout, where notebooks/exercises and labs_c hold
+# the solutions. ARGS go to jupyter lab (e.g. ARGS=--no-browser).
+COURSE_DIR ?= $(HOME)/gorun-course
+lab student: setup
 	@$(PY) -m gorun_kit doctor || echo "(some live parts will skip; see above)"
-	$(PY) -m jupyter lab notebooks/00_start_here.ipynb $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(ARGS)
+	$(PY) -m gorun_kit course lab --dir "$(COURSE_DIR)" -- $(ARGS)
+
+instructor: setup
+	@$(PY) -m gorun_kit doctor || echo "(some live parts will skip; see above)"
+	$(PY) -m gorun_kit course lab --instructor -- $(ARGS)
 
 test: setup
 	GORUN_KIT_PROGRESS=0 $(PY) -m pytest tests $(NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)

@@ -235,6 +235,7 @@ def _publish(work: Path, final: Path) -> Binary | None:
             pass  # another builder moved it away first
         finally:
             shutil.rmtree(trash, ignore_errors=True)
+    work.chmod(0o755)  # an entry is shared: a sandboxed run of it may be another uid's
     try:
         os.rename(work, final)
     except OSError:
@@ -250,6 +251,8 @@ def _build_entry(kind: str, key: str, produce) -> Binary:
     final = _entry_dir(kind, key)
     existing = _load_entry(final)
     if existing is not None:
+        if final.stat().st_mode & 0o005 != 0o005:
+            final.chmod(0o755)  # published before entries were made readable to all
         return existing
     sweep(cache_dir() / "tmp")  # builds killed before they finished left their directories there
     work = scratch_dir("tmp", key[:12])

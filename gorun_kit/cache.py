@@ -76,16 +76,34 @@ def scratch_dir(area: str, prefix: str) -> Path:
     """
     root = cache_dir() / area
     root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}.{os.getpid()}.", dir=root))
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}.{os.getpid()}n{_pid_namespace()}.", dir=root))
+
+
+def _pid_namespace() -> int:
+    """The inode of our pid namespace: a pid means something only inside its own
+    (a grading sandbox shares this cache from a namespace of its own)."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def _owner(entry: str | os.PathLike) -> tuple[int, int | None] | None:
+    """(pid, pid namespace or None when the name has none) of a scratch directory, or None."""
+    parts = Path(entry).name.rsplit(".", 2)
+    if len(parts) != 3:
+        return None
+    pid, _, ns = parts[-2].partition("n")
+    try:
+        return int(pid), (int(ns) if ns else None)
+    except ValueError:
+        return None
 
 
 def owner_pid(entry: str | os.PathLike) -> int | None:
-    """The pid in a scratch directory's name (``prefix.<pid>.<random>``), or None."""
-    parts = Path(entry).name.rsplit(".", 2)
-    try:
-        return int(parts[-2]) if len(parts) == 3 else None
-    except ValueError:
-        return None
+    """The pid in a scratch directory's name (``prefix.<pid>[n<pid namespace>].<random>``), or None."""
+    owner = _owner(entry)
+    return owner[0] if owner else None
 
 
 def sweep(root: str | os.PathLike, *, max_age: float = STALE_SECONDS) -> list[Path]:
@@ -93,17 +111,20 @@ def sweep(root: str | os.PathLike, *, max_age: float = STALE_SECONDS) -> list[Pa
 
     An entry is abandoned when the pid in its name no longer exists, it has no
     pid in its name, or it was last changed more than ``max_age`` seconds ago
-    (a pid can be reused by an unrelated process).
+    (a pid can be reused by an unrelated process). The pid of an entry made in
+    another pid namespace cannot be looked up from here: only its age counts.
     """
     removed = []
     now = time.time()
+    ours = _pid_namespace()
     for entry in Path(root).glob("*"):
-        pid = owner_pid(entry)
+        owner = _owner(entry)
         try:
             age = now - entry.stat().st_mtime
         except OSError:
             continue  # its owner removed it meanwhile
-        if pid is None or not procfs.exists(pid) or age > max_age:
+        foreign = owner is not None and owner[1] is not None and owner[1] != ours
+        if age > max_age or (not foreign and (owner is None or not procfs.exists(owner[0]))):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed

@@ -166,11 +166,14 @@ def random_case(rng: random.Random) -> list[bytes]:
 # ---------------------------------------------------------------------------
 # running things
 
-def _run(cmd: Sequence[bytes | str], timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ``cmd`` to its end with its output kept; after ``timeout`` seconds it
-    and everything it started are killed and reaped (gorun_kit.sessions), and
+def _run(cmd: Sequence[bytes | str], timeout: float, env: dict | None = None,
+         writable: Sequence[str] = ()) -> subprocess.CompletedProcess:
+    """Run ``cmd`` -- the tracer under test, someone's build -- to its end with its
+    output kept, in the sandbox ``$GORUN_KIT_CONFINE`` names if any (``writable``:
+    the directories it writes); after ``timeout`` seconds it and everything it
+    started are killed and reaped (gorun_kit.sessions), and
     subprocess.TimeoutExpired is raised."""
-    done = sessions.run_tool(cmd, timeout=timeout, env=env)
+    done = sessions.run_tool(sessions.confined(cmd, writable=writable, env=env), timeout=timeout, env=env)
     if done.timed_out:
         raise subprocess.TimeoutExpired(list(cmd), timeout, done.stdout, done.stderr)
     return subprocess.CompletedProcess(list(cmd), done.returncode, done.stdout, done.stderr)
@@ -292,7 +295,7 @@ def memory_reads(tracer: str | os.PathLike, *, method: str = "vm", seed: int | N
     with tempfile.TemporaryDirectory(prefix="gorun-kit-reads-") as tmp:
         log = Path(tmp) / "strace.txt"
         proc = _run([find_tool("strace").path, "-qq", "-e", "trace=process_vm_readv,ptrace", "-o", str(log),
-                     os.fspath(path), "-m", method, *cmd], timeout, {"PATH": "/usr/bin:/bin"})
+                     os.fspath(path), "-m", method, *cmd], timeout, {"PATH": "/usr/bin:/bin"}, writable=[tmp])
         text = log.read_text(errors="replace") if log.exists() else ""
     if proc.returncode != 0 and not text:
         raise RuntimeError(f"strace could not run {os.fspath(path)}: {proc.stderr.decode(errors='replace')[:300]}")

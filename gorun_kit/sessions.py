@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -40,7 +41,12 @@ from typing import Iterable, Iterator, Sequence
 
 from . import procfs
 
-__all__ = ["ToolRun", "run_tool", "tool_session", "stop", "descendants", "children_of", "kill_with_tracees"]
+__all__ = ["ToolRun", "run_tool", "tool_session", "stop", "descendants", "children_of", "kill_with_tracees",
+           "confined", "CONFINE_ENV"]
+
+# A sandbox for programs the caller does not trust (gorun_kit.course.grade sets it
+# for the checks): a JSON list, the argv prefix of that sandbox up to its options.
+CONFINE_ENV = "GORUN_KIT_CONFINE"
 
 _REAP_WAIT = 5.0  # seconds the tool gets to reap its killed tracees and exit
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -61,6 +67,33 @@ class ToolRun:
     stdout: bytes | None
     stderr: bytes | None
     timed_out: bool
+
+
+def confined(args: Sequence[str | bytes], *, writable: Sequence[str | os.PathLike] = (),
+             env: dict | None = None) -> list:
+    """``args`` as they must run here: unchanged, or, when ``$GORUN_KIT_CONFINE``
+    names a sandbox, inside it, with the directories ``writable`` bound
+    read-write (everything else is read-only there). For a command that runs
+    code built from someone else's sources: a student's tracer, a Go program
+    with a student's runtime code. ``env``: the environment ``args`` will get
+    (default ours), kept exactly: bubblewrap would set PWD."""
+    raw = os.environ.get(CONFINE_ENV)
+    if not raw:
+        return list(args)
+    try:
+        prefix = json.loads(raw)
+    except ValueError:
+        prefix = None
+    if not (isinstance(prefix, list) and prefix and all(isinstance(a, str) for a in prefix)):
+        raise ValueError(f"{CONFINE_ENV}={raw[:80]!r} is not a JSON list of arguments; unset it")
+    binds = []
+    for d in writable:
+        os.chmod(d, 0o1777)  # the sandbox may run as a uid of its own; the directory is the caller's scratch
+        binds += ["--bind", os.fspath(d), os.fspath(d)]
+    base = os.environ if env is None else env
+    # bubblewrap sets PWD after its own --setenv/--unsetenv; env(1) puts it back as it was
+    pwd = [f"PWD={base['PWD']}"] if "PWD" in base else ["-u", "PWD", "--"]
+    return [*prefix, *binds, "--", "/usr/bin/env", *pwd, *args]
 
 
 def children_of(pid: int) -> list[int]:

@@ -52,8 +52,21 @@ stamp = nb.stamp()
 # * Live labs need Linux on x86_64 and permission to use `ptrace`. Elsewhere the
 #   notebooks still open, the pure-Python parts (the LookPath models, pictures of
 #   recorded traces) still work, and each skipped cell says why.
-# * Each chapter has exercises in `notebooks/exercises/`. They are graded by the
-#   same checker your instructor uses: `gorun-kit course grade`.
+# * Each chapter has exercises in [`exercises/`](exercises/), beside this
+#   notebook. Opened with `make lab`, this is your own working copy of the course
+#   (`~/gorun-course` unless you chose another place): the exercises there have
+#   their solutions stubbed for you to write, and the C lab of chapter 3 is
+#   `labs_c/ptrace_lab/tracer.c` in the same copy. The last cell of each exercise,
+#   *check my work*, runs its visible checks on your work and names the hidden
+#   ones the grader adds.
+# * A terminal in JupyterLab (*File → New → Terminal*) has the `gorun-kit`
+#   command: `gorun-kit course grade notebooks/exercises` grades your copies with
+#   the checker your instructor uses.
+# * Instructors: in the course checkout itself (`make instructor`),
+#   `notebooks/exercises/` holds the exercises with their solutions and hidden
+#   tests and `labs_c/` the finished labs, so a check run there passes with no
+#   student work. Students get their copies from the student release `release/`
+#   through `make lab` or `gorun-kit course workspace DIR`.
 # * Everything the notebooks do is also a command: `gorun-kit --help`.
 #
 # ## The chapters

@@ -9,6 +9,8 @@ declare -A want=(
     [wine]="wine wine64" [x86_64-w64-mingw32-gcc]=gcc-mingw-w64-x86-64
     [chromium]="chromium chromium-driver"  # tests/test_browser.py (Playwright drives Debian's chromium)
     [java]=default-jdk-headless            # chapter 5's start-up comparison; the doctor lists it
+    [node]=nodejs [npm]=npm                # configurable-http-proxy for the one-machine hub (deploy/jupyterhub)
+    [bwrap]=bubblewrap                     # grading runs student code in a sandbox (gorun_kit.course.sandbox)
 )
 missing=()
 for cmd in "${!want[@]}"; do

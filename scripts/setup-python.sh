@@ -22,4 +22,4 @@ else
     echo "setup: using the active conda environment ($CONDA_PREFIX)"
 fi
 echo "setup: installing gorun_kit and its Python dependencies"
-"$py" -m pip install --quiet --disable-pip-version-check -e '.[lab,test]'
+"$py" -m pip install --quiet --disable-pip-version-check -e '.[lab,test,hub]'

@@ -74,7 +74,28 @@ def test_sweep_removes_only_abandoned_scratch_directories(private_cache):
     shutil.rmtree(mine)
 
 
+@linux
+def test_sweep_leaves_entries_of_another_pid_namespace_to_age(private_cache):
+    """A grading sandbox shares the cache from its own pid namespace: its pids mean
+    nothing here (and ours nothing there), so only an entry's age may condemn it."""
+    mine = cache.scratch_dir("tmp", "build")
+    ns = cache._pid_namespace()
+    assert mine.name.split(".")[1] == f"{os.getpid()}n{ns}"
+    foreign = mine.parent / f"build.{_dead_pid()}n{ns + 1}.abc"
+    foreign.mkdir()
+    same_dead = mine.parent / f"build.{_dead_pid()}n{ns}.abc"
+    same_dead.mkdir()
+    stale = mine.parent / f"build.{os.getpid()}n{ns + 1}.old"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 2 * cache.STALE_SECONDS,) * 2)
+    assert sorted(cache.sweep(mine.parent)) == sorted([same_dead, stale])
+    assert sorted(p.name for p in mine.parent.iterdir()) == sorted([mine.name, foreign.name])
+    shutil.rmtree(mine)
+    shutil.rmtree(foreign)
+
+
 def test_owner_pid_reads_only_the_scratch_pattern():
+    assert cache.owner_pid("/x/abc.123n4026531836.q7") == 123
     assert cache.owner_pid("/x/abc.123.q7") == 123
     assert cache.owner_pid("/x/.1.22.10.456.rand") == 456
     assert cache.owner_pid("/x/plain") is None and cache.owner_pid("/x/a.b.c") is None

@@ -179,11 +179,22 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     assert "homework.ipynb is not one of the course's exercises" in err and PY_NB in err
     assert cli.main(["course", "grade", str(tmp_path / "missing"), "--source", str(FIXTURE)]) == 2
     assert "does not exist" in capsys.readouterr().err
-    broken = tmp_path / "sub" / PY_NB
-    broken.parent.mkdir()
-    broken.write_text('{"cells": [')
-    assert cli.main(["course", "grade", str(broken), "--source", str(FIXTURE)]) == 2
-    assert "is not a readable notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["course", "grade", str(stray), "--source", str(FIXTURE), "--timeout", "0"])
+    assert exit_.value.code == 2 and "--timeout" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_broken_notebook_is_reported_and_the_others_graded(tmp_path, capsys):
+    shutil.copytree(FIXTURE, tmp_path / "course")  # the solutions, labs included
+    sub = tmp_path / "course" / "notebooks" / "exercises"
+    (sub / PY_NB).write_text('{"cells": [')
+    js = tmp_path / "g.json"
+    assert cli.main(["course", "grade", str(sub), "--source", str(FIXTURE), "--json", str(js)]) == 1
+    out = capsys.readouterr().out
+    assert "not a readable notebook" in out and f"{LABS_NB}: 4/4" in out, out
+    data = json.loads(js.read_text())
+    assert [(e["exercise"], e["points"]) for e in data["exercises"]] == [(LABS_NB, 4), (PY_NB, 0)]
 
 
 @pytest.mark.slow
@@ -328,8 +339,12 @@ def test_export_nbgrader_writes_a_course_directory(tmp_path, capsys):
                      "source/ch90/labs_go/fixture_rev/main.go",
                      "source/ch90/labs_go/go.mod",
                      "source/ch91/91_fixture_py_exercises.ipynb"]
-    # the instructor's notebooks as they are (nbgrader strips them), lab solutions stubbed
-    assert (out / "source/ch90" / LABS_NB).read_bytes() == (EXERCISES / LABS_NB).read_bytes()
+    # the instructor's notebooks as they are (nbgrader strips them), with the record of which
+    # checks have hidden parts ("check my work" lists them), lab solutions stubbed
+    exported = nbformat.read(out / "source/ch90" / LABS_NB, as_version=4)
+    record = exported.metadata.pop("gorun_kit")
+    assert record["exercise"] == LABS_NB[:-len(".ipynb")] and isinstance(record["hidden_checks"], list)
+    assert exported == nbformat.read(EXERCISES / LABS_NB, as_version=4)
     digits = (out / "source/ch90/labs_c/fixture_digits/digits.c").read_text()
     assert "BEGIN SOLUTION" not in digits and "YOUR CODE HERE" in digits
     config = (out / "nbgrader_config.py").read_text()

@@ -192,14 +192,15 @@ def stopped_before_work():
     """cli.main with one parser for all examples (building it is the slow
     part) and every command's work replaced by _reached."""
     from gorun_kit import bench, doctor, goreleases, threads
-    from gorun_kit.course import claims, grade, nbgrader, release, run as course_run
+    from gorun_kit.course import classgrade, claims, grade, nbgrader, release, run as course_run, workspace
 
     mp = pytest.MonkeyPatch()
     mp.setattr(doctor, "diagnose", _reached)
     mp.setattr(threads, "observe", _reached)
     mp.setattr(goreleases, "install", _reached)
     for mod, name in ((release, "release"), (nbgrader, "export"), (grade, "grade"), (claims, "coverage"),
-                      (course_run, "run_matrix")):
+                      (course_run, "run_matrix"), (classgrade, "grade_class"), (workspace, "make_workspace"),
+                      (workspace, "lab_command")):
         mp.setattr(mod, name, _reached)
     import importlib
     import pkgutil
@@ -256,9 +257,14 @@ def test_bench_arguments(stopped_before_work, benchmark, tmp_path, monkeypatch):
 
 
 COURSE = {
-    "release": ({"--source": VALUES}, st.lists(VALUES, max_size=2)),
+    "release": ({"--source": VALUES, "--student": VALUES}, st.lists(VALUES, max_size=2)),
     "export-nbgrader": ({"--source": VALUES}, st.lists(VALUES, max_size=2)),
-    "grade": ({"--json": VALUES, "--timeout": NUMBERS, "--source": VALUES}, st.lists(VALUES, max_size=2)),
+    "grade": ({"--json": VALUES, "--timeout": NUMBERS, "--source": VALUES, "--student": VALUES},
+              st.lists(VALUES, max_size=2)),
+    "grade-class": ({"-o": VALUES, "--out": VALUES, "--workers": NUMBERS, "--exercise": VALUES, "--timeout": NUMBERS,
+                     "--source": VALUES, "--regrade": None}, st.lists(VALUES, max_size=2)),
+    "workspace": ({"--source": VALUES, "--student": VALUES}, st.lists(VALUES, max_size=2)),
+    "lab": ({"--dir": VALUES, "--instructor": None}, st.lists(VALUES, max_size=2)),
     "claims": ({"--json": VALUES}, st.lists(VALUES, max_size=1)),
     "run": ({"--go": VALUES, "--claims-only": None, "--notebook": VALUES, "--out": VALUES, "--timeout": NUMBERS},
             st.lists(VALUES, max_size=1)),

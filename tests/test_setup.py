@@ -20,10 +20,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_make_lab_no_browser_serves_jupyterlab(repo):
+def test_make_lab_no_browser_serves_jupyterlab(repo, tmp_path):
     port, token = free_port(), "gorun-kit-test-token"
+    course = tmp_path / "gorun-course"  # the student's working copy make lab makes (default ~/gorun-course)
     args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
-    proc = subprocess.Popen(["make", "-s", "lab", f"ARGS={args}"], cwd=repo, start_new_session=True,
+    proc = subprocess.Popen(["make", "-s", "lab", f"ARGS={args}", f"COURSE_DIR={course}"], cwd=repo,
+                            start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 180
@@ -37,9 +39,10 @@ def test_make_lab_no_browser_serves_jupyterlab(repo):
                 time.sleep(1)
         assert status is not None, f"no answer on port {port}; make lab said:\n{proc.stdout.read() if proc.poll() is not None else ''}"
         assert "started" in status
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/tree/00_start_here.ipynb?token={token}",
-                                    timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/notebooks/00_start_here.ipynb"
+                                    f"?content=0&token={token}", timeout=10) as r:
             assert r.status == 200
+        assert "YOUR CODE HERE" in (course / "labs_c/ptrace_lab/tracer.c").read_text()  # the student's copy
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -14,7 +14,10 @@ same notebook runs in several trees:
 
 So the path is looked up in the notebook's directory (the kernel's working
 directory) and then in each directory above it; the first hit wins, which is
-the student's own copy in every layout.
+the student's own copy in every layout. When the file found is a lab source
+that still holds its solution regions (the instructor's checkout),
+:func:`course_path` prints one line saying so, so that a check passing there
+is not read as a student's result.
 
 :func:`needs` reads the literal ``course_path("...")`` calls of a notebook:
 the release and the nbgrader export ship exactly what each exercise names.
@@ -27,7 +30,9 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-__all__ = ["course_path", "needs", "ROOTS"]
+from .markup import has_marker
+
+__all__ = ["course_path", "is_reference_solution", "needs", "ROOTS"]
 
 # Top-level course directories an exercise may read from.
 ROOTS = ("labs_c", "labs_go", "benchmarks")
@@ -55,11 +60,28 @@ def course_path(rel: str, start: str | os.PathLike | None = None) -> Path:
     for directory in (here, *here.parents):
         candidate = directory.joinpath(*path.parts)
         if candidate.exists():
+            if is_reference_solution(candidate):
+                # A check of this file passes with no student work: say so where its result is read.
+                print(f"instructor copy: {rel} here is the reference solution, not a student's work "
+                      "(students check their own copy: make lab, or gorun-kit course workspace DIR)")
             return candidate
     raise FileNotFoundError(
         f"{rel} is neither in {here} nor in a directory above it. Run the notebook from its own "
         "directory inside the course tree, the student release or an nbgrader assignment "
         "(gorun-kit course release / export-nbgrader put the file there).")
+
+
+def is_reference_solution(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a lab source that still holds its solution regions
+    (``### BEGIN SOLUTION`` markers): the instructor's file, never a student copy,
+    whose regions are replaced by TODO stubs."""
+    path = Path(path)
+    if path.suffix not in (".c", ".h", ".go") or not path.is_file():
+        return False
+    try:
+        return has_marker(path.read_text(errors="replace"), "solution")
+    except OSError:
+        return False
 
 
 def needs(notebook: str | os.PathLike | nbformat.NotebookNode) -> list[str]:

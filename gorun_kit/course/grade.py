@@ -1,19 +1,42 @@
-"""Grading: one grader for students and CI (the xv6 ``make grade`` model).
+"""Grading: one grader for students and CI (the xv6 ``make grade`` model),
+which the student's code cannot influence.
 
-A student's exercise notebook is graded in a clean temporary copy of their
-work (notebooks/exercises plus the lab sources beside them). Before it runs,
-every test cell and every locked cell is put back from the instructor's
-notebook, hidden tests included, matched by ``grade_id`` -- so deleting or
-editing a check, or raising its points, changes nothing. The notebook runs
-top to bottom in a fresh kernel (nbclient) under one time budget per
-exercise, and each test cell is scored by nbgrader's rule
+Every graded cell's points come from a process that runs no student code.
+A student's exercise notebook is graded in two sandboxed processes
+(:mod:`.sandbox`, :mod:`.cellrun`), joined by one socket (:mod:`.rpc`):
+
+1. **The student's process** runs the student's own code cells, up to the last
+   answer cell, in a plain IPython shell: as an unprivileged uid (when the
+   grader is root), in a bubblewrap sandbox with no network, a read-only view
+   of the system and the kit, a private copy of the submission, and limits on
+   time, memory and processes. No test cell is in it; the instructor's
+   notebook, the solutions and the hidden tests are not in its filesystem;
+   the kit modules that would answer the exercise (:data:`WITHHELD`) are
+   hidden. Then it serves the names the answer cells defined.
+2. **The checker's process** runs the instructor's notebook -- its own
+   copies of every cell, hidden tests included, handed over on stdin -- in a
+   sandbox of its own, with each answer cell replaced by proxies for the
+   student's names. A call of ``predict_linux(...)`` travels to the student's
+   process and back as plain data, so no hook, exception handler, input
+   transformer or object with a lying ``__eq__`` reaches the checks. Programs
+   built from the student's sources (a tracer, a Go program with the
+   student's runtime code) run in a nested read-only sandbox under a third
+   uid (``$GORUN_KIT_CONFINE``, :func:`gorun_kit.sessions.confined`).
+
+Each test cell is scored from its outputs by nbgrader's rule
 (:func:`cell_points`), so this grader and ``nbgrader autograde`` give the same
-points. The report gives points per cell, per exercise and a total.
+points to an honest notebook. A deleted or edited check, raised points or
+copied graded cells change nothing: the checks are the instructor's. When
+the time budget runs out, or the student's process dies, the cells not yet
+checked are "not run" with 0 points; both sandboxes and everything in them
+are killed either way, and the report is written.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -168,42 +191,62 @@ def _student_root(nb_path: Path) -> Path | None:
     return None
 
 
-def _copy_tree(src_root: Path | None, nb_path: Path, dest: Path, source: Path) -> Path:
-    """Lay out the grading tree in ``dest``; return the notebook's directory there.
+_MAX_SUBMITTED_BYTES = 50 << 20  # a notebook or lab source larger than this is not copied
 
-    Base layer: the instructor's course tree as a student has it -- lab
-    directories copied with every solution region stubbed (so nothing the
-    student did not hand in can leak an answer), everything else (benchmarks/,
-    other notebooks' data) linked read-only in spirit. Top layer: the student's
-    own notebooks/exercises and lab sources.
+
+def _plain_file(path: Path, within: Path) -> bool:
+    """Whether ``path`` is a regular file under ``within`` reached through no symbolic link."""
+    try:
+        rel = path.relative_to(within)
+    except ValueError:
+        return False
+    here = within
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            return False
+    return path.is_file() and path.stat().st_size <= _MAX_SUBMITTED_BYTES
+
+
+def _copy_tree(src_root: Path | None, nb_path: Path, dest: Path, source: Path) -> Path:
+    """Lay out a grading tree in ``dest``; return its notebooks/exercises directory.
+
+    From the instructor's tree: the lab directories with every solution region
+    stubbed (what a student was handed) and ``benchmarks/`` (committed results
+    the exercises read). From the submission: the notebook being graded and
+    the lab sources a student completes (those with solution markers), each
+    only when it is a regular file reached through no symbolic link. Nothing
+    else of the submission -- a lab program the checks build and measure, a
+    FIFO, a link to the instructor's files -- and nothing else of the
+    instructor's tree (notebooks, tests, the kit's sources) is in it: the
+    sandboxes see this tree, not the checkout.
     """
     from .release import student_source
 
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "build", "__pycache__", ".*")
     dest.mkdir(parents=True, exist_ok=True)
-    for entry in sorted(source.iterdir()):
-        if entry.name.startswith(".") or entry.name in ("notebooks", layout.RELEASE_DIR):
-            continue
-        if entry.name in layout.LAB_DIRS and entry.is_dir():
-            shutil.copytree(entry, dest / entry.name, ignore=ignore)
-            for marked in layout.marked_lab_sources(source):
-                if entry in marked.parents:
-                    (dest / marked.relative_to(source)).write_text(student_source(marked))
-        else:
-            (dest / entry.name).symlink_to(entry)
-    (dest / "notebooks").mkdir()
-    if (source / "notebooks").is_dir():
-        for entry in sorted((source / "notebooks").iterdir()):
-            if entry.name != "exercises" and not entry.name.startswith("."):
-                (dest / "notebooks" / entry.name).symlink_to(entry)
+    for lab in layout.LAB_DIRS:
+        if (source / lab).is_dir():
+            shutil.copytree(source / lab, dest / lab, ignore=ignore)
+    marked = layout.marked_lab_sources(source)
+    for path in marked:
+        (dest / path.relative_to(source)).write_text(student_source(path))
+    if (source / "benchmarks").is_dir():
+        shutil.copytree(source / "benchmarks", dest / "benchmarks", ignore=ignore)
     exercises = dest / "notebooks" / "exercises"
+    exercises.mkdir(parents=True)
+    shutil.copyfile(nb_path, exercises / nb_path.name)
     if src_root is not None:
-        shutil.copytree(src_root / "notebooks" / "exercises", exercises, ignore=ignore)
-        for lab in layout.LAB_DIRS:
-            if (src_root / lab).is_dir():
-                shutil.copytree(src_root / lab, dest / lab, ignore=ignore, dirs_exist_ok=True)
-    else:
-        shutil.copytree(nb_path.parent, exercises, ignore=ignore)
+        for path in marked:
+            theirs = src_root / path.relative_to(source)
+            if _plain_file(theirs, src_root):
+                shutil.copyfile(theirs, dest / path.relative_to(source))
+    dest.chmod(0o755)
+    for path in dest.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)  # readable by the sandboxes' uids
+        else:
+            path.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
     return exercises
 
 
@@ -254,51 +297,212 @@ def cell_points(outputs, max_points: float) -> tuple[float, str]:
     return max_points, ""
 
 
-def _run(nb, cwd: Path, timeout: float) -> tuple[dict[int, str | None], str, dict[int, str]]:
-    """Execute ``nb`` in place; index -> error text (None when fine) for executed cells,
-    a note, and index -> why for the cells in which ``nb.live`` said a tool was missing."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+# Kit modules whose functions answer an exercise: absent from the student's
+# sandbox while it is graded (the checks, in their own process, still have them).
+WITHHELD = {
+    # package_of, runtime_share, symbol_at are the kit's own answers
+    "01_runtime_blackbox_ex1_packages.ipynb": ("gorun_kit.binary",),
+    "01_runtime_blackbox_ex2_addresses.ipynb": ("gorun_kit.binary",),
+    # the LookPath model and real Go's answers
+    "02_lookpath_linux_exercises.ipynb": ("gorun_kit.lookpath",),
+    "02_lookpath_windows_exercises.ipynb": ("gorun_kit.lookpath",),
+    # clone flags decoded (trace.flags), spawns classified (trace), latency curves (spawn, bench)
+    "03_spawn_exercises.ipynb": ("gorun_kit.trace", "gorun_kit.spawn", "gorun_kit.bench"),
+}
 
+
+def withheld_paths(exercise: str) -> list[str]:
+    """The files and directories of the modules :data:`WITHHELD` lists for ``exercise``."""
+    import importlib.util
+
+    out = []
+    for name in WITHHELD.get(exercise, ()):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        out.append(str(origin.parent if origin.name == "__init__.py" else origin))
+    return out
+
+
+def _defined_names(source: str) -> list[str]:
+    """The top-level names an answer cell defines (functions, classes, assignments)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for sub in ast.walk(target):
+                    if isinstance(sub, ast.Name):
+                        names.append(sub.id)
+    return list(dict.fromkeys(names))
+
+
+def _student_cells(graded, instructor) -> list[str]:
+    """The student's code cells the sandbox runs: every one up to the last answer
+    cell, but no test cell (a test cell is the instructor's, hidden tests included)."""
+    answers = {nbgrader_meta(c).get("grade_id") for c in instructor.cells if is_solution_cell(c)}
+    cells = [c for c in graded.cells if c.get("cell_type") == "code" and not is_test_cell(c)]
+    last = max((i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") in answers), default=len(cells) - 1)
+    return [c.get("source", "") for c in cells[:last + 1]]
+
+
+def _checker_cells(instructor) -> tuple[list[dict], list[int]]:
+    """The checker's job: the instructor's code cells, each answer cell replaced by
+    the names it defines; and the instructor's index of each."""
+    cells, where = [], []
+    for index, cell in enumerate(instructor.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        if is_solution_cell(cell):
+            cells.append({"bind": _defined_names(cell.get("source", ""))})
+        else:
+            cells.append({"source": cell.get("source", ""), "bind": None})
+        where.append(index)
+    return cells, where
+
+
+@functools.lru_cache(maxsize=None)
+def _go_cache() -> str:
+    """The grader's Go build cache, which the checks share (GOCACHE)."""
+    from ..toolchain import go_env, run_go
+
+    path = os.environ.get("GOCACHE")
+    if not path:
+        try:
+            path = run_go(["env", "GOCACHE"], env=go_env(), timeout=60).stdout.strip()
+        except Exception:
+            path = ""
+    path = path or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "go-build")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _feed(pipe, data: bytes) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        pipe.write(data)
+    with contextlib.suppress(OSError):
+        pipe.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    outputs: dict  # instructor cell index -> outputs
+    skipped: dict  # instructor cell index -> what nb.live skipped
+    note: str
+    limits: str
+
+
+def _run_sandboxed(student_cells: list[str], checker_cells: list[dict], where: list[int], *, student_tree: Path,
+                   check_tree: Path, tmp: Path, exercise: str, timeout: float, student_id: str | None) -> _Run:
+    """Run the student's cells in one sandbox and the checks in another (see the module docstring)."""
+    import select
+    import socket
+    import sys
+    import threading
+
+    from ..cache import cache_dir
+    from . import sandbox as sb
+
+    why = sb.available()
+    if why:
+        raise RuntimeError(f"cannot grade: {why}")
     deadline = time.monotonic() + timeout
-
-    def remaining(_cell) -> int:
-        return max(1, int(deadline - time.monotonic()))
-
-    client = NotebookClient(nb, timeout_func=remaining, kernel_name="python3", allow_errors=True,
-                            interrupt_on_timeout=False, record_timing=False,
-                            shutdown_kernel="immediate",  # SIGKILL the kernel's process group
-                            resources={"metadata": {"path": str(cwd)}})
-    skip_log = cwd / ".gorun-kit-skips.log"
-    skip_log.write_text("")
-    env = dict(os.environ, GORUN_KIT_PROGRESS="0", GORUN_KIT_SKIP_LOG=str(skip_log))
-    results: dict[int, str | None] = {}
+    ident = {"GORUN_KIT_STUDENT": student_id} if student_id else {}
+    # -I: no directory of the submission on sys.path, no PYTHON* variables, no user site
+    python = [sys.executable, "-I", "-m", "gorun_kit.course.cellrun"]
+    outputs: dict[int, list] = {}
     skipped: dict[int, str] = {}
-    seen_lines = 0
     note = ""
-    # The kernel process's own stderr is only ipykernel's start-up chatter; what
-    # the student's code prints reaches the cell outputs over the kernel protocol.
-    with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(nb.cells):
-            if cell.get("cell_type") != "code":
-                continue
-            if time.monotonic() >= deadline:
-                note = f"time budget of {timeout:g}s used up before cell {index}"
-                break
+    with sb.slot() as n:
+        student_home, check_home = tmp / "student-home", tmp / "check-home"
+        student_home.mkdir()
+        check_home.mkdir()
+        (check_home / "skips.log").write_text("")
+        student_box = sb.Sandbox(n, 0, writable=[str(student_tree), str(student_home)],
+                                 hidden=withheld_paths(exercise))
+        student_box.own(student_tree)
+        student_box.own(student_home)
+        caches = [str(cache_dir()), _go_cache()]
+        check_box = sb.Sandbox(n, 1, limits=sb.Limits(memory_bytes=8 << 30, processes=512),
+                               read_only=[str(check_tree)], writable=[str(check_home), *caches],
+                               keep_caps=("CAP_SETUID", "CAP_SETGID") if os.geteuid() == 0 else ())
+        ours, theirs = socket.socketpair()
+        read_end, write_end = os.pipe()
+        with student_box, check_box, ours, theirs, os.fdopen(read_end, "rb") as results:
             try:
-                client.execute_cell(cell, index)
-            except CellTimeoutError:
-                note = f"timed out after {timeout:g}s in cell {index}"
-                break
-            except DeadKernelError:
-                note = f"the kernel died in cell {index}"
-                break
-            results[index] = error_text(cell.get("outputs", []))
-            logged = skip_log.read_text(encoding="utf-8").splitlines()
-            if len(logged) > seen_lines:
-                skipped[index] = "; ".join(logged[seen_lines:])
-                seen_lines = len(logged)
-    return results, note, skipped
+                env = sb.environment(home=str(student_home), extra=ident)
+                p1 = student_box.start([*python, "student", "--channel-fd", str(ours.fileno())],
+                                       cwd=str(student_tree / "notebooks" / "exercises"), env=env,
+                                       pass_fds=[ours.fileno()])
+                threading.Thread(target=_feed, args=(p1.stdin, json.dumps({"cells": student_cells}).encode()),
+                                 daemon=True).start()
+                env = sb.environment(home=str(check_home), extra={
+                    **ident, "GORUN_KIT_CACHE": caches[0], "GOCACHE": caches[1],
+                    "GORUN_KIT_SKIP_LOG": str(check_home / "skips.log"),
+                    "GORUN_KIT_CONFINE": sb.dumps_prefix(sb.confine_prefix(n))})
+                check_log = open(tmp / "check-stderr", "wb")
+                p2 = check_box.start([*python, "check", "--channel-fd", str(theirs.fileno()),
+                                      "--results-fd", str(write_end)],
+                                     cwd=str(check_tree / "notebooks" / "exercises"), env=env,
+                                     pass_fds=[theirs.fileno(), write_end], stderr=check_log)
+                check_log.close()
+                threading.Thread(target=_feed, args=(p2.stdin, json.dumps({"cells": checker_cells}).encode()),
+                                 daemon=True).start()
+            finally:
+                os.close(write_end)
+                ours.close()
+                theirs.close()
+            buffer = b""
+            last = -1
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    at = where[last + 1] if last + 1 < len(where) else where[-1]
+                    note = f"timed out after {timeout:g}s in cell {at}"
+                    break
+                ready, _, _ = select.select([results], [], [], min(left, 1.0))
+                if not ready:
+                    continue
+                chunk = os.read(results.fileno(), 1 << 16)
+                if not chunk:
+                    if last + 1 < len(where):
+                        # no student code runs in the checks' process: its end is the grader's failure
+                        with contextlib.suppress(subprocess.TimeoutExpired):
+                            p2.wait(timeout=10)
+                        said = (tmp / "check-stderr").read_bytes()[-1500:].decode(errors="replace").strip()
+                        raise RuntimeError(f"the checks' process ended before cell {where[last + 1]} "
+                                           f"(exit status {p2.returncode}): {said or 'it said nothing'}")
+                    break
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    try:
+                        item = json.loads(line)
+                        last, at = item["index"], where[item["index"]]
+                        if not isinstance(last, int) or last < 0 or not isinstance(item.get("outputs", []), list):
+                            raise ValueError(last)
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        note = note or "the checks sent a malformed result"
+                        continue
+                    if "outputs" in item:
+                        outputs[at] = item["outputs"]
+                        if item.get("skipped"):
+                            skipped[at] = item["skipped"]
+                    elif not item.get("bound"):
+                        note = note or f"the student's code could not be reached: {item.get('error')}"
+            limits = student_box.limit_kind
+    return _Run(outputs, skipped, note, limits)
 
 
 _LIVE_NAME = re.compile(r"^\s*(\w+)\s*=\s*nb\.live\(", re.M)
@@ -323,9 +527,19 @@ def _skipped_check(nb, index: int, skipped: dict[int, str]) -> str | None:
 
 
 def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | None = None,
-                   timeout: float = DEFAULT_TIMEOUT) -> ExerciseResult:
-    """Grade one student notebook against the instructor's exercise of the same name."""
-    student = Path(student)
+                   timeout: float = DEFAULT_TIMEOUT, student_id: str | None = None,
+                   within: os.PathLike | str | None = None) -> ExerciseResult:
+    """Grade one student notebook against the instructor's exercise of the same name.
+
+    ``student_id`` selects the student's variant of the exercise (``GORUN_KIT_STUDENT``
+    in both sandboxes). ``within``: the directory handed in (default: the
+    notebook's); a notebook reached through a symbolic link below it, or
+    leading out of it, is refused (0 points and a note). Raises ValueError for a notebook that is not one of the
+    course's exercises; a notebook that cannot be read gets 0 points and a note.
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout={timeout!r}: give a positive number of seconds")
+    student = Path(os.path.abspath(student))  # not resolved: a link must not lead the grader elsewhere
     src = Path(source) if source else layout.course_root()
     known = {p.name: p for p in layout.exercise_notebooks(src)}
     if student.name not in known:
@@ -333,35 +547,51 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
                          f"(known: {', '.join(sorted(known)) or 'none'} in {src / 'notebooks/exercises'})")
     instructor = nbformat.read(known[student.name], as_version=4)
     check_notebook_markup(instructor, str(known[student.name]))
+    graded_cells = [c for c in instructor.cells if nbgrader_meta(c).get("grade")]
     try:
+        top = Path(os.path.abspath(within)) if within is not None else student.parent
+        inside = os.path.realpath(student).startswith(os.path.realpath(top) + os.sep)
+        if not (inside and _plain_file(student, top)):
+            raise ValueError("it is a symbolic link, not a regular file, or larger than "
+                             f"{_MAX_SUBMITTED_BYTES >> 20} MiB")
         mine = nbformat.read(student, as_version=4)
-    except Exception as exc:  # a corrupted file gets a message, not a traceback
-        raise ValueError(f"{student} is not a readable notebook ({exc}); "
-                         "restore it from the release and copy your answers back") from exc
+    except Exception as exc:  # a corrupted file gets a report, not a traceback
+        why = f"not a readable notebook ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}); " \
+              "hand in the notebook file itself, restored from the release with your answers copied back"
+        return ExerciseResult(str(student), student.name, tuple(
+            CellResult(nbgrader_meta(c)["grade_id"], 0.0, float(nbgrader_meta(c).get("points", 0)),
+                       "not run", why) for c in graded_cells), why)
     graded = restore_protected(mine, instructor, str(student))
-    with tempfile.TemporaryDirectory(prefix="gorun-kit-grade-") as tmp:
-        workdir = _copy_tree(_student_root(student.resolve()), student.resolve(), Path(tmp) / "course", src)
-        nb_path = workdir / student.name
-        nbformat.write(graded, nb_path)
-        results, note, skipped = _run(graded, workdir, timeout)
+    checker_cells, where = _checker_cells(instructor)
+    with tempfile.TemporaryDirectory(prefix=f"gorun-kit-grade-{os.getpid()}-") as tmp:
+        tmp = Path(tmp)
+        tmp.chmod(0o711)  # the sandboxes' uids pass through to their own directories, nothing more
+        root = _student_root(student)
+        student_tree = _copy_tree(root, student, tmp / "student", src).parent.parent
+        check_tree = _copy_tree(root, student, tmp / "check", src).parent.parent
+        run = _run_sandboxed(_student_cells(graded, instructor), checker_cells, where,
+                             student_tree=student_tree, check_tree=check_tree, tmp=tmp,
+                             exercise=student.name, timeout=timeout, student_id=student_id)
     cells = []
-    for index, cell in enumerate(graded.cells):
+    for index, cell in enumerate(instructor.cells):
         meta = nbgrader_meta(cell)
         if not meta.get("grade"):
             continue
         gid, pts = meta["grade_id"], float(meta.get("points", 0))
         if cell.get("cell_type") != "code":
             cells.append(CellResult(gid, 0.0, pts, "manual", "graded by hand"))
-        elif index not in results:
-            cells.append(CellResult(gid, 0.0, pts, "not run", note))
-        elif results[index] is None and (why := _skipped_check(graded, index, skipped)):
+        elif is_solution_cell(cell):
+            cells.append(CellResult(gid, 0.0, pts, "manual", "an answer cell with points is graded by hand"))
+        elif index not in run.outputs:
+            cells.append(CellResult(gid, 0.0, pts, "not run", run.note))
+        elif error_text(run.outputs[index]) is None and (why := _skipped_check(instructor, index, run.skipped)):
             cells.append(CellResult(gid, 0.0, pts, "not run",
                                     f"this machine cannot run the check: {why}; see gorun-kit doctor"))
         else:
-            got, why = cell_points(cell.get("outputs", []), pts)
+            got, why = cell_points(run.outputs[index], pts)
             status = "passed" if got == pts else "partial" if got > 0 else "failed"
             cells.append(CellResult(gid, got, pts, status, why))
-    return ExerciseResult(str(student), student.name, tuple(cells), note)
+    return ExerciseResult(str(student), student.name, tuple(cells), run.note)
 
 
 def _student_notebooks(path: Path) -> list[Path]:
@@ -377,19 +607,33 @@ def _student_notebooks(path: Path) -> list[Path]:
 
 def grade(path: os.PathLike | str | None = None, json_file: os.PathLike | str | None = None, *,
           source: os.PathLike | str | None = None, timeout: float = DEFAULT_TIMEOUT,
-          echo=None) -> GradeReport:
+          echo=None, student_id: str | None = None) -> GradeReport:
     """Grade a notebook or every notebook under a directory (default: the
     course's own notebooks/exercises, i.e. the solutions). Writes JSON when asked.
-    ``echo`` (e.g. ``print``) receives each exercise's lines as it finishes."""
+    ``echo`` (e.g. ``print``) receives each exercise's lines as it finishes.
+    A notebook that cannot be graded (unreadable, not an exercise) is reported
+    with 0 points and the reason; the others are graded all the same."""
+    if not timeout > 0:
+        raise ValueError(f"timeout={timeout!r}: give a positive number of seconds")
     src = Path(source) if source else layout.course_root()
     target = Path(path) if path else src / "notebooks" / "exercises"
     results = []
     for nb_path in _student_notebooks(target):
-        result = grade_notebook(nb_path, source=src, timeout=timeout)
+        try:
+            result = grade_notebook(nb_path, source=src, timeout=timeout, student_id=student_id,
+                                    within=target if target.is_dir() else target.parent)
+        except ValueError as exc:
+            if target.is_file():
+                raise  # the one notebook asked for is not an exercise: the caller's mistake
+            result = ExerciseResult(str(nb_path), nb_path.name, (), str(exc))
+        except Exception as exc:  # one notebook the grader could not handle must not cost the others
+            result = ExerciseResult(str(nb_path), nb_path.name, (),
+                                    f"the grader failed on this notebook: {type(exc).__name__}: {exc}"[:500])
         results.append(result)
         if echo:
             echo(GradeReport((result,)).render().rsplit("\n", 1)[0])
     report = GradeReport(tuple(results))
     if json_file:
-        Path(json_file).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        from ..cache import write_atomic
+        write_atomic(json_file, json.dumps(report.to_dict(), indent=2) + "\n")
     return report

@@ -109,7 +109,16 @@ def strip_hidden_tests(text: str, where: str) -> str:
 
 
 def nbgrader_meta(cell) -> dict:
-    return dict(cell.get("metadata", {}).get("nbgrader", {}) or {})
+    """A cell's nbgrader metadata; {} when it is not a mapping, and no grade_id unless a string
+    (a student's notebook may hold anything there)."""
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    meta = dict(meta)
+    if "grade_id" in meta and not isinstance(meta["grade_id"], str):
+        del meta["grade_id"]
+    return meta
 
 
 def is_test_cell(cell) -> bool:

@@ -38,6 +38,7 @@ from ..records import Record
 from .files import needs
 from .markup import check_notebook_markup, has_marker
 from .release import student_bytes, supporting_files
+from .selfcheck import METADATA_KEY, hidden_record
 
 __all__ = ["ExportResult", "assignment_of", "assignments", "export", "COURSE_ID"]
 
@@ -95,8 +96,11 @@ def _assignment_files(source: Path, notebooks: list[Path]) -> tuple[dict[str, by
     """Relative path -> content for one assignment, and the files students complete."""
     files: dict[str, bytes] = {}
     for nb_path in notebooks:
-        check_notebook_markup(nbformat.read(nb_path, as_version=4), str(nb_path))
-        files[nb_path.name] = nb_path.read_bytes()
+        nb = nbformat.read(nb_path, as_version=4)
+        check_notebook_markup(nb, str(nb_path))
+        # which checks have hidden parts, for "check my work" in the copies nbgrader hands out
+        nb.metadata[METADATA_KEY] = {"exercise": nb_path.stem, "hidden_checks": hidden_record(nb)}
+        files[nb_path.name] = (nbformat.writes(nb) + "\n").encode()
     rels = sorted({rel for nb_path in notebooks for rel in needs(nb_path)})
     edited: list[str] = []
     for rel, path in supporting_files(source, rels).items():

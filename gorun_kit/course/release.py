@@ -25,6 +25,9 @@ from . import layout
 from .files import needs
 from .markup import (MD_STUB, PY_STUB, MarkupError, check_notebook_markup, has_marker,
                      nbgrader_meta, strip_hidden_tests, strip_region, student_lab_text)
+from .selfcheck import METADATA_KEY, hidden_record
+from .variant import STAMP_FILE, check_student_id, stamp_data
+from .variant import of as variant_of
 
 __all__ = ["ReleaseResult", "student_notebook", "student_source", "student_copy", "handed_out",
            "supporting_files", "student_bytes", "release", "REGENERATE"]
@@ -48,6 +51,14 @@ Grading runs in the course repository, which holds the hidden tests:
 `gorun-kit course grade PATH/notebooks/exercises [--json FILE]` for a student's
 copy of this tree (`make grade ARGS=release/notebooks/exercises` grades this
 untouched release: zero points; plain `make grade` grades the solutions).
+
+Each exercise ends with a "check my work" cell: it runs the visible checks
+against your current answers and lists the hidden checks (names and points)
+that run only at grading. Exercises draw the data you answer about from your
+variant: `gorun-kit course release OUT --student ID` makes student ID's copy
+(the id is kept in `.gorun-kit-student.json` at its root, and each notebook
+shows `variant: ... (student ID)`). The grader takes the id from the
+submission's folder name (`GORUN_KIT_STUDENT`), never from the copy.
 
 With nbgrader instead: `gorun-kit course export-nbgrader DIR` writes a standard
 nbgrader course directory, one assignment per chapter (`ch01` .. `ch05`, the
@@ -80,11 +91,24 @@ def _stub_cell(cell, where: str) -> None:
     cell["source"] = source
 
 
-def student_notebook(path: os.PathLike | str) -> nbformat.NotebookNode:
-    """The student copy of one exercise notebook (raises MarkupError on bad markup)."""
+def student_notebook(path: os.PathLike | str, student: str | None = None) -> nbformat.NotebookNode:
+    """The student copy of one exercise notebook (raises MarkupError on bad markup).
+
+    Its metadata records which checks have hidden parts (so "check my work" can
+    name them in a copy that no longer has them) and, for ``student``, whose
+    variant it is; the first markdown cell then ends with the variant line.
+    """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     check_notebook_markup(nb, str(path))
+    record = {"exercise": path.stem, "hidden_checks": hidden_record(nb)}
+    if student is not None:
+        variant = variant_of(path.stem, check_student_id(student))
+        record.update(student=variant.student, variant=variant.short)
+        first = next((c for c in nb.cells if c.get("cell_type") == "markdown"), None)
+        if first is not None:
+            first["source"] = first["source"].rstrip("\n") + f"\n\n*{variant.line()}*"
+    nb.metadata[METADATA_KEY] = record
     for index, cell in enumerate(nb.cells):
         where = f"{path} cell {index}"
         _stub_cell(cell, where)
@@ -169,12 +193,14 @@ def student_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _release_files(source: Path) -> dict[str, bytes]:
+def _release_files(source: Path, student: str | None = None) -> dict[str, bytes]:
     """Relative path -> content of every file of the release (deterministic)."""
     files: dict[str, bytes] = {}
     for nb_path in layout.exercise_notebooks(source):
         rel = nb_path.relative_to(source).as_posix()
-        files[rel] = nbformat.writes(student_notebook(nb_path)).encode() + b"\n"
+        files[rel] = nbformat.writes(student_notebook(nb_path, student)).encode() + b"\n"
+    if student is not None:
+        files[STAMP_FILE] = stamp_data(student).encode()
     for rel, path in handed_out(source).items():
         files[rel] = student_bytes(path)
     listing = "\n".join(f"- `{rel}`" for rel in sorted(files)) or "- (no exercises yet)"
@@ -182,14 +208,19 @@ def _release_files(source: Path) -> dict[str, bytes]:
     return files
 
 
-def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = None) -> ReleaseResult:
-    """Write the student release of ``source`` (default: this repo) into ``out_dir``.
+def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = None,
+            student: str | None = None) -> ReleaseResult:
+    """Write the student release of ``source`` (default: this repo) into ``out_dir``;
+    with ``student``, that student's copy: the id stamped at its root (``STAMP_FILE``,
+    read by :mod:`.variant` in the student's kernel) and in each notebook.
 
     ``out_dir`` is replaced whole (so a removed exercise disappears), but only if
     it is empty or an earlier release (it has this module's README); the new tree
     is written beside it first and swapped in, so a failure leaves the old one.
     """
     src = Path(source) if source else layout.course_root()
+    if student is not None:
+        check_student_id(student, "--student")
     out = Path(out_dir).resolve()
     if src.resolve() == out or out in src.resolve().parents:
         raise ValueError(f"release directory {out} would overwrite the course source {src}; "
@@ -199,7 +230,7 @@ def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = No
         if not (readme.is_file() and readme.read_text(errors="replace").startswith("# Student release (generated)")):
             raise ValueError(f"{out} exists and is not an earlier student release; "
                              "choose an empty or new directory")
-    files = _release_files(src)
+    files = _release_files(src, student)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     old = None
@@ -221,5 +252,5 @@ def release(out_dir: os.PathLike | str, *, source: os.PathLike | str | None = No
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     notebooks = tuple(r for r in sorted(files) if r.endswith(".ipynb"))
-    labs = tuple(r for r in sorted(files) if not r.endswith(".ipynb") and r != "README.md")
+    labs = tuple(r for r in sorted(files) if not r.endswith(".ipynb") and r not in ("README.md", STAMP_FILE))
     return ReleaseResult(str(out), notebooks, labs)

@@ -195,7 +195,9 @@ def run_hooked(binary: str, args: Sequence[str] = (), *, env: Mapping[str, str],
     The hook's records go to a file (the course's tracer starts the program
     with fds 0-2 only) or, under strace, to an inherited descriptor. Raises
     TimeoutError (gorun_kit.trace.TraceTimeout) after ``timeout`` seconds;
-    the program and the tracer are gone by then, as after any error.
+    the program and the tracer are gone by then, as after any error. The
+    program may hold someone else's runtime code (``observe(extension=...)``):
+    it runs in the sandbox ``$GORUN_KIT_CONFINE`` names, if any.
     """
     cmd = [binary, *args]
     run_env = dict(env)
@@ -206,10 +208,11 @@ def run_hooked(binary: str, args: Sequence[str] = (), *, env: Mapping[str, str],
             with open(records, "w+b") as fh:
                 run_env[ENV] = f"fd:{fh.fileno()}"
                 got = _trace_and_sample(lambda: trace.strace_run(cmd, env=run_env, timeout=timeout,
-                                                                 pass_fds=(fh.fileno(),)), binary)
+                                                                 pass_fds=(fh.fileno(),), confine=True), binary)
         else:
             run_env[ENV] = str(records)
-            got = _trace_and_sample(lambda: trace.run(cmd, env=run_env, timeout=timeout), binary)
+            got = _trace_and_sample(lambda: trace.run(cmd, env=run_env, timeout=timeout, confine=True,
+                                                      writable=[str(work)]), binary)
         hook_output = _decode(records.read_bytes()) if records.exists() else ""
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -133,14 +133,17 @@ def _resolve(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Pa
 
 def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
         mode: str = "events", timeout: float | None = None, capture: bool = True,
-        stdin=subprocess.DEVNULL) -> Trace:
+        stdin=subprocess.DEVNULL, confine: bool = False, writable: Sequence[str] = ()) -> Trace:
     """Run ``cmd`` under the tracer and return its :class:`Trace`.
 
     ``env``/``cwd`` as for subprocess (PATH in ``env`` is the one searched);
     ``mode`` one of MODES; ``timeout`` in seconds. With ``capture`` the
     command's stdout/stderr are kept in ``Trace.stdout``/``stderr``
     (otherwise they go to ours). ``stdin``: as for subprocess (None: ours;
-    default: /dev/null). Raises CommandNotFound (CommandNotExecutable),
+    default: /dev/null). ``confine``: ``cmd`` runs code the caller does not
+    trust; the tracer and ``cmd`` run in the sandbox ``$GORUN_KIT_CONFINE``
+    names, if any (``writable``: the directories ``cmd`` writes; see
+    :func:`gorun_kit.sessions.confined`). Raises CommandNotFound (CommandNotExecutable),
     TraceTimeout, TraceInterrupted, TracerError; a command that fails is
     not an error (see ``returncode``).
     """
@@ -154,7 +157,8 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
     with tempfile.TemporaryFile(prefix="gorun-kit-trace-") as out:  # no name on disk (O_TMPFILE)
         pipe = subprocess.PIPE if capture else None
         try:
-            done = sessions.run_tool([tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--", *cmd],
+            argv = [tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--", *cmd]
+            done = sessions.run_tool(sessions.confined(argv, writable=writable, env=env) if confine else argv,
                                      env=env, cwd=cwd, timeout=timeout, stdin=stdin, stdout=pipe, stderr=pipe,
                                      pass_fds=(out.fileno(),), stop_signal=signal.SIGTERM, grace=_GRACE)
         except KeyboardInterrupt as exc:

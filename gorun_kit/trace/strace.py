@@ -285,13 +285,15 @@ def instrument_failure(stderr: bytes | str | None, returncode: int | None = None
 
 def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
                timeout: float | None = None, capture: bool = True, syscalls: Sequence[str] = (),
-               pass_fds: Sequence[int] = (), stdin=subprocess.DEVNULL) -> Trace:
+               pass_fds: Sequence[int] = (), stdin=subprocess.DEVNULL, confine: bool = False,
+               writable: Sequence[str] = ()) -> Trace:
     """Run ``cmd`` under ``strace -f`` and return the same records as trace.run.
 
     ``syscalls``: more syscalls to trace besides the process-creation ones
     (names such as "openat", or strace classes such as "%file"); their calls
     are ``Trace.syscalls(name)`` (SyscallEvent records). ``pass_fds``: file
     descriptors of ours the traced program inherits (as for subprocess);
+    ``confine``/``writable`` as for trace.run;
     ``stdin`` as for subprocess (None: ours; default: /dev/null).
     Timestamps are strace's wall clock (``-ttt``), not CLOCK_MONOTONIC. On a
     timeout (TraceTimeout), an error or KeyboardInterrupt strace and every
@@ -312,7 +314,7 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
     _resolve(cmd, env, cwd)
     strace = find_tool("strace").path
     trace = _strace_once(strace, args, cmd, env=env, cwd=cwd, timeout=timeout, capture=capture,
-                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin)
+                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin, confine=confine, writable=writable)
     failure = instrument_failure(trace.stderr, trace.returncode) if capture else None
     if failure is None:
         return trace
@@ -320,7 +322,7 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
         raise TracerError(f"strace failed running {' '.join(cmd)!r}, so its records cannot be trusted, and it "
                           f"cannot be run again with the same stdin: {failure}", failure)
     trace = _strace_once(strace, args, cmd, env=env, cwd=cwd, timeout=timeout, capture=capture,
-                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin)
+                         syscalls=syscalls, pass_fds=pass_fds, stdin=stdin, confine=confine, writable=writable)
     again = instrument_failure(trace.stderr, trace.returncode)
     if again is not None:
         raise TracerError(f"strace failed twice running {' '.join(cmd)!r}, so its records cannot be trusted: "
@@ -329,7 +331,7 @@ def strace_run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd:
 
 
 def _strace_once(strace: str, args: Sequence[str], cmd: list[str], *, env, cwd, timeout, capture, syscalls,
-                 pass_fds, stdin) -> Trace:
+                 pass_fds, stdin, confine=False, writable=()) -> Trace:
     """One run of ``cmd`` under strace (see strace_run), nothing retried."""
     from .runner import TraceInterrupted, TracerError, TraceTimeout
 
@@ -339,8 +341,14 @@ def _strace_once(strace: str, args: Sequence[str], cmd: list[str], *, env, cwd, 
     with tempfile.TemporaryFile(prefix="gorun-kit-strace-") as out:
         log = f"/proc/{os.getpid()}/fd/{out.fileno()}"
         pipe = subprocess.PIPE if capture else None
+        argv = [strace, *args, "-o", log, "--", *cmd]
+        if confine and os.environ.get(sessions.CONFINE_ENV):
+            # a sandbox of another uid cannot open our /proc entry: strace gets the file itself
+            log = f"/proc/self/fd/{out.fileno()}"
+            argv = sessions.confined([strace, *args, "-o", log, "--", *cmd], writable=writable, env=env)
+            pass_fds = (*pass_fds, out.fileno())
         try:
-            done = sessions.run_tool([strace, *args, "-o", log, "--", *cmd], env=env, cwd=cwd, timeout=timeout,
+            done = sessions.run_tool(argv, env=env, cwd=cwd, timeout=timeout,
                                      stdin=stdin, stdout=pipe, stderr=pipe, pass_fds=pass_fds)
         except KeyboardInterrupt as exc:
             raise TraceInterrupted(f"tracing {' '.join(cmd)!r} with strace was interrupted "

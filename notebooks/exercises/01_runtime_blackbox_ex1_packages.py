@@ -27,8 +27,10 @@
 
 # %% nbgrader={"grade": false, "grade_id": "ex1-stamp", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("01_runtime_blackbox_ex1_packages")
 
 
 # %% [markdown]
@@ -147,3 +149,14 @@ if nb.live("go"):
     mine, course = runtime_share(funcs), binary.read_binary(exe).runtime_share
     assert abs(mine - course) < 0.01, (mine, course)
     print(f"hello world is more than half runtime: {mine > 0.5}")
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("01_runtime_blackbox_ex1_packages", globals())

@@ -24,8 +24,10 @@
 
 # %% nbgrader={"grade": false, "grade_id": "ex2-stamp", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("01_runtime_blackbox_ex2_addresses")
 
 # %% [markdown]
 # ## `symbol_containing(symbols, address)`
@@ -105,3 +107,14 @@ if nb.live("go"):
         start, size = names[name]
         assert symbol_containing(objects, start + rng.randrange(size)) == name, name
     print("runtime.sched and runtime.m0 found by address:", True)
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("01_runtime_blackbox_ex2_addresses", globals())

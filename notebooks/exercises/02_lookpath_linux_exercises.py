@@ -27,10 +27,14 @@
 #   element = `.`, `filepath.Join` cleans, root needs *some* x bit, a hit that is not absolute is `ErrDot`.
 # * The checks use random file names and random PATHs; they compare your answers with gorun_kit's
 #   model, which is itself checked against real Go, and a few with real Go directly.
+# * The names in the visible checks and the scenario of part 2 come from your variant (the line
+#   `variant: ...` below): another student gets other ones, and other answers.
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 _ = nb.stamp()
+_ = variant.show("02_lookpath_linux_exercises")
 
 # %% nbgrader={"grade": false, "grade_id": "predict_linux", "locked": false, "schema_version": 3, "solution": true}
 import posixpath
@@ -73,7 +77,7 @@ def predict_linux(name, path, files, cwd="/"):
     raise NotImplementedError("write predict_linux")
 
 
-# %% nbgrader={"grade": true, "grade_id": "predict_linux_checks", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "predict_linux_checks", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 from gorun_kit import lookpath as lp
 
 def model(name, path, files, cwd="/"):
@@ -84,20 +88,26 @@ def model(name, path, files, cwd="/"):
         fs = fs.dir(cwd)
     return lp.lookpath(name, goos="linux", path=path, fs=fs, cwd=cwd).key(), fs
 
-# visible checks
-files = {"/usr/bin/fmt": 0o755, "/users/ada/fmt": 0o755, "/opt/fmt": 0o644}
-assert predict_linux("fmt", "/opt:/usr/bin", files) == ("/usr/bin/fmt", None)
-assert predict_linux("fmt", "/opt::/usr/bin", files, cwd="/users/ada") == ("fmt", "ErrDot")
-assert predict_linux("fmt", "", files, cwd="/users/ada") == ("", "ErrNotFound")
+# visible checks, with your variant's names
+r = variant.rng("02_lookpath_linux_exercises", "visible")
+tool, home = variant.word(r), "/users/" + variant.word(r)
+files = {f"/usr/bin/{tool}": 0o755, f"{home}/{tool}": 0o755, f"/opt/{tool}": 0o644}
+assert predict_linux(tool, "/opt:/usr/bin", files) == (f"/usr/bin/{tool}", None)
+assert predict_linux(tool, "/opt::/usr/bin", files, cwd=home) == (tool, "ErrDot")
+assert predict_linux(tool, "", files, cwd=home) == ("", "ErrNotFound")
 print("visible checks passed")
 
 ### BEGIN HIDDEN TESTS
-import contextlib, random, string, sys
+import contextlib, os, random, string, sys
+from gorun_kit import procfs
 from gorun_kit.lookpath.real import session
 
 rng = random.Random()
-# A sample is also asked of real Go when this is Linux; the model was checked against Go either way.
-oracle = session("linux") if sys.platform == "linux" else contextlib.nullcontext()
+# A sample is also asked of real Go on Linux when this process has root's power over file modes
+# (CAP_DAC_OVERRIDE), the exercise's premise: a sandbox's uid 0 without it reads x bits as
+# anyone else does. The model was checked against Go either way.
+as_root = sys.platform == "linux" and int(procfs.status(os.getpid()).get("CapEff", "0"), 16) & (1 << 1)
+oracle = session("linux") if as_root else contextlib.nullcontext()
 def scenario():
     names = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 8))) for _ in range(2)]
     dirs = ["/" + "".join(rng.choices(string.ascii_lowercase, k=4)) for _ in range(3)] + ["/users/ada"]
@@ -124,3 +134,54 @@ with oracle as go:
         checked += 1
 print("hidden checks passed:", checked == 300)
 ### END HIDDEN TESTS
+
+
+# %% [markdown]
+# ## 2. Your scenario (1 point)
+#
+# The cell below prints one LookPath question drawn from your variant. Work out what
+# `exec.LookPath` returns for it -- by reading `lp_unix.go`, then with your `predict_linux` --
+# and set `MY_LOOKPATH` to that `(path, error)` pair.
+
+# %% nbgrader={"grade": false, "grade_id": "my_scenario", "locked": true, "schema_version": 3, "solution": false}
+def my_scenario():
+    """(name, path, files, cwd): the LookPath question of this notebook's variant."""
+    r = variant.rng("02_lookpath_linux_exercises", "scenario")
+    tool, home = variant.word(r), "/home/" + variant.word(r)
+    dirs = ["/opt/" + variant.word(r), "/usr/local/bin", home + "/bin", home]
+    files, holders = {}, r.sample(dirs, r.randint(1, 3))
+    for d in holders:
+        kind = r.choice(["dir", 0o755, 0o755, 0o755, 0o644, 0o700])
+        files[f"{d}/{tool}/" if kind == "dir" else f"{d}/{tool}"] = 0o755 if kind == "dir" else kind
+    elems = r.sample(dirs + ["", ".", "bin"], r.randint(2, 4))
+    if not set(elems) & set(holders):
+        elems.insert(r.randrange(len(elems) + 1), r.choice(holders))
+    return r.choice([tool] * 5 + ["./" + tool]), ":".join(elems), files, r.choice([home, home, "/"])
+
+name, path, files, cwd = my_scenario()
+print(f"LookPath({name!r}) with PATH={path!r}, cwd={cwd!r}, running as root; files:")
+for f, mode in files.items():
+    print(f"  {f}" if f.endswith("/") else f"  {f}  mode {mode:#o}")
+
+# %% nbgrader={"grade": false, "grade_id": "my_lookpath", "locked": false, "schema_version": 3, "solution": true}
+### BEGIN SOLUTION
+MY_LOOKPATH = predict_linux(*my_scenario())
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "my_lookpath_check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+assert isinstance(MY_LOOKPATH, tuple) and len(MY_LOOKPATH) == 2, "MY_LOOKPATH is a pair (path, error)"
+assert MY_LOOKPATH[1] in (None, "ErrDot", "ErrNotFound", "ENOENT", "EISDIR", "EACCES"), MY_LOOKPATH[1]
+print("MY_LOOKPATH has the right form")
+### BEGIN HIDDEN TESTS
+assert MY_LOOKPATH == model(*my_scenario())[0], "not what LookPath returns for your variant's scenario"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("02_lookpath_linux_exercises", globals())

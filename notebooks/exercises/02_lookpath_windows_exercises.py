@@ -28,10 +28,14 @@
 #   **first** (a hit there is `ErrDot`, unless a later PATH entry names the *same* file), and empty
 #   PATH elements are skipped.
 # * The checks use random names and compare with gorun_kit's model, and a sample with real Go under Wine.
+# * The names in the visible checks and the scenario of part 2 come from your variant (the line
+#   `variant: ...` below): another student gets other ones, and other answers.
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 _ = nb.stamp()
+_ = variant.show("02_lookpath_windows_exercises")
 
 # %% nbgrader={"grade": false, "grade_id": "predict_windows", "locked": false, "schema_version": 3, "solution": true}
 import ntpath
@@ -79,7 +83,7 @@ def predict_windows(name, path, files, pathext=None, cwd="C:\\"):
     raise NotImplementedError("write predict_windows")
 
 
-# %% nbgrader={"grade": true, "grade_id": "predict_windows_checks", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "predict_windows_checks", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 from gorun_kit import lookpath as lp
 
 def model(name, path, files, pathext=None, cwd="C:\\"):
@@ -90,11 +94,14 @@ def model(name, path, files, pathext=None, cwd="C:\\"):
         fs = fs.dir(cwd)
     return lp.lookpath(name, goos="windows", path=path, fs=fs, cwd=cwd, pathext=pathext).key(), fs
 
-files = ["C:\\tools\\fmt.BAT", "C:\\w\\fmt.exe", "C:\\tools\\lint.ps1"]
-assert predict_windows("fmt", "C:\\tools", files) == ("C:\\tools\\fmt.bat", None)
-assert predict_windows("fmt", "C:\\tools", files, cwd="C:\\w") == ("fmt.exe", "ErrDot")
-assert predict_windows("lint", "C:\\tools", files) == ("", "ErrNotFound")
-assert predict_windows("lint", "C:\\tools", files, pathext=".EXE;ps1") == ("C:\\tools\\lint.ps1", None)
+# visible checks, with your variant's names
+r = variant.rng("02_lookpath_windows_exercises", "visible")
+tool, lint, tools = variant.word(r, 3, 5), variant.word(r, 6, 8), "C:\\" + variant.word(r)
+files = [f"{tools}\\{tool}.BAT", f"C:\\w\\{tool}.exe", f"{tools}\\{lint}.ps1"]
+assert predict_windows(tool, tools, files) == (f"{tools}\\{tool}.bat", None)
+assert predict_windows(tool, tools, files, cwd="C:\\w") == (f"{tool}.exe", "ErrDot")
+assert predict_windows(lint, tools, files) == ("", "ErrNotFound")
+assert predict_windows(lint, tools, files, pathext=".EXE;ps1") == (f"{tools}\\{lint}.ps1", None)
 print("visible checks passed")
 
 ### BEGIN HIDDEN TESTS
@@ -131,3 +138,54 @@ with oracle as go:
         checked += 1
 print("hidden checks passed:", checked == 300)
 ### END HIDDEN TESTS
+
+
+# %% [markdown]
+# ## 2. Your scenario (1 point)
+#
+# The cell below prints one LookPath question drawn from your variant. Work out what
+# `exec.LookPath` returns for it on Windows -- by reading `lp_windows.go`, then with your
+# `predict_windows` -- and set `MY_LOOKPATH` to that `(path, error)` pair.
+
+# %% nbgrader={"grade": false, "grade_id": "my_scenario", "locked": true, "schema_version": 3, "solution": false}
+def my_scenario():
+    """(name, path, files, pathext, cwd): the LookPath question of this notebook's variant."""
+    r = variant.rng("02_lookpath_windows_exercises", "scenario")
+    tool = variant.word(r)
+    dirs = ["C:\\" + variant.word(r), "C:\\tools", "C:\\w"]
+    holders = r.sample(dirs, r.randint(1, 3))
+    files = [f"{d}\\{tool}" + r.choice([".exe", ".EXE", ".bat", ".cmd", ".com", ".ps1"]) for d in holders]
+    elems = r.sample(dirs + ["", "w"], r.randint(1, 3))
+    if not set(elems) & set(holders):
+        elems.insert(r.randrange(len(elems) + 1), r.choice(holders))
+    pathext = r.choice([None, None, None, ".exe;.bat", ".PS1;.EXE;.CMD"])
+    name = r.choice([tool, tool, tool, files[0].rsplit("\\", 1)[1].lower()])
+    return name, ";".join(elems), files, pathext, r.choice(["C:\\", "C:\\w"])
+
+name, path, files, pathext, cwd = my_scenario()
+print(f"LookPath({name!r}) with PATH={path!r}, PATHEXT={pathext!r} (None: unset), cwd={cwd!r}; files:")
+for f in files:
+    print(f"  {f}")
+
+# %% nbgrader={"grade": false, "grade_id": "my_lookpath", "locked": false, "schema_version": 3, "solution": true}
+### BEGIN SOLUTION
+MY_LOOKPATH = predict_windows(*my_scenario())
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "my_lookpath_check", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+assert isinstance(MY_LOOKPATH, tuple) and len(MY_LOOKPATH) == 2, "MY_LOOKPATH is a pair (path, error)"
+assert MY_LOOKPATH[1] in (None, "ErrDot", "ErrNotFound"), MY_LOOKPATH[1]
+print("MY_LOOKPATH has the right form")
+### BEGIN HIDDEN TESTS
+assert MY_LOOKPATH == model(*my_scenario())[0], "not what LookPath returns for your variant's scenario"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("02_lookpath_windows_exercises", globals())

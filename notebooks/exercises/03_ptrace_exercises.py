@@ -23,12 +23,15 @@
 # exercises are the logic of TODO 1 and TODO 3 of the C lab
 # (`labs_c/ptrace_lab/tracer.c` of the student release), in Python: `peek(addr)` below plays
 # `PTRACE_PEEKDATA` over a fake memory, so your code can be tested with random
-# memory images.
+# memory images. The strings in the visible checks, and the arguments of the programs the C
+# lab's tracer must follow, come from your variant (the line `variant: ...` below).
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("03_ptrace_exercises")
 
 # %%
 import errno, random, struct
@@ -76,8 +79,11 @@ def read_c_string(peek, addr):
 
 
 # %% nbgrader={"grade": true, "grade_id": "read_c_string_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-mem = FakeMemory({0x1000: b"/bin/echo\0" + b"\0" * 6})
-assert read_c_string(mem.peek, 0x1000) == b"/bin/echo"
+r = variant.rng("03_ptrace_exercises", "read_c_string")  # your variant's string and address
+text, at = f"/usr/bin/{variant.word(r, 5, 12)}".encode(), r.randrange(0x1000, 0x100000, 8)
+print(f"reading {text!r} at {at:#x}")
+mem = FakeMemory({at: text + b"\0" * (8 - len(text) % 8)})
+assert read_c_string(mem.peek, at) == text
 ### BEGIN HIDDEN TESTS
 rng = random.Random()
 for _ in range(300):
@@ -128,8 +134,11 @@ def layout(strings, base=0x10000):
     blob += b"".join(struct.pack("<Q", p) for p in ptrs) + struct.pack("<Q", 0)
     return FakeMemory({base: bytes(blob)}), array_at
 
-mem, at = layout([b"echo", b"hello world"])
-assert read_argv(mem.peek, at) == [b"echo", b"hello world"]
+r = variant.rng("03_ptrace_exercises", "read_argv")  # your variant's argv
+argv = [variant.word(r).encode(), f"{variant.word(r)} {variant.word(r)}".encode(), str(r.randrange(10**6)).encode()]
+print("reading argv", argv)
+mem, at = layout(argv, base=r.randrange(0x10000, 0x1000000, 8))
+assert read_argv(mem.peek, at) == argv
 ### BEGIN HIDDEN TESTS
 rng = random.Random()
 for _ in range(200):
@@ -147,7 +156,8 @@ print("read_argv: all checks passed")
 # course checkout that file is the solution; `gorun-kit course release DIR`
 # writes the stubbed copy). The check below builds your `tracer.c`, runs it
 # with `-m peek` and with `-m vm` on test programs with random arguments and
-# environments (newlines, empty strings, bytes that are not UTF-8), and compares
+# environments (newlines, empty strings, bytes that are not UTF-8; drawn from your
+# variant), and compares
 # what it prints with the course's production tracer (or strace). It also
 # watches *how* your tracer reads memory: `-m vm` must use `process_vm_readv`
 # (TODO 2), `-m peek` only `PTRACE_PEEKDATA`.
@@ -160,12 +170,24 @@ from gorun_kit.course.files import course_path
 if nb.live("cc", "ptrace", "strace"):
     mine = build_c(course_path("labs_c/ptrace_lab/tracer.c"), cflags=["-O2", "-Wall", "-std=gnu11"],
                    name="my_ptrace_lab_tracer")
+    mine_v = variant.of("03_ptrace_exercises")  # your variant picks the traced programs' arguments
     for method in ("peek", "vm"):
-        result = ptrace_lab.check_tracer(mine.path, cases=3, method=method)
+        result = ptrace_lab.check_tracer(mine.path, cases=3, method=method, seed=mine_v.seed_for(f"tracer-{method}"))
         print(f"-m {method}:", result)
         assert result.ok, result
-    vm, peek = (ptrace_lab.memory_reads(mine.path, method=m) for m in ("vm", "peek"))
+    vm, peek = (ptrace_lab.memory_reads(mine.path, method=m, seed=mine_v.seed_for(f"reads-{m}")) for m in ("vm", "peek"))
     print("-m vm calls process_vm_readv:", vm["process_vm_readv"] > 0,
           "| -m peek reads with PTRACE_PEEKDATA only:", peek["process_vm_readv"] == 0 < peek["PTRACE_PEEKDATA"])
     assert vm["process_vm_readv"] > 0, "-m vm never called process_vm_readv (TODO 2)"
     assert peek["process_vm_readv"] == 0 and peek["PTRACE_PEEKDATA"] > 0, "-m peek must read with PTRACE_PEEKDATA only"
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers and your `tracer.c` (nothing is
+# graded here) and names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("03_ptrace_exercises", globals())

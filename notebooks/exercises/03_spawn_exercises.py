@@ -24,8 +24,10 @@
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("03_spawn_exercises")
 
 # %% [markdown]
 # ## 1. Decode a clone flags word (2 points)
@@ -166,3 +168,14 @@ for _ in range(100):
     assert grows_with_memory(pts, 3) == want, (want, grows_with_memory(pts, 3))
 ### END HIDDEN TESTS
 print("grows_with_memory: all checks passed")
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("03_spawn_exercises", globals())

@@ -24,8 +24,10 @@
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("04_creation_tree_exercises")
 
 # %% nbgrader={"grade": false, "grade_id": "tree-given", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import dataclasses
@@ -134,3 +136,14 @@ if LIVE:
     r = threads.observe(SYSCALLS, args=("6",))
     print("busiest creator is a real M of the run:", busiest_creator(r.ms) in {m.m for m in r.ms})
     display(tviz.creation_tree(r))
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("04_creation_tree_exercises", globals())

@@ -36,8 +36,10 @@
 
 # %%
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("04_newosproc_threads_exercises")
 
 # %% nbgrader={"grade": false, "grade_id": "hook-harness", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import random
@@ -181,3 +183,14 @@ if LIVE:
     for n in (2, 4, 8):
         r = run_with(STUDENT_GO, "threads_syscalls", str(n))
         print(f"{n} goroutines in nanosleep: {len(r.ms)} Ms, {count_syscall_ms(r)} made for blocking syscalls")
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("04_newosproc_threads_exercises", globals())

@@ -26,8 +26,10 @@
 
 # %% nbgrader={"grade": false, "grade_id": "ex1-stamp", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("05_outlook_ex1_seccomp_actions")
 
 # %% nbgrader={"grade": false, "grade_id": "ex1-constants", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # From /usr/include/linux/seccomp.h (the cell below checks them against the header when it is installed).
@@ -127,3 +129,14 @@ assert ("ERRNO", errno.EPERM) in deny and ("ALLOW", 0) in deny, deny
 print("seccomp_deny answers ERRNO/EPERM:", ("ERRNO", errno.EPERM) in deny)
 assert ("TRACE", 0) in returns(_src.source("tracer", "tracer.c"))  # the kit's production tracer
 print("the tracer answers TRACE:", True)
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("05_outlook_ex1_seccomp_actions", globals())

@@ -27,8 +27,10 @@
 
 # %% nbgrader={"grade": false, "grade_id": "ex2-stamp", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from gorun_kit import nb
+from gorun_kit.course import variant
 
 stamp = nb.stamp()
+_ = variant.show("05_outlook_ex2_deny_filter")
 
 # %% nbgrader={"grade": false, "grade_id": "ex2-bpf", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # From /usr/include/linux/seccomp.h (the cell below checks them against the header when it is installed).
@@ -197,3 +199,14 @@ if sys.platform == "linux" and os.uname().machine == "x86_64":
     # and the check itself can fail: a filter that allows everything is caught
     assert try_in_child(lambda numbers, err: [stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)]) != DENIED_AS_ASKED
     print("the kernel ran the filter: execve failed with the chosen errno, getpid still worked")
+
+
+# %% [markdown]
+# ## Check my work
+#
+# Runs the visible checks above against your current answers (nothing is graded here) and
+# names the hidden checks that run only at grading.
+
+# %%
+from gorun_kit.course import selfcheck
+selfcheck.check_my_work("05_outlook_ex2_deny_filter", globals())

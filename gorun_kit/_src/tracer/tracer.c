@@ -1813,6 +1813,10 @@ int main(int argc, char **argv)
 	emit_start(&tr, opt.cmd);
 	/* Written at once: if we are killed later, the file still says who we were. */
 	fflush(out);
+	/* Not dumpable from here on (the child has already forked): a tracee of our
+	 * own uid can then neither trace us nor take our output descriptor
+	 * (pidfd_getfd) to write records of its own making. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	event_loop(&tr);
 	int status = exit_status(&tr);
 	emit_end(&tr, status);
