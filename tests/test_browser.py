@@ -75,45 +75,47 @@ def _procs_mentioning(text: str) -> list[int]:
     return found
 
 
-@contextlib.contextmanager
-def jupyterlab(root_dir: Path, state_dir: Path):
-    """A JupyterLab server on a random free port with a random token; stopped and checked on exit."""
-    port, token = _free_port(), secrets.token_hex(16)
-    runtime = state_dir / "runtime"
-    settings = state_dir / "settings"
-    # Render every cell (no windowing), so the test can address cells by index.
-    tracker = settings / "@jupyterlab" / "notebook-extension"
+LAB_OPTIONS = ("--no-browser", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+
+
+def lab_state(state_dir: Path) -> dict:
+    """Environment of a Lab whose runtime and settings live in ``state_dir``, every cell
+    rendered (no windowing) so that a test can address cells by index."""
+    tracker = state_dir / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime), JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(state_dir / "workspaces"), GORUN_KIT_PROGRESS="0")
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root_dir}", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = open(state_dir / "server.log", "wb")
-    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              start_new_session=True)
+    return dict(JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(state_dir / "settings"),
+                JUPYTERLAB_WORKSPACES_DIR=str(state_dir / "workspaces"), GORUN_KIT_PROGRESS="0")
+
+
+@contextlib.contextmanager
+def serve_lab(argv: list[str], *, env: dict, cwd, port: int, token: str, log_path: Path):
+    """Start ``argv`` (a jupyter lab command) and yield its base URL once it answers;
+    afterwards shut its kernels, terminals and the server down through the API
+    (SIGKILL if it will not stop). The caller checks what is left."""
+    log = open(log_path, "wb")
+    server = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if server.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(state_dir / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(f"jupyter lab exited: {log_path.read_text()[-2000:]}")
             with contextlib.suppress(Exception):
                 _get(f"{base}/api/status?token={token}")
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"jupyter lab did not answer on {base}")
             time.sleep(0.5)
-        yield base, token
+        yield base
     finally:
-        # Kernels run in their own sessions: shut them down through the API first.
-        with contextlib.suppress(Exception):
-            for k in _get(f"{base}/api/kernels?token={token}"):
-                _request(f"{base}/api/kernels/{k['id']}?token={token}", "DELETE")
+        # Kernels and terminals run in their own sessions: shut them down through the API first.
+        for kind, key in (("kernels", "id"), ("terminals", "name")):
+            with contextlib.suppress(Exception):
+                for item in _get(f"{base}/api/{kind}?token={token}"):
+                    _request(f"{base}/api/{kind}/{item[key]}?token={token}", "DELETE")
         _request(f"{base}/api/shutdown?token={token}", "POST")
         try:
             server.wait(timeout=30)
@@ -121,16 +123,30 @@ def jupyterlab(root_dir: Path, state_dir: Path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
-        # Every kernel's command line names its connection file under our runtime dir.
-        for _ in range(100):
-            if not _procs_mentioning(str(runtime)):
-                break
-            time.sleep(0.1)
-        left = _procs_mentioning(str(runtime))
-        for pid in left:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        assert not left, f"kernel processes left behind: {left}"
+
+
+@contextlib.contextmanager
+def jupyterlab(root_dir: Path, state_dir: Path):
+    """A JupyterLab server on a random free port with a random token; stopped and checked on exit."""
+    port, token = _free_port(), secrets.token_hex(16)
+    runtime = state_dir / "runtime"
+    env = dict(os.environ, **lab_state(state_dir))
+    cmd = [sys.executable, "-m", "jupyter", "lab", *LAB_OPTIONS, f"--ServerApp.port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with serve_lab(cmd, env=env, cwd=None, port=port, token=token, log_path=state_dir / "server.log") as base:
+        yield base, token
+    # Every kernel's command line names its connection file under our runtime dir.
+    for _ in range(100):
+        if not _procs_mentioning(str(runtime)):
+            break
+        time.sleep(0.1)
+    left = _procs_mentioning(str(runtime))
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"kernel processes left behind: {left}"
 
 
 def _open_and_run(page, base, token, rel, nb, target: int, timeout_s: float = 300):

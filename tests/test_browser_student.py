@@ -28,7 +28,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import pytest
 from gorun_kit.course import workspace
 from gorun_kit.course.layout import course_root
 # The widget test's helpers (and its skip when playwright is missing); the unit tests' solved lab.
-from test_browser import ARTIFACTS, CHROMIUM, _free_port, _get, _request
+from test_browser import ARTIFACTS, CHROMIUM, LAB_OPTIONS, _free_port, _get, _request, lab_state, serve_lab
 from test_student_mode import TRACER, solution_lines, solved_lab_text
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extras)")
@@ -69,56 +68,22 @@ def student_lab(copy: Path, state: Path):
     """JupyterLab as ``make lab`` starts it, on ``copy``; a random port and token."""
     port, token = _free_port(), secrets.token_hex(16)
     runtime = state / "runtime"
-    tracker = state / "settings" / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    command = workspace.lab_command(copy, extra=[
-        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"])
-    env = dict(command.env)
-    env.update(JUPYTER_RUNTIME_DIR=str(runtime), JUPYTERLAB_SETTINGS_DIR=str(state / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"), GORUN_KIT_PROGRESS="0")
+    command = workspace.lab_command(copy, extra=[*LAB_OPTIONS, f"--ServerApp.port={port}",
+                                                 f"--IdentityProvider.token={token}"])
+    env = dict(command.env, **lab_state(state))
     marker = f"JUPYTER_RUNTIME_DIR={runtime}\0".encode()
-    log = open(state / "server.log", "wb")
-    server = subprocess.Popen(command.argv, env=env, cwd=command.cwd, stdout=log, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(state / 'server.log').read_text()[-2000:]}")
-            with contextlib.suppress(Exception):
-                _get(f"{base}/api/status?token={token}")
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"jupyter lab did not answer on {base}")
-            time.sleep(0.5)
+    with serve_lab(command.argv, env=env, cwd=command.cwd, port=port, token=token,
+                   log_path=state / "server.log") as base:
         yield base, token
-    finally:
-        with contextlib.suppress(Exception):
-            for k in _get(f"{base}/api/kernels?token={token}"):
-                _request(f"{base}/api/kernels/{k['id']}?token={token}", "DELETE")
-        with contextlib.suppress(Exception):
-            for t in _get(f"{base}/api/terminals?token={token}"):
-                _request(f"{base}/api/terminals/{t['name']}?token={token}", "DELETE")
-        _request(f"{base}/api/shutdown?token={token}", "POST")
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
-        for _ in range(100):
-            if not _procs_with_env(marker):
-                break
-            time.sleep(0.1)
-        left = _procs_with_env(marker)
-        for pid in left:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        assert not left, f"processes of the Lab left behind: {left}"
+    for _ in range(100):
+        if not _procs_with_env(marker):
+            break
+        time.sleep(0.1)
+    left = _procs_with_env(marker)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes of the Lab left behind: {left}"
 
 
 def _shot(page, name: str) -> None:

@@ -14,42 +14,19 @@ import socket
 import threading
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import gorun_kit.course.grade as grade_mod
 from gorun_kit.course import sandbox as sb
-from gorun_kit.course.markup import nbgrader_meta
-from gorun_kit.course.release import release
 from gorun_kit.course.rpc import Channel, Student, serve
 
-FIXTURE = Path(__file__).parent / "fixtures" / "course"
-PY_NB = "91_fixture_py_exercises.ipynb"
-LABS_NB = "90_fixture_labs_exercises.ipynb"
-WRONG = "def count_vowels(s):\n    return 0\n"
+from grading_submissions import FIXTURE, LABS_NB, PY_NB, WRONG, released, submit  # noqa: F401 (fixtures)
 
 needs_sandbox = pytest.mark.skipif(sb.available() is not None, reason=f"no sandbox here: {sb.available()}")
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rel") / "release"
-    release(out, source=FIXTURE)
-    return out
 
 
-@pytest.fixture
-def submit(released, tmp_path):
-    """submit(answer, name) -> a release-shaped submission's Python exercise notebook."""
-    def make(answer: str, name: str) -> Path:
-        root = tmp_path / "class" / name
-        shutil.copytree(released, root)
-        path = root / "notebooks" / "exercises" / PY_NB
-        nb = nbformat.read(path, as_version=4)
-        next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "count_vowels").source = answer
-        nbformat.write(nb, path)
-        return path
-    return make
 
 
 def _grade(path: Path) -> grade_mod.ExerciseResult:

@@ -19,21 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import gorun_kit
 import gorun_kit.course.grade as grade_mod
 from gorun_kit.course import sandbox as sb
-from gorun_kit.course.markup import nbgrader_meta
-from gorun_kit.course.release import release
+
+from grading_submissions import FIXTURE, LABS_NB, PY_NB, WRONG, released, submit  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(sb.available() is not None, reason=f"no sandbox here: {sb.available()}")
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "course"
-PY_NB = "91_fixture_py_exercises.ipynb"
-WRONG = "def count_vowels(s):\n    return 0\n"
 KIT = Path(gorun_kit.__file__).resolve().parent
 
 
@@ -69,26 +65,8 @@ def _sandbox_leftovers() -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rel") / "release"
-    release(out, source=FIXTURE)
-    return out
 
 
-@pytest.fixture
-def submit(released, tmp_path):
-    """submit(answer_source, name="alice") -> the path of a student notebook whose answer cell is that source."""
-    def make(answer: str, name: str = "alice") -> Path:
-        root = tmp_path / name
-        shutil.copytree(released, root)
-        path = root / "notebooks" / "exercises" / PY_NB
-        nb = nbformat.read(path, as_version=4)
-        cell = next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "count_vowels")
-        cell.source = answer
-        nbformat.write(nb, path)
-        return path
-    return make
 
 
 @pytest.fixture
@@ -173,7 +151,7 @@ def test_writes_outside_the_submission_change_nothing(submit, guarded, tmp_path)
     """The rewrite of hidden tests and of the grader's source, and the deletion of
     a file outside the submission: in one run of two students, the second (a plain
     wrong answer) must not profit from what the first tried."""
-    class_dir = tmp_path / "class"
+    class_dir = tmp_path / "handed-in"
     for name, answer in (("a-hostile", _attack(guarded)), ("b-wrong", WRONG)):
         path = submit(answer, name)
         dest = class_dir / name

@@ -53,7 +53,7 @@ import nbformat
 
 from ..records import Record
 from . import layout
-from .grade import DEFAULT_TIMEOUT, CellResult, ExerciseResult, grade_notebook
+from .grade import DEFAULT_TIMEOUT, CellResult, ExerciseResult, GradeReport, grade_notebook
 from .markup import MarkupError, has_marker, is_test_cell, nbgrader_meta
 from .variant import check_student_id
 
@@ -103,11 +103,11 @@ class StudentResult(Record):
 
     @property
     def points(self) -> float:
-        return sum(e.points for e in self.exercises)
+        return GradeReport(self.exercises).points
 
     @property
     def max_points(self) -> float:
-        return sum(e.max_points for e in self.exercises)
+        return GradeReport(self.exercises).max_points
 
     def by_exercise(self) -> dict[str, ExerciseResult]:
         return {e.exercise: e for e in self.exercises}

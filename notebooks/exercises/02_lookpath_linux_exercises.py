@@ -147,7 +147,7 @@ print("hidden checks passed:", checked == 300)
 def my_scenario():
     """(name, path, files, cwd): the LookPath question of this notebook's variant."""
     r = variant.rng("02_lookpath_linux_exercises", "scenario")
-    tool, home = variant.word(r), "/home/" + variant.word(r)
+    tool, home = variant.word(r), "/users/" + variant.word(r)
     dirs = ["/opt/" + variant.word(r), "/usr/local/bin", home + "/bin", home]
     files, holders = {}, r.sample(dirs, r.randint(1, 3))
     for d in holders:
