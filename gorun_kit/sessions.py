@@ -116,7 +116,8 @@ def descendants(pid: int) -> list[int]:
 def kill_with_tracees(proc: subprocess.Popen, tracees: Iterable[int] = ()) -> None:
     """SIGKILL ``tracees`` (default: every descendant of ``proc``), let ``proc``
     reap them, then SIGKILL ``proc``'s process group and reap ``proc``."""
-    targets = list(tracees) or descendants(proc.pid)
+    # A reaped proc's pid may already be another process's: walk its children only while it is ours.
+    targets = list(tracees) or (descendants(proc.pid) if proc.returncode is None else [])
     for pid in targets:  # parents first: a parent must not see its child die and act on it (run on, print)
         try:
             os.kill(pid, signal.SIGKILL)

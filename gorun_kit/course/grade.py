@@ -427,7 +427,7 @@ def _run_sandboxed(student_cells: list[str], checker_cells: list[dict], where: l
     with sb.slot() as n:
         student_home, check_home = tmp / "student-home", tmp / "check-home"
         student_home.mkdir()
-        check_home.mkdir()
+        check_home.mkdir(mode=0o700)  # root's: a program built from the student's sources must not read it
         (check_home / "skips.log").write_text("")
         student_box = sb.Sandbox(n, 0, writable=[str(student_tree), str(student_home)],
                                  hidden=withheld_paths(exercise))

@@ -190,8 +190,7 @@ def _bwrap_args(*, read_only: Sequence[str], writable: Sequence[str], hidden: Se
 
 def confine_prefix(slot_n: int, limits: Limits = Limits()) -> list[str]:
     """The argv prefix of a nested sandbox for programs built from the student's
-    sources, run from inside the checker's sandbox: everything read-only, /tmp
-    private, no network, and, when the grader is root, a uid of its own, so it
+    sources, run from inside the checker's sandbox: everything read-only, no network, and, when the grader is root, a uid of its own, so it
     can neither write the checker's caches nor signal, trace or read the
     checker. It shares the checker's pid namespace (the checker's instruments
     sample such a program's /proc), which ends with the checker's sandbox.
@@ -204,9 +203,10 @@ def confine_prefix(slot_n: int, limits: Limits = Limits()) -> list[str]:
     prefix += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}"]
     if uid is not None:
         prefix += [f"--nproc={limits.processes}"]
+    # No private /tmp: the build cache or the checkout may live under /tmp, and the program
+    # must see its own executable; a tool that writes gets its directory bound (``writable``).
     prefix += ["--", "bwrap", "--unshare-user", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-               "--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev",
-               "--perms", "1777", "--tmpfs", "/tmp"]
+               "--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev"]
     return prefix
 
 
