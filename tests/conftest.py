@@ -69,3 +69,27 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under GORUN_KIT_STRICT=1 (CI runs everything): {reason}"
+
+
+@pytest.fixture(scope="session")
+def course_grades(tmp_path_factory):
+    """``gorun-kit course grade --json`` on the course's solutions and on the committed
+    release, run once a session (each grading is two sandboxed processes per exercise):
+    {"solutions": (exit status, report), "untouched": (exit status, report)}."""
+    import json
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("course-grade")
+    grades = {}
+    for kind, target in (("solutions", None), ("untouched", root / "release" / "notebooks" / "exercises")):
+        report = out / f"{kind}.json"
+        cmd = [sys.executable, "-m", "gorun_kit", "course", "grade", *([str(target)] if target else []),
+               "--json", str(report)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        proc = subprocess.run(cmd, cwd=root, env=dict(env, GORUN_KIT_PROGRESS="0"), capture_output=True,
+                              text=True, timeout=3600)
+        assert report.is_file(), f"{' '.join(cmd)} wrote no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        grades[kind] = (proc.returncode, json.loads(report.read_text()))
+    return grades

@@ -13,12 +13,10 @@ a cold build's progress must not cost a passing cell its points.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import nbformat
@@ -52,42 +50,17 @@ def _nbgrader(root: Path, *args: str) -> None:
     assert "| ERROR]" not in proc.stderr, problems[-8000:]
 
 
-def _course_grade(target: Path | None, json_file: Path) -> tuple[int, dict]:
-    cmd = [sys.executable, "-m", "gorun_kit", "course", "grade", "--json", str(json_file)]
-    if target is not None:
-        cmd.insert(-2, str(target))
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(GORUN_KIT_PROGRESS="0"), capture_output=True, text=True,
-                          timeout=TIMEOUT)
-    assert json_file.is_file(), f"{' '.join(cmd)} wrote no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    report = json.loads(json_file.read_text())
-    cells = {(Path(e["exercise"]).stem, c["grade_id"]): (c["points"], c["max_points"])
-             for e in report["exercises"] for c in e["cells"]}
-    return proc.returncode, cells
+@pytest.fixture(scope="module")
+def course_scores(course_grades):
+    """`gorun-kit course grade` on the solutions and on the committed release (one grading
+    a session, tests/conftest.py), as {kind: (exit status, {(exercise, grade_id): (points, max)})}."""
+    return {kind: (status, {(Path(e["exercise"]).stem, c["grade_id"]): (c["points"], c["max_points"])
+                            for e in report["exercises"] for c in e["cells"]})
+            for kind, (status, report) in course_grades.items()}
 
 
 @pytest.fixture(scope="module")
-def course_scores(tmp_path_factory):
-    """`gorun-kit course grade` on the solutions and on the committed release, run in a
-    thread beside nbgrader (each is mostly waiting for builds and kernels)."""
-    out = tmp_path_factory.mktemp("course-grade")
-    results: dict = {}
-
-    def work():
-        try:
-            results["solutions"] = _course_grade(None, out / "solutions.json")
-            results["untouched"] = _course_grade(ROOT / layout.RELEASE_DIR / "notebooks" / "exercises",
-                                                 out / "release.json")
-        except BaseException as exc:  # reported by the fixture's user
-            results["error"] = exc
-
-    thread = threading.Thread(target=work, name="course-grade")
-    thread.start()
-    yield lambda: (thread.join(), results)[1]
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def nbgrader_run(tmp_path_factory, course_scores):
+def nbgrader_run(tmp_path_factory):
     """Export, generate_assignment, submit the solutions and the untouched copies, autograde."""
     root = tmp_path_factory.mktemp("nbgrader") / "course"
     exported = export(root)
@@ -152,9 +125,7 @@ def test_no_graded_cell_of_the_solutions_writes_to_stderr(nbgrader_run):
 
 def test_course_grade_and_nbgrader_agree_on_every_cell(nbgrader_run, course_scores):
     _, _, scores = nbgrader_run
-    course = course_scores()
-    if "error" in course:
-        raise course["error"]
+    course = course_scores
     for kind, exit_status in (("solutions", 0), ("untouched", 1)):
         status, cells = course[kind]
         assert status == exit_status, f"gorun-kit course grade ({kind}) exited {status}"
