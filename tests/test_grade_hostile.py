@@ -212,6 +212,19 @@ def test_solution_still_scores_full_marks_in_the_sandbox(guarded):
     assert report.full_marks and report.points == 3, report.render()
 
 
+def _probe(code: str, work: Path, *, hidden=(), timeout: float = 120) -> tuple[int, bytes, bytes]:
+    """Run the Python ``code`` in a student's sandbox whose writable directory is ``work``:
+    (exit status, stdout, stderr)."""
+    import subprocess
+
+    with sb.slot() as n:
+        with sb.Sandbox(n, 0, writable=[str(work)], hidden=list(hidden)) as box:
+            proc = box.start([sys.executable, "-c", code], cwd=str(work), env=sb.environment(home=str(work)),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
 def test_student_sandbox_sees_no_course_and_no_network(tmp_path):
     """The student's sandbox, probed directly: what it can read and reach."""
     work = tmp_path / "work"
@@ -238,14 +251,7 @@ except OSError as exc:
 out["uid"] = os.getuid()
 print(json.dumps(out))
 '''
-    import subprocess
-
-    with sb.slot() as n:
-        box = sb.Sandbox(n, 0, writable=[str(work)], hidden=grade_mod.withheld_paths("02_lookpath_linux_exercises.ipynb"))
-        with box:
-            proc = box.start([sys.executable, "-c", probe], cwd=str(work), env=sb.environment(home=str(work)),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-            out, _ = proc.communicate(timeout=60)
+    _, out, _ = _probe(probe, work, hidden=grade_mod.withheld_paths("02_lookpath_linux_exercises.ipynb"))
     seen = json.loads(out)
     assert seen[str(REPO / "notebooks" / "exercises")] == "FileNotFoundError"
     assert seen[str(FIXTURE)] == "FileNotFoundError"
@@ -262,17 +268,10 @@ def test_withheld_modules_are_absent_for_their_exercise(tmp_path):
     probe = ("from gorun_kit import nb\nnb.stamp()\n"
              "try:\n    from gorun_kit.lookpath import lookpath\n    print('model')\n"
              "except ImportError:\n    print('withheld')\n")
-    import subprocess
-
     work = tmp_path / "w"
     work.mkdir()
     work.chmod(0o777)
-    with sb.slot() as n:
-        box = sb.Sandbox(n, 0, writable=[str(work)], hidden=grade_mod.withheld_paths("02_lookpath_linux_exercises.ipynb"))
-        with box:
-            proc = box.start([sys.executable, "-c", probe], cwd=str(work), env=sb.environment(home=str(work)),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-            out, _ = proc.communicate(timeout=120)
+    _, out, _ = _probe(probe, work, hidden=grade_mod.withheld_paths("02_lookpath_linux_exercises.ipynb"))
     assert out.decode().strip().splitlines()[-1] == "withheld"
 
 
@@ -281,8 +280,6 @@ def test_the_labs_tools_work_in_the_student_sandbox(tmp_path):
     """cc, ptrace and Go, which the labs need, work for the student's code:
     the kit's tracer is compiled there (cc), a Go program is built there (go,
     a private cache) and traced there (ptrace)."""
-    import subprocess
-
     work = tmp_path / "w"
     (work / "hello").mkdir(parents=True)
     (work / "hello" / "main.go").write_text('package main\n\nimport "os"\n\nfunc main() { os.Exit(3) }\n')
@@ -293,10 +290,6 @@ def test_the_labs_tools_work_in_the_student_sandbox(tmp_path):
              "exe = build_go('hello').path\nt = trace.run([exe])\n"
              "print(json.dumps({'status': t.returncode, 'execs': len([e for e in t.events "
              "if type(e).__name__ == 'ExecEvent'])}))\n")
-    with sb.slot() as n:
-        with sb.Sandbox(n, 0, writable=[str(work)]) as box:
-            proc = box.start([sys.executable, "-c", probe], cwd=str(work), env=sb.environment(home=str(work)),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            out, err = proc.communicate(timeout=600)
-    assert proc.returncode == 0, err.decode()[-2000:]
+    status, out, err = _probe(probe, work, timeout=600)
+    assert status == 0, err.decode()[-2000:]
     assert json.loads(out.decode().strip().splitlines()[-1]) == {"status": 3, "execs": 1}

@@ -387,8 +387,6 @@ def _go_cache() -> str:
 
 
 def _feed(pipe, data: bytes) -> None:
-    import contextlib
-
     with contextlib.suppress(OSError):
         pipe.write(data)
     with contextlib.suppress(OSError):
@@ -450,7 +448,7 @@ def _run_sandboxed(student_cells: list[str], checker_cells: list[dict], where: l
                 env = sb.environment(home=str(check_home), extra={
                     **ident, "GORUN_KIT_CACHE": caches[0], "GOCACHE": caches[1],
                     "GORUN_KIT_SKIP_LOG": str(check_home / "skips.log"),
-                    "GORUN_KIT_CONFINE": sb.dumps_prefix(sb.confine_prefix(n))})
+                    "GORUN_KIT_CONFINE": json.dumps(sb.confine_prefix(n))})
                 check_log = open(tmp / "check-stderr", "wb")
                 p2 = check_box.start([*python, "check", "--channel-fd", str(theirs.fileno()),
                                       "--results-fd", str(write_end)],

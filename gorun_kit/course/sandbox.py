@@ -30,31 +30,25 @@ import contextlib
 import dataclasses
 import fcntl
 import functools
-import json
 import os
 import resource
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from ..records import Record
 
-__all__ = ["Limits", "SandboxUnavailable", "Sandbox", "available", "confine_prefix", "slot", "kit_paths",
-           "UID_BASE"]
+__all__ = ["Limits", "Sandbox", "available", "confine_prefix", "slot", "kit_paths",
+           "environment", "UID_BASE"]
 
 # uids UID_BASE .. UID_BASE + 3 * _SLOTS - 1 are the sandboxes' (no such users need exist; on a
 # server whose real users have them, set GORUN_KIT_SANDBOX_UID_BASE to a free range)
 UID_BASE = int(os.environ.get("GORUN_KIT_SANDBOX_UID_BASE") or 61000)
 _SLOTS = 64
-
-
-class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot make namespaces here."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,12 +288,6 @@ class _Cgroup:
                         break
                     time.sleep(0.05)
 
-    def peak_memory(self) -> int | None:
-        for name in ("memory.peak", "memory.max_usage_in_bytes"):
-            for d in self.dirs:
-                with contextlib.suppress(OSError, ValueError):
-                    return int((d / name).read_text())
-        return None
 
 
 @dataclasses.dataclass
@@ -409,7 +397,3 @@ def environment(*, home: str, extra: Mapping[str, str] = ()) -> dict[str, str]:
 
 
 _PASSED_ON = ("GORUN_KIT_GO", "GORUN_KIT_STRICT", "CC", "GOFLAGS", "GOAMD64", "SOURCE_DATE_EPOCH")
-
-
-def dumps_prefix(prefix: Sequence[str]) -> str:
-    return json.dumps(list(prefix))
