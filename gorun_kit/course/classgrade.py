@@ -581,20 +581,44 @@ def _forkserver():
     return ctx
 
 
+# Process.start() polls every unfinished child of this process (multiprocessing.process._cleanup),
+# and a forkserver child's exit status is read from a pipe only once: a worker thread
+# polling its own child while another thread starts one could lose the status, which
+# then reads as 255. Every start and every poll of a child therefore holds this lock,
+# and waiting is done on the child's sentinel outside it.
+_CHILDREN = threading.Lock()
+
+
+def _start(proc) -> None:
+    with _CHILDREN:
+        proc.start()
+
+
+def _wait_child(proc, timeout: float | None) -> bool:
+    """Wait up to ``timeout`` seconds (None: for ever) for the child to end; True once it has."""
+    from multiprocessing.connection import wait
+
+    wait([proc.sentinel], timeout)
+    with _CHILDREN:
+        if proc.exitcode is None:
+            return False
+        proc.join()  # ended: takes it off multiprocessing's list of children
+        return True
+
+
 def _stop_child(proc) -> None:
     """SIGTERM, time to clean up, then SIGKILL to everything left in the child's session."""
     from ..sessions import descendants
 
     with contextlib.suppress(ProcessLookupError):
         os.kill(proc.pid, signal.SIGTERM)
-    proc.join(_CHILD_GRACE)
-    if proc.is_alive():
+    if not _wait_child(proc, _CHILD_GRACE):
         for pid in descendants(proc.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    proc.join()
+    _wait_child(proc, None)
 
 
 def _grade_in_child(folder: Path, student: str, out_dir: Path, assignment: Sequence[Exercise], src: Path,
@@ -614,10 +638,9 @@ def _grade_in_child(folder: Path, student: str, out_dir: Path, assignment: Seque
                              str(src), timeout, fp))
     why = ""
     try:
-        proc.start()
+        _start(proc)
         theirs.close()
-        while proc.is_alive():
-            proc.join(0.5)
+        while not _wait_child(proc, 0.5):
             if stopping.is_set():
                 _stop_child(proc)
                 return None
@@ -629,7 +652,7 @@ def _grade_in_child(folder: Path, student: str, out_dir: Path, assignment: Seque
             os.killpg(proc.pid, signal.SIGKILL)
         said = ours.recv() if ours.poll() else None
     except BaseException:
-        if proc.pid is not None and proc.exitcode is None:
+        if proc.pid is not None and not _wait_child(proc, 0):
             _stop_child(proc)
         raise
     finally:
