@@ -13,7 +13,8 @@ from . import goroot
 from .records import Record
 from .toolchain import ToolchainMissing, version_stamp
 
-__all__ = ["stamp", "live", "confirm", "cite", "run", "ProgramRun", "ClaimFailed"]
+__all__ = ["stamp", "live", "confirm", "claims_table", "ClaimCheck", "ClaimsTable", "cite", "run",
+           "ProgramRun", "ClaimFailed"]
 
 
 class ClaimFailed(AssertionError):
@@ -59,12 +60,89 @@ def _log_skip(why: str) -> None:
             fh.write(why.replace("\n", " ") + "\n")
 
 
-def confirm(claim_id: str, ok: bool, what: str) -> None:
-    """Assert a ledger claim's measured behaviour; print it when it holds."""
+@dataclasses.dataclass(frozen=True)
+class ClaimCheck(Record):
+    """One ledger claim checked in this kernel: what was measured, on which release."""
+
+    claim: str
+    what: str
+    measured: str
+    release: str
+
+
+_CHECKED: dict[str, ClaimCheck] = {}  # this kernel's checks, in order; a re-run cell replaces its row
+TABLE_TITLE = "Claims checked in this chapter"
+
+
+def confirm(claim_id: str, ok: bool, what: str, *, measured: object = None, quiet: bool = False) -> None:
+    """Assert a ledger claim's measured behaviour.
+
+    ``what`` says what holds; ``measured`` is the value it was read from (a
+    number, a list, a short string), shown in :func:`claims_table`. When the
+    claim holds, one line is printed, unless ``quiet`` (a section shows at
+    most one such line; the chapter's closing table lists every check).
+    Raises :class:`ClaimFailed` when it does not hold.
+    """
     if not ok:
         raise ClaimFailed(f"claim {claim_id}: expected {what}, but the measurement disagrees "
                           "(did the Go release change this behaviour?)")
-    print(f"claim {claim_id}: confirmed: {what}")
+    _CHECKED[claim_id] = ClaimCheck(claim_id, what, "" if measured is None else _short(measured), _release())
+    if not quiet:
+        print(f"claim {claim_id}: confirmed: {what}")
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _release() -> str:
+    try:
+        from .toolchain import find_go
+
+        tc = find_go()
+        return f"{tc.version} {tc.goos}/{tc.goarch}"
+    except Exception:  # noqa: BLE001 - a chapter read without Go still gets its table
+        return "no Go found"
+
+
+class ClaimsTable:
+    """The chapter's closing table: every claim checked, what was measured, the release.
+
+    Shown as HTML in JupyterLab and as aligned text elsewhere (the text is
+    what nbval compares and what ``gorun-kit course claims`` reads).
+    """
+
+    def __init__(self, checks: Sequence[ClaimCheck]):
+        self.checks = tuple(checks)
+
+    def __repr__(self) -> str:
+        if not self.checks:
+            return f"{TABLE_TITLE}: none (run the chapter's cells first)"
+        lines = [f"{TABLE_TITLE} ({len(self.checks)}):"]
+        for c in self.checks:
+            lines.append(f"{c.claim}  {c.what}")
+            if c.measured:
+                lines.append(f"    measured: {c.measured}")
+        lines.append(f"release: {', '.join(sorted({c.release for c in self.checks}))}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        if not self.checks:
+            return f"<p>{escape(repr(self))}</p>"
+        rows = "".join(f"<tr><td>{escape(c.claim)}</td><td style='text-align:left'>{escape(c.what)}</td>"
+                       f"<td style='text-align:left'>{escape(c.measured)}</td><td>{escape(c.release)}</td></tr>"
+                       for c in self.checks)
+        return (f"<table><caption>{escape(TABLE_TITLE)}</caption><thead><tr><th>claim</th>"
+                f"<th>what holds</th><th>measured</th><th>release</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def claims_table() -> ClaimsTable:
+    """Every claim :func:`confirm` checked in this kernel, in order (the chapter's last cell shows it)."""
+    return ClaimsTable(list(_CHECKED.values()))
 
 
 def cite(name: str, pkg: str = "runtime", *, asm: bool = False) -> goroot.Citation:

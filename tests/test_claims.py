@@ -141,3 +141,29 @@ def test_rows_without_coverage_and_bad_tags_fail(tmp_path):
     ledger.write_text("| 1-1 | a | x |\n| 1-2 | b | x |\n| 1-3 | c | x |\n| 1-4 | d | x |\n")
     cov = C.coverage(_mini_course(tmp_path / "d", MINI, [ok_cell]), ledger_file=ledger)
     assert not cov.ok and "only in the ledger ['1-4']" in cov.problems[0]
+
+
+def test_a_quiet_check_is_demonstrated_by_the_chapters_claims_table(tmp_path, monkeypatch):
+    from gorun_kit import nb as nbmod
+
+    monkeypatch.setattr(nbmod, "_CHECKED", {})
+    monkeypatch.setattr(nbmod, "_release", lambda: "go1.0 linux/amd64")
+    nbmod.confirm("1-1", True, "the thing holds", measured=[1, 2, 3], quiet=True)
+    table = nbmod.claims_table()
+    assert [c.measured for c in table.checks] == ["[1, 2, 3]"]
+    assert "<td>1-1</td>" in table._repr_html_()
+
+    def table_cell(text):
+        cell = nbformat.v4.new_code_cell("nb.claims_table()")
+        cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": text}, execution_count=1)]
+        return cell
+
+    quiet = _tagged("1-1", 'nb.confirm("1-1", True, "x", quiet=True)', "")
+    root = _mini_course(tmp_path / "a", MINI, [quiet, table_cell(repr(table))])
+    assert C.coverage(root, ledger_file=tmp_path / "none.md").rows[0].status == "demonstrated"
+    # The same table without the row: the quiet check shows nowhere.
+    nbmod._CHECKED.clear()
+    nbmod.confirm("1-2", True, "another", quiet=True)
+    root = _mini_course(tmp_path / "b", MINI, [quiet, table_cell(repr(nbmod.claims_table()))])
+    cov = C.coverage(root, ledger_file=tmp_path / "none.md")
+    assert not cov.ok and "claims table has no row for it" in "\n".join(cov.problems)

@@ -256,3 +256,17 @@ def test_pictures_of_a_real_cold_go_build_stay_small(tmp_path, go):
     assert len(labels) <= 10, labels
     assert labels[0].startswith("go [") and f"compile ×{programs['compile']}" in labels
     assert fig.get_size_inches()[1] < 5
+
+
+def test_graphviz_pictures_carry_a_png_for_untrusted_notebooks():
+    import base64
+
+    from gorun_kit.viz.graph import Graph
+
+    g = Graph("demo")
+    g.edge("parent", "child")
+    bundle = g._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "graphviz.graphs" not in bundle["text/plain"]
+    assert set(g._repr_mimebundle_(include={"image/png"})) == {"image/png"}

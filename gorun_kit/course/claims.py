@@ -143,6 +143,7 @@ def scan_tags(root: Path) -> tuple[dict[str, list[str]], list[str]]:
             continue
         rel = path.relative_to(root).as_posix()
         nb = nbformat.read(path, as_version=4)
+        tabled = _tabled_claims(nb)
         for index, cell in enumerate(nb.cells):
             for tag in cell.get("metadata", {}).get("tags", []):
                 if not tag.startswith(TAG_PREFIX):
@@ -154,12 +155,28 @@ def scan_tags(root: Path) -> tuple[dict[str, list[str]], list[str]]:
                 if cell.get("cell_type") != "code" or "confirm(" not in source:
                     problems.append(f"{where}: tagged {tag} but does not call nb.confirm")
                     continue
-                if f"claim {cid}: confirmed" not in shown:
+                if f"claim {cid}: confirmed" not in shown and cid not in tabled:
                     problems.append(f"{where}: tagged {tag} but its committed output has no "
-                                    f"'claim {cid}: confirmed' line (execute the notebook and commit it)")
+                                    f"'claim {cid}: confirmed' line and the chapter's claims table "
+                                    "has no row for it (execute the notebook and commit it)")
                     continue
                 found.setdefault(cid, []).append(where)
     return found, problems
+
+
+def _tabled_claims(nb) -> set[str]:
+    """Claim IDs in the committed output of the notebook's ``nb.claims_table()`` (its text form)."""
+    from ..nb import TABLE_TITLE
+
+    ids: set[str] = set()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else ():
+            text = out.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if not text.startswith(TABLE_TITLE):
+                continue
+            ids.update(m.group(1) for m in re.finditer(r"(?m)^(\S+)  \S", text))
+    return ids
 
 
 def resolve_citation(spec: dict, tc: GoToolchain) -> str:

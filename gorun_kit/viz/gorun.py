@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import graphviz
 
+from .graph import Graph
+
 from ..gorun import ActionGraph
 
 __all__ = ["action_graph"]
@@ -28,7 +30,7 @@ def action_graph(graph: ActionGraph, *, timings: bool = False) -> graphviz.Digra
     ``timings`` adds Go's own per-action durations (off by default so the
     picture is the same from run to run).
     """
-    dot = graphviz.Digraph("go_run", graph_attr={"rankdir": "TB", "fontsize": "11", "label":
+    dot = Graph("go_run", graph_attr={"rankdir": "TB", "fontsize": "11", "label":
                                                  " ".join(graph.command), "labelloc": "t"},
                            node_attr={"shape": "box", "style": "rounded,filled", "fillcolor": "white",
                                       "fontname": "Helvetica", "fontsize": "10"})

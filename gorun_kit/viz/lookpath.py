@@ -6,6 +6,8 @@ import html
 
 import graphviz
 
+from .graph import Graph
+
 from ..lookpath.compare import CrossOS, Step
 
 __all__ = ["search_order", "cross_os_html", "rows_html"]
@@ -13,7 +15,7 @@ __all__ = ["search_order", "cross_os_html", "rows_html"]
 
 def search_order(steps: tuple[Step, ...], *, title: str = "") -> graphviz.Digraph:
     """The candidates in the order Go tries them; the hit is green, skips are grey."""
-    dot = graphviz.Digraph("lookpath", graph_attr={"rankdir": "LR", "label": title, "labelloc": "t",
+    dot = Graph("lookpath", graph_attr={"rankdir": "LR", "label": title, "labelloc": "t",
                                                    "fontsize": "11"},
                            node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                                       "fontsize": "10"})

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import graphviz
+
+from .graph import Graph
 from matplotlib.figure import Figure
 
 __all__ = ["creation_tree", "timeline"]
@@ -29,7 +31,7 @@ def creation_tree(report, *, show_tids: bool = False) -> graphviz.Digraph:
     """Each M a node; a solid edge from the M that called newm, a dashed one
     from the M that actually cloned the thread when that differs (the
     template thread does it for Ms requested by a locked thread)."""
-    g = graphviz.Digraph("threads", graph_attr={"rankdir": "TB", "fontsize": "11"},
+    g = Graph("threads", graph_attr={"rankdir": "TB", "fontsize": "11"},
                          node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                                     "fontsize": "10"})
     for m in report.ms:

@@ -199,10 +199,10 @@ def process_graph(trace: Trace, *, max_boxes: int = 80, threads_inline: int = 6,
     and so is the edge to it when the child has no exit signal.
     Returns a ``graphviz.Digraph``.
     """
-    import graphviz
+    from .graph import Graph
 
     # ordering=out keeps siblings top to bottom in the order they are added (start time)
-    g = graphviz.Digraph("trace", graph_attr={"rankdir": "LR", "fontsize": "10", "ordering": "out",
+    g = Graph("trace", graph_attr={"rankdir": "LR", "fontsize": "10", "ordering": "out",
                                               "ranksep": "1.2"},
                          node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "8"})
