@@ -134,7 +134,7 @@ def test_a_class_of_30_gets_the_expected_gradebook_and_resumes(tmp_path, full_po
     private_tmp.mkdir()
     env["TMPDIR"] = str(private_tmp)
 
-    run = _grade_class(subs, out, "--workers", "2", "--timeout", "20", env=env)
+    run = _grade_class(subs, out, "--workers", "2", "--timeout", "10", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert not leftovers(mark)
     assert _left_in(private_tmp) == []  # every grading tree was removed
@@ -176,7 +176,7 @@ def test_a_class_of_30_gets_the_expected_gradebook_and_resumes(tmp_path, full_po
 
     # resume: nothing changed, nothing is graded again
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("students/*/report.json")}
-    again = _grade_class(subs, out, "--workers", "2", "--timeout", "20")
+    again = _grade_class(subs, out, "--workers", "2", "--timeout", "10")
     assert again.returncode == 0, again.stderr
     assert sum("(graded earlier)" in line for line in again.stdout.splitlines()) == 30
     assert {p: p.stat().st_mtime_ns for p in out.glob("students/*/report.json")} == stamps
@@ -188,7 +188,7 @@ def test_a_class_of_30_gets_the_expected_gradebook_and_resumes(tmp_path, full_po
     next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == ANSWER).source = \
         solution(FIXTURE)
     nbformat.write(nb, nb_path)
-    third = _grade_class(subs, out, "--workers", "2", "--timeout", "20")
+    third = _grade_class(subs, out, "--workers", "2", "--timeout", "10")
     assert third.returncode == 0, third.stderr
     fresh = [line for line in third.stdout.splitlines() if line.startswith("[") and "graded earlier" not in line]
     assert [line.split()[1] for line in fresh] == ["wrong1"]
