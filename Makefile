@@ -106,14 +106,19 @@ test-under-load: setup
 # (notebooks/jupytext.toml). Edit the .py, then `make notebooks` (or one of them:
 # `make notebooks NB=notebooks/03_exec_to_process.py`) takes the cells from the newer
 # file of each pair, executes the notebook in its own directory so the outputs are
-# fresh, and writes both files again. tests/test_notebook_sources.py checks the pairs.
+# fresh, puts it into the form JupyterLab saves (gorun_kit/course/saved.py: the kernel's
+# kernelspec, consecutive streams merged; so opening it in Lab changes nothing), and
+# writes both files again. tests/test_notebook_sources.py checks the pairs,
+# tests/test_saved_form.py the saved form.
 NB ?= $(NOTEBOOKS)
 NB_IPYNB = $(patsubst %.py,%.ipynb,$(NB))
 notebooks: setup
 	$(PY) -m jupytext --sync $(NB_IPYNB)
 	GORUN_KIT_PROGRESS=0 $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NB_IPYNB)
+	$(PY) -m gorun_kit.course.saved $(NB_IPYNB)
 	$(PY) -m jupytext --sync $(NB_IPYNB)
+	$(PY) -m gorun_kit.course.saved $(NB_IPYNB)
 
 clean-setup:
 	rm -rf .venv .conda-setup.stamp labs_c/build

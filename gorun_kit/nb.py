@@ -13,7 +13,7 @@ from . import goroot
 from .records import Record
 from .toolchain import ToolchainMissing, version_stamp
 
-__all__ = ["stamp", "live", "confirm", "claims_table", "ClaimCheck", "ClaimsTable", "cite", "run",
+__all__ = ["stamp", "stamp_lines", "live", "confirm", "claims_table", "ClaimCheck", "ClaimsTable", "cite", "run",
            "ProgramRun", "ClaimFailed"]
 
 
@@ -21,10 +21,18 @@ class ClaimFailed(AssertionError):
     """A ledger claim's demonstration no longer holds on this toolchain."""
 
 
+def stamp_lines(info: Mapping[str, str]) -> list[str]:
+    """The stamp as short lines: ``outputs made with:`` then one indented ``key: value`` line per
+    entry, values aligned. Each line is as long as its value plus the widest key, so nothing wraps
+    mid-word in a notebook's output area (tests/nbval_sanitize.cfg's [common-stamp] masks them)."""
+    width = max((len(k) for k in info), default=0) + 1
+    return ["outputs made with:"] + [f"  {k + ':':<{width}} {v}" for k, v in info.items()]
+
+
 def stamp() -> dict:
-    """Print where this chapter's outputs come from, and return it as a dict."""
+    """Print where this chapter's outputs come from (:func:`stamp_lines`), and return it as a dict."""
     info = version_stamp()
-    print("outputs made with: " + " | ".join(f"{k} {v}" for k, v in info.items()))
+    print("\n".join(stamp_lines(info)))
     return info
 
 

@@ -16,6 +16,13 @@ missing=()
 for cmd in "${!want[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=(${want[$cmd]})
 done
+# A CJK font: the seed's Chinese quotations in the notebooks and in matplotlib figures
+# (gorun_kit/viz/fonts.py puts it in matplotlib's fallback list). No command to test for,
+# so ask fontconfig for a font covering Chinese, or dpkg for the package itself.
+if ! { command -v fc-list >/dev/null 2>&1 && [[ -n "$(fc-list :lang=zh family 2>/dev/null)" ]]; } &&
+   ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
+    missing+=(fonts-noto-cjk)
+fi
 # The .venv needs Debian's venv module (ensurepip), which python3 alone lacks.
 if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -146,6 +146,7 @@ def test_rows_without_coverage_and_bad_tags_fail(tmp_path):
 def test_a_quiet_check_is_demonstrated_by_the_chapters_claims_table(tmp_path, monkeypatch):
     from gorun_kit import nb as nbmod
 
+    assert C.TABLE_TITLE == nbmod.TABLE_TITLE
     monkeypatch.setattr(nbmod, "_CHECKED", {})
     monkeypatch.setattr(nbmod, "_release", lambda: "go1.0 linux/amd64")
     nbmod.confirm("1-1", True, "the thing holds", measured=[1, 2, 3], quiet=True)

@@ -61,3 +61,31 @@ def test_a_pipe_gets_no_progress_unless_asked(monkeypatch, capsys):
     monkeypatch.delenv("GORUN_KIT_PROGRESS", raising=False)
     progress.note("hidden")  # pytest's capture is not a terminal
     assert capsys.readouterr() == ("", "")
+
+
+def test_in_a_real_kernel_progress_is_stdout_and_stderr_stays_empty(tmp_path):
+    """A real ipykernel (as JupyterLab runs it): the progress of a step, heartbeat included,
+    arrives as stdout stream output; stderr, shown as an error box, gets nothing."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from jupyter_client.manager import KernelManager
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import os, time\n"
+        "os.environ.pop('GORUN_KIT_PROGRESS', None)  # the default: on in a kernel\n"
+        "os.environ['GORUN_KIT_PROGRESS_EVERY'] = '0.05'\n"
+        "from gorun_kit import progress\n"
+        "with progress.step('go build hello'):\n"
+        "    time.sleep(0.3)\n")]
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = nbclient.NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = nb.cells[0].outputs
+    assert [o.get("name") for o in outputs if o.output_type == "stream" and o.get("name") == "stderr"] == []
+    text = "".join(o.text for o in outputs if o.output_type == "stream")
+    lines = text.splitlines()
+    assert lines[0] == "[gorun-kit] go build hello ...", outputs
+    assert any("still working" in l for l in lines), lines
+    assert lines[-1].startswith("[gorun-kit] go build hello: done in "), lines
