@@ -1240,7 +1240,11 @@ static void on_death(struct tracer *tr, pid_t tid, int status, uint64_t ts)
 	if (pid <= 0)
 		pid = -1; /* a task that died before we learnt its process (race with exit_group) */
 	struct proc *p = pid > 0 ? proc_find(tr, pid) : NULL;
-	int last = 1;
+	/* A task we never learnt about is, in practice, a thread its process
+	 * started while exit_group was already killing it: the clone event never
+	 * came. It ends no process we know of, so it is not a last thread (the
+	 * record still says it died, with pid -1). */
+	int last = t && tid == pid;
 	if (p) {
 		p->nthreads--;
 		last = p->nthreads <= 0;
