@@ -28,7 +28,7 @@ from . import sessions, trace
 from .records import Record
 
 __all__ = ["ExecCall", "CheckResult", "parse_tracer_output", "random_case", "reference_execs",
-           "check_tracer", "memory_reads", "build_lab"]
+           "check_tracer", "memory_reads", "build_lab", "vm_readv_once"]
 
 _EXITKILL_TIMEOUT = 30.0
 _ENV = "/usr/bin/env"
@@ -329,3 +329,40 @@ def build_lab(which: str = "tracer", *, labs: str | os.PathLike | None = None,
             raise ValueError(f"build_lab({which!r}) needs labs=CHECKOUT, the course checkout holding labs_c/ptrace_lab")
         source, name = Path(labs, "labs_c", "ptrace_lab", f"{which}.c"), which
     return build_c(source, cflags=["-O2", "-Wall", "-std=gnu11"], name=name)
+
+
+def vm_readv_once(nbytes: int = 3 * 4096 + 100) -> int:
+    """Bytes one ``process_vm_readv`` call copies out of this process's own
+    memory when asked for ``nbytes`` (default: three pages and a bit, from a
+    buffer that spans at least four pages).
+
+    The syscall has no per-page limit: given mapped memory, one call copies
+    the whole range (the kernel caps one call at the iovec total, not at a
+    page). The lab's TODO 2 reads up to the end of a page per call only
+    because a string may end just before an unmapped page. Linux only;
+    raises OSError with the errno when the call fails.
+    """
+    import ctypes
+    import ctypes.util
+
+    if nbytes <= 0:
+        raise ValueError(f"nbytes={nbytes}: ask for at least one byte")
+
+    class _IOVec(ctypes.Structure):
+        _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.process_vm_readv.restype = ctypes.c_ssize_t
+    libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(_IOVec), ctypes.c_ulong,
+                                      ctypes.POINTER(_IOVec), ctypes.c_ulong, ctypes.c_ulong]
+    source = ctypes.create_string_buffer((bytes(range(1, 256)) * (nbytes // 255 + 1))[:nbytes], nbytes)
+    target = ctypes.create_string_buffer(nbytes)
+    local = _IOVec(ctypes.cast(target, ctypes.c_void_p), nbytes)
+    remote = _IOVec(ctypes.cast(source, ctypes.c_void_p), nbytes)
+    got = libc.process_vm_readv(os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    if got < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"process_vm_readv of {nbytes} bytes from our own process failed: {os.strerror(err)}")
+    if target.raw[:got] != source.raw[:got]:
+        raise RuntimeError("process_vm_readv copied bytes that differ from the source")
+    return got

@@ -30,8 +30,9 @@ from .records import Record
 from .trace.flags import flag_names
 from .trace.strace import struct_fields
 
-__all__ = ["SpawnCall", "MethodRow", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method", "compare_methods",
-           "spawn_calls", "flag_names"]
+__all__ = ["SpawnCall", "MethodRow", "MethodRun", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method",
+           "compare_methods", "run_methods", "spawn_calls", "flag_names", "clone_call", "kernel_functions", "KERNEL_PATHS",
+           "SpawnStep", "go_spawn_steps"]
 
 PATH_FOR_RUNS = "/nonexistent-gorun-kit:/usr/bin:/bin"
 TIMEOUT = 60.0
@@ -100,8 +101,9 @@ class MethodRow(Record):
 
 # what strace records of each run: every process-management call (clone,
 # execve, wait4, waitid, exit_group, ...), the pidfd probe, the PATH lookups, chdir
+# pipe2 and read: Go's CLOEXEC status pipe (see go_spawn_steps)
 _SYSCALLS = ("%process", "clone", "clone3", "fork", "vfork", "execve", "pidfd_open", "newfstatat", "faccessat2",
-             "chdir")
+             "chdir", "pipe2", "read")
 
 
 def _call_text(c: trace.SyscallEvent) -> str:
@@ -163,10 +165,14 @@ def trace_method(method: str, *, labs: str | os.PathLike, timeout: float = TIMEO
     return trace.strace_run(cmd, env=dict(os.environ, PATH=PATH_FOR_RUNS), timeout=timeout, syscalls=_SYSCALLS)
 
 
-def _tracer_flags(cmd: Sequence[str]) -> str | None:
-    """The process-spawn flags (threads left out) gorun_kit.trace records for ``cmd``,
+def _tracer_run(cmd: Sequence[str]) -> trace.Trace:
+    """``cmd`` under the production tracer (events mode), with the runs' PATH."""
+    return trace.run(list(cmd), env=dict(os.environ, PATH=PATH_FOR_RUNS), timeout=TIMEOUT)
+
+
+def _tracer_flags(t: trace.Trace) -> str:
+    """The process-spawn flags (threads left out) gorun_kit.trace recorded,
     "; "-separated in spawn order."""
-    t = trace.run(list(cmd), env=dict(os.environ, PATH=PATH_FOR_RUNS), timeout=TIMEOUT)
     out = []
     for s in t.spawns:
         if not s.is_thread:
@@ -256,44 +262,286 @@ def _exe_of(t: trace.Trace, tid: int) -> str:
     return ex[-1].args[0] if ex and ex[-1].args else "?"
 
 
-_COLUMNS = [("method", "method"), ("syscall", "spawn syscall"), ("flags", "flags"), ("child_stack", "child stack"),
-            ("path_search", "who searches PATH"), ("child_before_exec", "child before execve"),
-            ("wait", "parent waits with"), ("probe", "one-time pidfd probe")]
+def _short(flags: str) -> str:
+    """CLONE_VM|CLONE_VFORK|SIGCHLD -> VM|VFORK|SIGCHLD; "(implied by vfork) X" -> "X (implied)"."""
+    implied = flags.startswith("(implied by vfork) ")
+    text = flags.replace("(implied by vfork) ", "").replace("CLONE_", "")
+    return text + (" (implied)" if implied else "")
+
+
+def _tracer_cell(r: MethodRow) -> str:
+    """What the production tracer saw, against strace's flags: how many process
+    spawns, and whether the first real spawn's flags are among them."""
+    seen = [f.strip() for f in (r.tracer_flags or "").split(";") if f.strip()]
+    mine = r.flags.split(" -> ")[0].replace("(implied by vfork) ", "")
+    probe = " (the probe first)" if r.probe else ""
+    verdict = "the same flags" if mine in seen else "other flags: " + _short("; ".join(seen))
+    return f"{len(seen)} spawn{'s' if len(seen) != 1 else ''}{probe}, {verdict}"
+
+
+_KERNEL_COLUMNS = [("method", "method"), ("syscall", "spawn syscall"), ("flags", "flags (strace)"),
+                   ("tracer", "gorun_kit.trace saw"), ("child_stack", "child stack")]
+_AROUND_COLUMNS = [("method", "method"), ("path_search", "who searches PATH"),
+                   ("child_before_exec", "child before execve"), ("wait", "parent waits with")]
+
+
+def _table(rows: Sequence[MethodRow], columns) -> list[str]:
+    lines = ["| " + " | ".join(t for _, t in columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        cells = []
+        for k, _ in columns:
+            if k == "flags":
+                v = _short(r.flags)
+            elif k == "tracer":
+                v = _tracer_cell(r)
+            else:
+                v = str(getattr(r, k) or "-")
+            cells.append(v.replace("|", "\\|"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def rows_markdown(rows: Sequence[MethodRow]) -> str:
-    """The comparison table as Markdown (instruments named under it)."""
-    columns = list(_COLUMNS)
-    if any(r.tracer_flags is not None for r in rows):
-        columns.insert(3, ("tracer_flags", "flags (gorun_kit.trace)"))
-    head = "| " + " | ".join(t for _, t in columns) + " |"
-    lines = [head, "|" + "---|" * len(columns)]
-    for r in rows:
-        cells = [str(getattr(r, k) or "").replace("|", "\\|") for k, _ in columns]
-        lines.append("| " + " | ".join(cells) + " |")
+    """The comparison as two narrow Markdown tables: what each method asks the
+    kernel for (syscall, flags without the ``CLONE_`` prefix, what the
+    production tracer saw when it ran, child stack), then what happens around
+    the spawn (PATH search, the child's calls before execve, the wait); Go's
+    one-time pidfd probe and the instruments are named under them."""
+    tracer = any(r.tracer_flags is not None for r in rows)
+    kernel = [c for c in _KERNEL_COLUMNS if tracer or c[0] != "tracer"]
+    lines = ["**What each method asks the kernel for**", "", *_table(rows, kernel), "",
+             "**Around the spawn**", "", *_table(rows, _AROUND_COLUMNS), ""]
+    probes = {r.probe for r in rows if r.probe}
+    for p in sorted(probes):
+        names = ", ".join(r.method for r in rows if r.probe == p)
+        lines.append(f"One-time pidfd probe ({names}): {p}.")
     instruments = sorted({r.instrument for r in rows})
-    tracer = [r for r in rows if r.tracer_flags is not None]
-    lines.append("")
     lines.append(f"Instruments: every column but one comes from {', '.join(instruments)} (every process and "
                  "thread followed, arguments decoded by strace); the event tracer does not record waitid, "
                  "pidfd_open or the PATH lookups.")
     if tracer:
-        lines.append(f"Column 'flags (gorun_kit.trace)': the course's ptrace tracer (events mode) run separately on "
-                     f"the same {len(tracer)} commands: every process spawn it saw, in order (the Go probe child "
-                     "first), as a cross-check of the flags column.")
+        lines.append(f"Column 'gorun_kit.trace saw': the course's ptrace tracer (events mode) run separately on "
+                     f"the same {sum(r.tracer_flags is not None for r in rows)} commands: how many processes it "
+                     "saw created, and whether the flags strace shows are among theirs.")
     return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodRun:
+    """One method's table row with the records it was made from: the strace
+    run (``strace``) and, when asked for, the production tracer's run of the
+    same command (``tracer``), for pictures drawn from the same records."""
+
+    row: MethodRow
+    strace: trace.Trace
+    tracer: trace.Trace | None
+
+
+def run_methods(methods: Iterable[str] | None = None, *, labs: str | os.PathLike,
+                with_tracer: bool = True) -> list[MethodRun]:
+    """Like :func:`compare_methods`, keeping each method's traces beside its row."""
+    runs = []
+    for m in (list(methods) if methods is not None else list(METHODS)):
+        t = trace_method(m, labs=labs)
+        if t.returncode != 0:
+            raise RuntimeError(f"spawn method {m!r} exited {t.returncode} under strace; "
+                               f"run {' '.join(t.command)} by hand to see why")
+        tt = _tracer_run(t.command) if with_tracer else None
+        runs.append(MethodRun(_row(m, t, _tracer_flags(tt) if tt else None), t, tt))
+    return runs
 
 
 def compare_methods(methods: Iterable[str] | None = None, *, labs: str | os.PathLike,
                     with_tracer: bool = True) -> list[MethodRow]:
     """Run every method (default: all of :data:`METHODS`) from the course checkout
     ``labs`` (the directory holding labs_c/ and labs_go/) and build the table rows."""
-    rows = []
-    for m in (list(methods) if methods is not None else list(METHODS)):
-        t = trace_method(m, labs=labs)
-        if t.returncode != 0:
-            raise RuntimeError(f"spawn method {m!r} exited {t.returncode} under strace; "
-                               f"run {' '.join(t.command)} by hand to see why")
-        tf = _tracer_flags(t.command) if with_tracer else None
-        rows.append(_row(m, t, tf))
-    return rows
+    return [r.row for r in run_methods(methods, labs=labs, with_tracer=with_tracer)]
+
+
+# ---------------------------------------------------------------------------
+# the source line that runs, and the kernel's function names
+
+def clone_call(goarch: str | None = None, *, toolchain=None):
+    """The ``rawVforkSyscall(SYS_CLONE, ...)`` line of ``syscall.forkAndExecInChild1``
+    that runs on ``goarch`` (default: the toolchain's GOARCH), as a
+    :class:`gorun_kit.goroot.Citation`.
+
+    The function has one such call per branch of ``if runtime.GOARCH == "..."``
+    (s390x takes clone's first two arguments swapped); the branch whose
+    condition holds for ``goarch``, or the ``else`` branch, is chosen. Raises
+    :class:`gorun_kit.goroot.SourceNotFound` when the function or the call is gone.
+    """
+    import re
+
+    from . import goroot
+    from .toolchain import find_go
+
+    tc = toolchain or find_go()
+    arch = goarch or tc.goarch
+    where = goroot.find_func("forkAndExecInChild1", "syscall", toolchain=tc)
+    body = goroot.func_source(where, max_lines=600, toolchain=tc).splitlines()
+    cond = re.compile(r'^(\s*)(\}\s*else\s+)?if\s+runtime\.GOARCH\s*(==|!=)\s*"(\w+)"\s*\{')
+    chain: tuple[str, bool, bool] | None = None  # (indent, this branch applies, an earlier one applied)
+    for i, line in enumerate(body):
+        m = cond.match(line)
+        if m:
+            holds = (arch == m[4]) == (m[3] == "==")
+            earlier = bool(m[2]) and chain is not None and (chain[1] or chain[2])
+            chain = (m[1], holds and not earlier, earlier)
+            continue
+        if chain is not None and re.match(rf"^{chain[0]}\}}\s*else\s*\{{", line):
+            chain = (chain[0], not (chain[1] or chain[2]), True)
+            continue
+        if chain is not None and line.rstrip() == chain[0] + "}":
+            chain = None
+            continue
+        if "rawVforkSyscall(SYS_CLONE" in line and (chain is None or chain[1]):
+            return goroot.Citation(where.file, where.line + i, "syscall.forkAndExecInChild1", line.strip(),
+                                   tc.version)
+    raise goroot.SourceNotFound(f"no rawVforkSyscall(SYS_CLONE, ...) for GOARCH {arch} in "
+                                f"syscall.forkAndExecInChild1 of {tc.version}")
+
+
+# The kernel functions chapter 3 looks up, per stage: the seed's names
+# (sys_clone, dup_task_struct, bprm_execve, load_elf_binary, getname) among
+# the names recent x86-64 kernels use for the same path.
+KERNEL_PATHS: dict[str, tuple[str, ...]] = {
+    "clone": ("sys_clone", "__x64_sys_clone", "__do_sys_clone", "kernel_clone", "copy_process", "dup_task_struct"),
+    "execve": ("__x64_sys_execve", "do_execveat_common", "bprm_execve", "exec_binprm", "search_binary_handler",
+               "load_elf_binary"),
+    "copying the arguments": ("getname", "getname_flags", "copy_strings", "copy_string_kernel"),
+}
+
+
+def kernel_functions(names: Iterable[str], symbols: Iterable[str] | None = None) -> dict[str, str | None]:
+    """For each function name, the symbol the running kernel has for it in
+    ``/proc/kallsyms`` (``symbols``: the names to look in, default
+    :func:`gorun_kit.procfs.kernel_symbols`), or None when there is none.
+
+    A compiler-made copy counts (``copy_strings.isra.0`` for ``copy_strings``;
+    the plain name wins when both exist); a ``.cold`` part alone does not.
+    None means the function is not a symbol of this kernel: it was inlined
+    into its callers, renamed, or never existed.
+    """
+    if symbols is None:
+        from .procfs import kernel_symbols
+
+        symbols = kernel_symbols()
+    syms = set(symbols)
+    out: dict[str, str | None] = {}
+    for name in names:
+        if name in syms:
+            out[name] = name
+            continue
+        copies = sorted(s for s in syms if s.startswith(name + ".") and not s.endswith(".cold"))
+        out[name] = copies[0] if copies else None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Go's spawn, step by step (from a strace run)
+
+@dataclasses.dataclass(frozen=True)
+class SpawnStep(Record):
+    """One step of a Go spawn as strace recorded it.
+
+    ``lane`` is "parent" or "child"; ``call`` the syscall's name (``clone
+    returns`` for the parent's return from clone); ``text`` a short rendering
+    with the values that matter (fds, flags, byte counts, status); ``ts_ns``
+    strace's stamp (the time the call *returned*; an exec that succeeded is
+    stamped when the new program already runs); ``order`` the step's place in
+    the story, which follows the kernel's order, not the stamps (see
+    :func:`go_spawn_steps`).
+    """
+
+    order: int
+    lane: str
+    call: str
+    text: str
+    ts_ns: int
+    ret: int | None
+
+
+def _fds(arg: str) -> tuple[int, int]:
+    inner = arg.strip("[]").split(",")
+    return int(inner[0]), int(inner[1])
+
+
+def go_spawn_steps(t: trace.Trace, child: int | None = None) -> tuple[SpawnStep, ...]:
+    """Go's fork/exec of ``child`` (default: the first child of the root process
+    that has an exit signal, so not the pidfd probe) as steps on two lanes,
+    from a strace run made with ``pipe2`` and ``read`` among its syscalls (as
+    :func:`trace_method` does; for a failing exec also ``write``, ``exit`` and
+    ``wait4``).
+
+    The steps, in the kernel's order: the parent's ``pipe2(O_CLOEXEC)``, its
+    ``clone``; the child's ``execve`` and, when that failed, its 8-byte
+    ``write`` of the errno into the pipe and ``exit``; the parent's return
+    from clone (CLONE_VFORK held it until the child exec'd or exited), its
+    ``read`` of the pipe (0: EOF, the exec closed the write end; 8: the
+    errno), the child's end, and the parent's wait (``waitid(P_PIDFD)`` or,
+    after a failure, ``wait4``). Raises ValueError naming what is missing
+    when the trace does not hold these calls.
+    """
+    spawns = [s for s in t.spawns if not s.is_thread and s.exit_signal and s.parent_pid == t.root_pid]
+    if child is not None:
+        spawns = [s for s in spawns if s.child_pid == child]
+    if not spawns:
+        raise ValueError(f"no process spawn with an exit signal{f' of child {child}' if child else ''} "
+                         f"by the root process in the trace of {' '.join(t.command)!r}")
+    sp = spawns[0]
+    ptid, kid = sp.parent_tid, sp.child_tid
+    parent_calls = t.syscalls(tid=ptid)
+    pipes = [c for c in parent_calls if c.name == "pipe2" and c.ts_ns <= sp.ts_ns and "O_CLOEXEC" in c.args[1:]]
+    if not pipes:
+        raise ValueError("the trace has no pipe2(O_CLOEXEC) before the clone: was it made with "
+                         "syscalls=[..., 'pipe2', 'read']?")
+    pipe = pipes[-1]
+    rfd, wfd = _fds(pipe.args[0])
+    steps: list[tuple[str, str, str, int, int | None]] = [
+        ("parent", "pipe2", f"pipe2(O_CLOEXEC) = [{rfd}, {wfd}]", pipe.ts_ns, pipe.ret)]
+    clone_call_ = next((c for c in parent_calls if c.name in ("clone", "clone3") and c.ret == kid), None)
+    pidfd = None
+    if clone_call_ is not None:
+        pt = next((a for a in clone_call_.args if a.startswith("parent_tid=")), "")
+        pidfd = int(pt.split("[", 1)[1].rstrip("]")) if "[" in pt else None
+    flags = "|".join(n.replace("CLONE_", "") for n in sp.flag_names)
+    steps.append(("parent", "clone", f"clone({flags})", sp.ts_ns, None))
+    # the child until its exec succeeded or it exited
+    execs = [e for e in t.events if isinstance(e, (trace.ExecEvent, trace.ExecFailedEvent)) and e.tid == kid]
+    done = False
+    for e in execs:
+        prog = e.filename.rsplit("/", 1)[-1]
+        if isinstance(e, trace.ExecEvent):
+            steps.append(("child", "execve", f'execve("{prog}") = 0: fd {wfd} closed (CLOEXEC)', e.ts_ns, 0))
+            done = True
+            break
+        steps.append(("child", "execve", f'execve("{prog}") = -1 {e.errno}', e.ts_ns, -1))
+    if not done:
+        w = next((c for c in t.syscalls("write", tid=kid) if c.args and c.args[0] == str(wfd)), None)
+        if w is not None:
+            raw = os.fsencode(w.args[1])
+            errno = int.from_bytes(raw[:8], "little") if len(raw) >= 8 else None
+            steps.append(("child", "write", f"write({wfd}, {w.ret} bytes): errno {errno}", w.ts_ns, w.ret))
+        x = next((c for c in t.syscalls(tid=kid) if c.name in ("exit", "exit_group")), None)
+        if x is not None:
+            steps.append(("child", x.name, f"{x.name}({x.args[0]})", x.ts_ns, None))
+    ret = f"clone returns {kid}" + (f", pidfd {pidfd}" if pidfd is not None else "")
+    steps.append(("parent", "clone returns", ret, sp.ts_ns, kid))
+    read = next((c for c in parent_calls if c.name == "read" and c.args and c.args[0] == str(rfd)
+                 and c.ts_ns >= sp.ts_ns), None)
+    if read is None:
+        raise ValueError(f"the parent's read of the status pipe (fd {rfd}) is not in the trace")
+    what = "EOF: the exec succeeded" if read.ret == 0 else f"{read.ret} bytes: the child's errno"
+    steps.append(("parent", "read", f"read({rfd}) = {read.ret}, {what}", read.ts_ns, read.ret))
+    end = next((e for e in t.exits if e.tid == kid), None)
+    waits = [c for c in parent_calls if c.ts_ns >= read.ts_ns and (
+        (c.name == "waitid" and c.args[:2] == ("P_PIDFD", str(pidfd))) or (c.name == "wait4" and c.args[0] == str(kid)))]
+    if done and end is not None:
+        steps.append(("child", "exit", f"{Path(execs[-1].filename).name} exits {end.exit_code}", end.ts_ns, None))
+    if waits:
+        w = waits[0]
+        target = f"P_PIDFD, {pidfd}" if w.name == "waitid" else str(kid)
+        status = end.exit_code if end is not None else "?"
+        steps.append(("parent", w.name, f"{w.name}({target}): status {status}", w.ts_ns, w.ret))
+    return tuple(SpawnStep(i, lane, call, text, ts, r) for i, (lane, call, text, ts, r) in enumerate(steps))

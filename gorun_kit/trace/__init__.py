@@ -75,6 +75,11 @@ kind}``, ``spawn_kinds() -> Counter``, ``lifetimes() -> (Lifetime, ...)``,
     Thread(tid, pid, parent_tid, spawn, start_ns, end_ns, exit)
     Lifetime(kind "process"|"thread", id, pid, start_ns, end_ns, label)
 
+The ptrace stops of one child (``gorun_kit.trace.stops``): ``child_stops(trace,
+child=None) -> (PtraceStop, ...)`` in the kernel's order, with the record's time
+where there is one; ``stop_counts(trace) -> (StopCount, ...)``: per kind of stop,
+the number the records predict against the tracer's own count.
+
 Spawn kinds (``SPAWN_KINDS``, ``classify_spawn(spawn, child_execs)``):
 go-thread, pthread, thread, go-exec, go-pidfd-probe, go-exec-nopidfd,
 glibc-fork, posix_spawn, vfork, fork, process.

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 
 from ..trace.records import Process, Trace
 
-__all__ = ["process_graph", "lifetime_timeline", "short_flags"]
+__all__ = ["process_graph", "lifetime_timeline", "short_flags", "ptrace_stops_graph"]
 
 
 def short_flags(names) -> str:
@@ -273,3 +273,49 @@ def lifetime_timeline(trace: Trace, *, max_rows: int = 40, max_thread_lanes: int
                  f"{sum(len(v) for v in thread_spans.values())} threads (orange)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def ptrace_stops_graph(stops, *, title: str | None = None):
+    """The stops of one child and its parent under the tracer, top to bottom.
+
+    ``stops`` are :class:`gorun_kit.trace.stops.PtraceStop` records
+    (:func:`gorun_kit.trace.stops.child_stops`). The parent's stops sit in
+    the left column, the child's in the right; arrows follow the kernel's
+    order. A stop with a record shows its time after the first stop
+    (``+N µs``); one the tracer only counts is drawn dashed ("counted, no
+    record"). Returns a :class:`gorun_kit.viz.graph.Graph`.
+    """
+    import textwrap
+
+    from .graph import Graph
+
+    stops = sorted(stops, key=lambda s: s.order)
+    if not stops:
+        raise ValueError("ptrace_stops_graph needs the stops of a child (gorun_kit.trace.stops.child_stops)")
+    t0 = next((s.ts_ns for s in stops if s.ts_ns is not None), 0)
+    g = Graph("ptrace_stops", graph_attr={"rankdir": "TB", "fontsize": "10", "nodesep": "0.3", "ranksep": "0.25",
+                                           "newrank": "true"},
+              node_attr={"shape": "box", "style": "rounded", "fontname": "Helvetica", "fontsize": "9"},
+              edge_attr={"fontname": "Helvetica", "fontsize": "8", "color": "grey30"})
+    if title:
+        g.attr(label=title, labelloc="t")
+    for task in ("parent", "child"):
+        mine = [s for s in stops if s.task == task]
+        if not mine:
+            continue
+        with g.subgraph(name=f"cluster_{task}") as c:
+            c.attr(label=f"{task} (pid {mine[0].pid})", style="rounded", color="grey60")
+            for s in mine:
+                when = f"+{(s.ts_ns - t0) / 1000:.0f} µs" if s.ts_ns is not None else "counted, no record"
+                detail = "\n".join(textwrap.wrap(s.detail, 38))
+                c.node(f"s{s.order}", f"{s.order + 1}. {s.ptrace}\n{detail}\n[{s.kind}: {when}]",
+                       style="rounded" + (",dashed" if s.ts_ns is None else ""),
+                       color="black" if s.kind != "exit" else "grey40")
+    # one rank per stop keeps the kernel's order top to bottom across both columns
+    for s in stops:
+        with g.subgraph() as r:
+            r.attr(rank="same")
+            r.node(f"s{s.order}")
+    for a, b in zip(stops, stops[1:]):
+        g.edge(f"s{a.order}", f"s{b.order}")
+    return g
