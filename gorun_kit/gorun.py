@@ -43,7 +43,7 @@ from .records import Record
 from .toolchain import GoToolchain, find_go, go_env
 
 __all__ = ["Action", "ActionGraph", "Phase", "CommandLog", "action_graph", "command_log",
-           "run_twice", "entry_points", "is_std", "GoRunBinary", "go_run_executable", "write_fresh_hello", "go_run_fresh_hello"]
+           "run_twice", "ExitStatus", "exit_status", "entry_points", "is_std", "GoRunBinary", "go_run_executable", "write_fresh_hello", "go_run_fresh_hello"]
 
 
 def is_std(package: str) -> bool:
@@ -254,6 +254,30 @@ class CommandLog(Record):
     def phase(self, kind: str) -> list[Phase]:
         return [p for p in self.phases if p.kind == kind]
 
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The arguments go passed to the program (those after the .go file or package)."""
+        return self.command[5:]
+
+    @property
+    def cached_executable(self) -> str:
+        """Where the executable lives in the build cache: the file this run started
+        (a cache hit), or the destination of its ``cp ... # internal`` (a fresh link).
+
+        Raises ValueError when the log shows neither (a build that failed).
+        """
+        if self.ran and self.ran_cached_binary:
+            return self.ran
+        puts = self.phase("cache-put")
+        if puts:
+            return puts[0].command.split()[2]
+        raise ValueError(f"{' '.join(self.command)}: the -x log shows no executable in the build cache")
+
+    @property
+    def go_said(self) -> str:
+        """go's own ``exit status N`` line when the program failed, else ""."""
+        return next((l for l in reversed(self.lines) if re.fullmatch(r"exit status \d+", l)), "")
+
 
 _RUN_LINE = re.compile(r"^(\$WORK/b\d+/exe/[^/\s]+|/\S*/[0-9a-f]{2}/[0-9a-f]{64}-d/[^/\s]+)$")
 _INTERESTING = ("-dwarf=false", "-s", "-w", "-buildmode=exe", "-complete", "-std", "-trimpath")
@@ -324,6 +348,35 @@ def run_twice(target: str | os.PathLike, *, go: GoToolchain | None = None) -> tu
     finally:
         shutil.rmtree(ws[3], ignore_errors=True)
     return first, second
+
+
+@dataclasses.dataclass(frozen=True)
+class ExitStatus(Record):
+    """How one ``go run`` ended, beside how its program ends when started directly."""
+
+    target: str  # what go run was given (the .go file or ".")
+    args: tuple[str, ...]
+    child: int  # the program's own exit status, started directly from the build cache
+    go_said: str  # the "exit status N" line go printed, or ""
+    go_run: int  # go run's own exit status
+
+
+def exit_status(log: CommandLog, *, timeout: float = 60) -> ExitStatus:
+    """Start the executable ``log``'s ``go run`` built, directly (no go), with the
+    same arguments, and set its exit status beside go run's.
+
+    The executable is the copy in the build cache (:attr:`CommandLog.cached_executable`),
+    so nothing is built again. stdin is /dev/null; output is discarded. Raises
+    ValueError when the log has no cached executable, RuntimeError when the
+    program runs longer than ``timeout`` seconds (it is killed).
+    """
+    exe = log.cached_executable
+    try:
+        done = subprocess.run([exe, *log.args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{exe} did not exit within {timeout} s and was killed") from None
+    return ExitStatus(log.command[4], log.args, done.returncode, log.go_said, log.returncode)
 
 
 # ---------------------------------------------------------------------------

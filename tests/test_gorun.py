@@ -52,8 +52,10 @@ def test_second_run_starts_the_cached_binary(twice):
     first, second, _ = twice
     assert second.kinds() == ["run"] and second.ran_cached_binary
     put = first.phase("cache-put")[0].command.split()[2]
-    assert second.ran == put  # the very file the first run stored
+    assert second.ran == put == first.cached_executable == second.cached_executable  # the very file the first run stored
     assert second.output == first.output
+    status = gorun.exit_status(second)  # hello exits 0, and so does go run
+    assert (status.child, status.go_said, status.go_run) == (0, "", 0)
 
 
 def test_work_dirs_and_copies_are_removed(twice):
@@ -84,8 +86,10 @@ def test_program_args_path_and_exit_status():
     assert 'args: ["a" "b"]' in log.output  # everything after the .go files goes to the program
     first = log.output.split("PATH first: ")[1].strip()
     assert os.path.samefile(first, os.path.join(find_go().goroot, "bin"))  # base.AppendPATH
-    assert "exit status 3" in log.lines and log.returncode == 1  # go run exits 1 whatever the child says
+    assert "exit status 3" in log.lines and log.returncode == 1  # a program's non-zero status becomes go run's 1
     assert log.kinds()[-1] == "run"
+    status = gorun.exit_status(log)  # the same executable, started directly from the build cache
+    assert (status.child, status.go_said, status.go_run) == (3, "exit status 3", 1)
 
 
 def test_write_fresh_hello_is_new_every_time(tmp_path):

@@ -13,10 +13,11 @@ import dataclasses
 
 from ..records import Record
 from . import GOOSES, default_fs, lookpath, unix, windows
-from .result import LookPathResult
+from .result import LookPathResult, execerrdot_off
 from .vfs import VFS
 
-__all__ = ["to_windows", "parse_files", "Row", "CrossOS", "cross_os", "Step", "explain"]
+__all__ = ["to_windows", "parse_files", "Row", "CrossOS", "cross_os", "cross_os_many", "Step", "explain",
+           "explain_cross"]
 
 
 def to_windows(path: str) -> str:
@@ -73,6 +74,7 @@ class CrossOS(Record):
     pathext: str | None
     cwd: str
     rows: tuple[Row, ...]
+    env: tuple[tuple[str, str], ...] = ()  # extra variables every OS was given, e.g. NoDefaultCurrentDirectoryInExePath
 
     def result(self, goos: str) -> LookPathResult:
         return next(r.result for r in self.rows if r.goos == goos)
@@ -109,7 +111,22 @@ def cross_os(name: str, *, path: str, files=(), pathext: str | None = None, cwd:
         except ValueError as exc:
             res = LookPathResult("", "invalid scenario", str(exc), "modeled")
         rows.append(Row(goos, os_path, os_name, res))
-    return CrossOS(name, path, tuple(files), pathext, cwd, tuple(rows))
+    return CrossOS(name, path, tuple(files), pathext, cwd, tuple(rows), tuple(sorted((env or {}).items())))
+
+
+def cross_os_many(scenarios: dict[str, dict], *, real: bool = False) -> dict[str, CrossOS]:
+    """:func:`cross_os` for each named scenario (keyword dicts), in order.
+
+    With ``real`` one linux and one windows (Wine) oracle answer every
+    scenario, so Wine starts once; without it every answer is modeled.
+    """
+    if not real:
+        return {title: cross_os(**sc) for title, sc in scenarios.items()}
+    from .real import session
+
+    with session("linux") as go_linux, session("windows") as go_windows:
+        return {title: cross_os(**sc, real=True, oracles={"linux": go_linux, "windows": go_windows})
+                for title, sc in scenarios.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,45 +136,114 @@ class Step(Record):
     order: int
     source: str  # "name" (checked directly), "cwd (implicit)", or the PATH element
     candidate: str
-    verdict: str  # "hit", or the reason it was skipped
+    verdict: str  # "hit", "held back: ...", "skipped ...", or the reason it was not taken
+    returned: bool = False  # this candidate is what LookPath returns (with or without ErrDot)
+
+
+_HELD = "found; held back: ErrDot, unless %PATH% finds this same file"
 
 
 def explain(name: str, *, goos: str, path: str, fs: VFS | None = None, cwd: str | None = None,
             pathext: str | None = None, env: dict | None = None, uid: int = 0) -> tuple[Step, ...]:
-    """The candidates Go tries, in order (the search stops at the first acceptable hit)."""
+    """The candidates Go tries, in order, and which one it returns (``Step.returned``).
+
+    Follows the same code as :func:`gorun_kit.lookpath.lookpath` (lp_unix.go,
+    lp_windows.go). On Windows a hit in the current directory is *held back*;
+    the search goes on through %PATH%, and the first %PATH% hit decides: the
+    same file (os.SameFile) is returned by its %PATH% name with no error, a
+    different file makes LookPath return the held-back one with ErrDot.
+    ``NoDefaultCurrentDirectoryInExePath`` (any value) skips the current
+    directory, and ``GODEBUG=execerrdot=0`` returns a current-directory hit at once.
+    """
     fs = fs or default_fs(goos)
     cwd = cwd or ("C:\\" if goos == "windows" else "/")
     env = env or {}
+    if not fs.exists_dir(cwd):
+        raise ValueError(f"cwd {cwd!r} is not a directory of the scenario's filesystem; add it (a files entry "
+                         "ending in '/', or fs.dir(...))")
     steps: list[Step] = []
+
+    def add(source: str, candidate: str, verdict: str, returned: bool = False) -> None:
+        steps.append(Step(len(steps) + 1, source, candidate, verdict, returned))
+
+    def mark_returned(i: int) -> tuple[Step, ...]:
+        steps[i] = dataclasses.replace(steps[i], returned=True)
+        return tuple(steps)
+
     if name in ("", ".", ".."):
         return (Step(1, "name", name, "rejected by validateLookPath"),)
     if goos != "windows":
         if "/" in name:
             bad = unix.find_executable(fs, name, cwd=cwd, uid=uid, gid=uid)
-            return (Step(1, "name", name, "hit" if bad is None else bad[0]),)
+            return (Step(1, "name", name, "hit" if bad is None else bad[0], bad is None),)
         for d in unix.split_list(path):
             cand = unix.join(d or ".", name)
             bad = unix.find_executable(fs, cand, cwd=cwd, uid=uid, gid=uid)
-            steps.append(Step(len(steps) + 1, d if d else '"" (means .)', cand, "hit" if bad is None else bad[0]))
             if bad is None:
+                rel = not unix.is_abs(cand) and not execerrdot_off(env.get("GODEBUG"))
+                add(d if d else '"" (means .)', cand, "hit, relative: returned with ErrDot" if rel else "hit", True)
                 break
+            add(d if d else '"" (means .)', cand, bad[0])
         return tuple(steps)
     exts = windows.path_ext(pathext)
+    dot_off = execerrdot_off(next((v for k, v in env.items() if k.upper() == "GODEBUG"), ""))
     if any(c in name for c in ":\\/"):
         found, code = windows.find_executable(fs, name, exts, cwd)
-        return (Step(1, "name", found or name, "hit" if code is None else code),)
-    if not any(k.upper() == "NODEFAULTCURRENTDIRECTORYINEXEPATH" for k in env):
+        return (Step(1, "name", found or name, "hit" if code is None else code, code is None),)
+    held = None  # index of the held-back step
+    if any(k.upper() == "NODEFAULTCURRENTDIRECTORYINEXEPATH" for k in env):
+        add("cwd (implicit)", cwd, "skipped: NoDefaultCurrentDirectoryInExePath is set")
+    else:
         found, code = windows.find_executable(fs, windows.join(".", name), exts, cwd)
-        steps.append(Step(1, "cwd (implicit)", found or name + "{" + ",".join(exts) + "}",
-                          "hit (ErrDot unless PATH has the same file)" if code is None else code))
+        if code is None and dot_off:
+            add("cwd (implicit)", found, "hit (GODEBUG=execerrdot=0: returned at once)", True)
+            return tuple(steps)
+        add("cwd (implicit)", found or name + "{" + ",".join(exts) + "}", _HELD if code is None else code)
+        held = len(steps) - 1 if code is None else None
     for d in windows.split_list(path):
         if d == "":
-            steps.append(Step(len(steps) + 1, '""', "", "skipped (empty element)"))
+            add('""', "", "skipped (empty element)")
             continue
         cand = windows.join(d, name)
         found, code = windows.find_executable(fs, cand, exts, cwd)
-        steps.append(Step(len(steps) + 1, d, found or cand + "{" + ",".join(exts) + "}",
-                          "hit" if code is None else code))
-        if code is None and windows.is_abs(found):
-            break
+        if code is not None:
+            add(d, cand + "{" + ",".join(exts) + "}", code)
+            continue
+        if held is not None:
+            if _same_file(fs, steps[held].candidate, found, cwd):
+                if not windows.is_abs(found) and not dot_off:
+                    add(d, found, "hit: the same file, but relative: still ErrDot")
+                    continue
+                add(d, found, "hit: the same file as the cwd hit; returned, no error", True)
+                return tuple(steps)
+            add(d, found, "hit: another file, so the held-back cwd hit is returned (ErrDot)")
+            return mark_returned(held)
+        if not windows.is_abs(found) and not dot_off:
+            add(d, found, "hit, relative: held back (ErrDot)")
+            held = len(steps) - 1
+            continue
+        add(d, found, "hit", True)
+        return tuple(steps)
+    if held is not None:
+        return mark_returned(held)
     return tuple(steps)
+
+
+def _same_file(fs: VFS, a: str, b: str, cwd: str) -> bool:
+    return windows._same_file(fs, a, b, cwd)
+
+
+def explain_cross(cross: CrossOS, goos: str) -> tuple[Step, ...]:
+    """:func:`explain` for one OS of a :class:`CrossOS` record: the same files, cwd,
+    PATH, PATHEXT and environment that OS was given (its cwd added when missing,
+    as :func:`cross_os` does)."""
+    row = next((r for r in cross.rows if r.goos == goos), None)
+    if row is None:
+        raise ValueError(f"goos {goos!r}: the record has {', '.join(r.goos for r in cross.rows)}")
+    win = goos == "windows"
+    cwd = to_windows(cross.cwd) if win else cross.cwd
+    fs = build_fs(goos, cross.files)
+    if not fs.exists_dir(cwd):
+        fs = fs.dir(cwd)
+    return explain(row.name, goos=goos, path=row.path, fs=fs, cwd=cwd,
+                   pathext=cross.pathext if win else None, env=dict(cross.env))

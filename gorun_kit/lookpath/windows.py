@@ -11,9 +11,12 @@ What differs from Unix, step by step as Go does it:
   extension appended (``foo.bat`` can resolve to ``foo.bat.exe``);
 * there is no permission check: ``chkStat`` only asks that the name exists and
   is not a directory (a directory is fs.ErrPermission);
-* the current directory is searched *first*, unless the variable
-  ``NoDefaultCurrentDirectoryInExePath`` exists (any value); a hit there is
-  ErrDot, except when a later %PATH% hit is the same file (go.dev/issue/53536);
+* the current directory is tried first, unless the variable
+  ``NoDefaultCurrentDirectoryInExePath`` exists (any value), but a hit there is
+  *held back*: the search goes on, and the first %PATH% hit decides. The same
+  file (os.SameFile) is returned by its %PATH% name with no error; a different
+  file, or no %PATH% hit at all, returns the held-back one with ErrDot
+  (go.dev/issue/53536);
 * a name with ``:``, ``\\`` or ``/`` is checked directly.
 
 Paths use Go's Windows ``filepath`` rules (ported below for drive-letter and

@@ -1,0 +1,67 @@
+"""go run's exit status beside its program's, and the phase timeline, on records
+built by hand (no Go needed): CommandLog.cached_executable / go_said / args,
+gorun.exit_status and viz.gorun.phase_timeline."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from gorun_kit import gorun
+from gorun_kit.gorun import Action, ActionGraph, CommandLog, Phase
+
+
+def _graph(cached: bool) -> ActionGraph:
+    tool = () if cached else ("compile ...",)
+    return ActionGraph(("go", "run"), (
+        Action(0, "go run", "", (1,), (), 0.30, 0.31, True, "", ""),
+        Action(1, "link", "command-line-arguments", (2,), () if cached else ("link ...",), 0.10, 0.30, True, "", ""),
+        Action(2, "build", "command-line-arguments", (3,), tool, 0.05, 0.10, True, "", ""),
+        Action(3, "build", "fmt", (), (), 0.0, 0.04, False, "", ""),
+    ))
+
+
+def _log(tmp_path, *, status: int, args=(), cached=False) -> CommandLog:
+    exe = tmp_path / "cache" / "ab" / ("ab" * 32 + "-d") / "main"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_text(f"#!/bin/sh\nexit {status}\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    phases = [] if cached else [Phase("cache-put", "main", f"cp $WORK/b001/exe/main {exe} # internal", (), None)]
+    ran = os.fspath(exe) if cached else "$WORK/b001/exe/main"
+    lines = ("WORK=/tmp/x", ran) + ((f"exit status {status}",) if status else ())
+    return CommandLog(("go", "run", "-x", "-work", "main.go", *args), "/tmp/x", lines, tuple(phases), "",
+                      1 if status else 0, ran, _graph(cached))
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_exit_status_runs_the_cached_executable_directly(tmp_path, cached):
+    ok = gorun.exit_status(_log(tmp_path, status=0, cached=cached))
+    assert (ok.child, ok.go_said, ok.go_run) == (0, "", 0)
+    bad = gorun.exit_status(_log(tmp_path, status=3, args=("a", "b"), cached=cached))
+    assert (bad.child, bad.go_said, bad.go_run, bad.args) == (3, "exit status 3", 1, ("a", "b"))
+
+
+def test_cached_executable_is_the_run_file_or_the_cp_destination(tmp_path):
+    fresh = _log(tmp_path, status=0)
+    assert fresh.cached_executable == fresh.phases[0].command.split()[2]
+    hit = _log(tmp_path, status=0, cached=True)
+    assert hit.cached_executable == hit.ran
+    broken = CommandLog(("go", "run", "-x", "-work", "main.go"), "", (), (), "", 1, "", _graph(False))
+    with pytest.raises(ValueError, match="no executable in the build cache"):
+        broken.cached_executable
+
+
+def test_phase_timeline_draws_one_panel_per_run_with_the_spine_lanes(tmp_path):
+    from gorun_kit.viz.gorun import phase_timeline
+
+    fig = phase_timeline([("first", _log(tmp_path, status=0)), ("second", _log(tmp_path, status=0, cached=True))])
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    labels = [t.get_text() for t in axes[0].get_yticklabels()]
+    assert labels[-1].startswith("standard library") and "link" in labels and labels[0].startswith("run the program")
+    texts = [t.get_text() for t in axes[1].texts]
+    assert any("cache hit" in t for t in texts)  # the second run's link ran no tool
+    assert not any("cache hit" in t for t in (x.get_text() for x in axes[0].texts))
+    with pytest.raises(ValueError):
+        phase_timeline([])

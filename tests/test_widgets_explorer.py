@@ -1,0 +1,46 @@
+"""The LookPath explorer's output: one bundle whose live view is the widget and
+whose static views say they are the saved state and how to get the live one."""
+from __future__ import annotations
+
+import pytest
+
+from gorun_kit import widgets
+from gorun_kit.widgets import DEFAULT_FILES, RUN_NOTE, explorer_bundle
+
+
+def test_bundle_static_views_are_marked_saved_state():
+    b = explorer_bundle({"model_id": "m", "version_major": 2, "version_minor": 0}, "tool",
+                        "/usr/local/bin:/opt/bin::/usr/bin", DEFAULT_FILES, "", "/users/ada")
+    assert b["application/vnd.jupyter.widget-view+json"]["model_id"] == "m"
+    for key in ("text/plain", "text/html"):
+        assert RUN_NOTE in b[key] and "Saved state" in b[key]
+    assert "VBox(" not in b["text/plain"]
+    assert b["text/html"].count("<tr>") == 4  # header + linux, darwin, windows
+    assert "tool.bat (ErrDot)" in b["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" not in explorer_bundle(None, "tool", "/a", "/a/tool", "", "/")
+
+
+def test_invalid_scenario_shows_its_reason():
+    b = explorer_bundle(None, "tool", "/a", "a/tool", "", "/")
+    assert "invalid scenario: file 'a/tool'" in b["text/plain"]
+    assert "write an absolute Unix-style path" in b["text/html"]
+
+
+def test_explorer_displays_one_bundle_with_the_widget_view(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    shown = []
+    monkeypatch.setattr(widgets, "display", lambda obj, **kw: shown.append((obj, kw)))
+    box = widgets.lookpath_explorer()
+    assert len(shown) == 1
+    bundle, kw = shown[0]
+    assert kw == {"raw": True}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
+    assert bundle["text/plain"].startswith("Saved state") and RUN_NOTE in bundle["text/html"]
+    path_box = next(c for c in box.children if getattr(c, "description", "") == "PATH")
+    live = box.children[-1]
+    path_box.value = "/users/ada:/opt/bin"
+    assert "C:&#92;users&#92;ada&#92;tool.bat" in live.value  # the live table follows the edit
+    path_box.value = "/a"
+    next(c for c in box.children if getattr(c, "description", "") == "cwd").value = "relative"
+    assert "invalid scenario: entry path &#x27;relative&#x27; must be absolute" in live.value
+    box.close()
