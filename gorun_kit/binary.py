@@ -29,6 +29,7 @@ __all__ = [
     "RUNTIME_FUNCTIONS", "C_CODE", "GO_NO_PACKAGE",
     "package_of", "is_runtime_package", "read_symbols", "symbol_at", "link_info", "read_binary",
     "runtime_functions", "NmSymbol", "nm_symbols", "disassemble", "struct_layout", "struct_layouts", "field_at",
+    "Section", "SECTION_GROUPS", "section_group", "sections",
 ]
 
 C_CODE = "(C code)"
@@ -102,6 +103,12 @@ class BinaryReport(Record):
     def runtime_bytes(self) -> int:
         """Bytes of ``runtime`` plus its helper packages (``runtime/...``, ``internal/runtime/...``)."""
         return sum(p.text_bytes for p in self.packages if is_runtime_package(p.package))
+
+    @property
+    def runtime_parts(self) -> tuple[PackageText, ...]:
+        """The packages counted in :attr:`runtime_bytes`, largest first: ``runtime`` itself
+        and the packages split out of it (``internal/runtime/maps``, ``runtime/debug``, ...)."""
+        return tuple(p for p in self.packages if is_runtime_package(p.package))
 
     @property
     def runtime_share(self) -> float:
@@ -375,6 +382,52 @@ def _per_package(symbols: Iterable[Symbol]) -> tuple[PackageText, ...]:
 def read_binary(path: str | os.PathLike) -> BinaryReport:
     """Link facts plus text bytes per package (empty packages when stripped)."""
     return BinaryReport(link=link_info(path), packages=_per_package(read_symbols(path)))
+
+
+# ---------------------------------------------------------------------------
+# sections
+
+# What each ELF section of a Go executable holds, as groups a picture can colour:
+# (group, test on the section name). First match wins; "other" takes the rest.
+SECTION_GROUPS: tuple[tuple[str, object], ...] = (
+    ("machine code", lambda n: n == ".text"),
+    ("Go's function table (.gopclntab)", lambda n: n == ".gopclntab"),
+    ("types and read-only data", lambda n: n in (".rodata", ".go.type", ".go.func", ".typelink", ".itablink")),
+    ("data", lambda n: n in (".data", ".noptrdata", ".go.buildinfo", ".go.module", ".go.fipsinfo")
+     or n.startswith(".data.")),
+    ("DWARF debug info", lambda n: n.startswith((".debug_", ".zdebug_"))),
+    ("ELF symbol table", lambda n: n in (".symtab", ".strtab")),
+    ("zero-filled data (no file bytes)", lambda n: n in (".bss", ".noptrbss")),
+)
+
+
+def section_group(name: str) -> str:
+    """The :data:`SECTION_GROUPS` group of a section name ("other" when none matches)."""
+    return next((group for group, test in SECTION_GROUPS if test(name)), "other")
+
+
+@dataclasses.dataclass(frozen=True)
+class Section(Record):
+    """One ELF section: its size, whether it takes bytes in the file, whether it is loaded."""
+
+    name: str
+    size: int  # sh_size in bytes
+    in_file: bool  # False for SHT_NOBITS (.bss): memory only, no bytes in the file
+    loaded: bool  # SHF_ALLOC: mapped into memory when the program runs
+    group: str  # see SECTION_GROUPS
+
+
+def sections(path: str | os.PathLike) -> tuple[Section, ...]:
+    """The named sections of ``path`` in file order, each with its size and group.
+
+    A stripped binary (``-ldflags=-s -w``, ``go run``) simply has fewer:
+    no ``.symtab``/``.strtab`` and no ``.debug_*``.
+    """
+    fh, elf = _open(path)
+    with fh:
+        return tuple(Section(s.name, s["sh_size"], s["sh_type"] != "SHT_NOBITS", bool(s["sh_flags"] & 0x2),
+                             section_group(s.name))
+                     for s in elf.iter_sections() if s.name)
 
 
 # ---------------------------------------------------------------------------

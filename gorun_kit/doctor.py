@@ -39,6 +39,8 @@ class ChapterVerdict(Record):
     title: str
     live: str  # "yes", "partly" (optional parts skip), "no"
     missing: tuple[str, ...]  # names of failed checks that matter here
+    required: tuple[str, ...] = ()  # checks the live parts need
+    optional: tuple[str, ...] = ()  # checks whose absence only skips a part
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +52,33 @@ class DoctorReport(Record):
 
     @property
     def ok(self) -> bool:
-        """True when chapters 1-4 can run their live parts."""
-        return all(c.live != "no" for c in self.chapters if c.chapter in ("1", "2", "3", "4"))
+        """True when every chapter the report lists can run its live parts (at least partly)."""
+        return all(c.live != "no" for c in self.chapters)
 
     def check(self, name: str) -> Check:
         return next(c for c in self.checks if c.name == name)
 
+    def verdict(self) -> str:
+        """One line naming the chapters by what was checked: which run live, partly, or not at all.
+
+        The chapter numbers come from :attr:`chapters`, so the line follows the
+        course's chapter list rather than a number typed into it.
+        """
+        if not self.chapters:
+            return "no chapters checked"
+        names = [v.chapter for v in self.chapters]
+        by = {kind: [v.chapter for v in self.chapters if v.live == kind] for kind in ("yes", "partly", "no")}
+        if not by["no"] and not by["partly"]:
+            return f"chapter {names[0]} runs live" if len(names) == 1 else f"chapters {_span(names)} all run live"
+        parts = []
+        for kind, one, many in (("yes", "runs live", "run live"),
+                                ("partly", "runs live with optional parts skipped",
+                                 "run live with optional parts skipped"),
+                                ("no", "cannot run live (see 'to fix')", "cannot run live (see 'to fix')")):
+            if by[kind]:
+                parts.append(f"{_span(by[kind])} {one if len(by[kind]) == 1 else many}")
+        head = f"chapters {_span(names)} {'cannot all' if by['no'] else 'can'} run live: "
+        return head + "; ".join(parts)
 
     def render(self) -> str:
         """The report as a plain-text table (terminal and notebook alike)."""
@@ -71,9 +94,16 @@ class DoctorReport(Record):
         if fixes:
             lines += ["", "to fix"]
             lines += [f"  {c.name}: {c.fix}" for c in fixes]
-        lines += ["", "verdict: " + ("chapters 1-4 can run live" if self.ok
-                                     else "chapters 1-4 cannot all run live; see 'to fix'")]
+        lines += ["", "verdict: " + self.verdict()]
         return "\n".join(lines)
+
+
+def _span(chapters: list[str]) -> str:
+    """"1-5" for three or more consecutive chapter numbers, else "1, 3 and 5" ("2" for one)."""
+    nums = [int(c) for c in chapters] if all(c.isdigit() for c in chapters) else None
+    if nums and len(nums) > 2 and nums == list(range(nums[0], nums[0] + len(nums))):
+        return f"{nums[0]}-{nums[-1]}"
+    return chapters[0] if len(chapters) == 1 else ", ".join(chapters[:-1]) + " and " + chapters[-1]
 
 
 # (chapter, Chinese title from the seed, English title, required checks, optional checks)
@@ -217,5 +247,6 @@ def diagnose(*, root: str | os.PathLike | None = None) -> DoctorReport:
         missing_req = tuple(n for n in required if not status.get(n, False))
         missing_opt = tuple(n for n in optional if not status.get(n, False))
         live = "no" if missing_req else ("partly" if missing_opt else "yes")
-        verdicts.append(ChapterVerdict(chapter, title, live, missing_req + missing_opt))
+        verdicts.append(ChapterVerdict(chapter, title, live, missing_req + missing_opt, tuple(required),
+                                       tuple(optional)))
     return DoctorReport(tuple(checks), tuple(verdicts))

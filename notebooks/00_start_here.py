@@ -9,7 +9,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -92,6 +92,17 @@ from gorun_kit.doctor import diagnose
 
 report = diagnose(root=course_root())  # paths shown relative to the course folder
 print(report.render())
+
+# %% [markdown]
+# The verdict names the chapters from the list above it. The same report as a
+# picture: each chapter on the right, the checks it needs on the left (solid:
+# required; dashed: optional, whose absence skips only a part). Green is
+# ready; red boxes are what to fix first.
+
+# %%
+from gorun_kit.viz.doctor import doctor_graph
+
+doctor_graph(report)
 
 # %% [markdown]
 # If a chapter says `live: no`, the *to fix* lines name the command that

@@ -1,5 +1,6 @@
 """Report what this machine has (Go, C compiler, dot, strace, wine, ptrace) and
-which chapters can run live. Exit status 0 when chapters 1-4 can run live."""
+which chapters can run live. Exit status 0 when every chapter
+can run its live parts, at least partly."""
 from __future__ import annotations
 
 import json
