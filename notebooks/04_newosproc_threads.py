@@ -9,7 +9,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -24,23 +24,24 @@
 #
 # The seed's chapter 4 (第四章 runtime.newosproc与goroutine调度底层联动) is about
 # exactly this: how `newosproc` starts a thread, how thread-local storage finds the
-# current goroutine, what g0 is, and how to patch the runtime with a hook that
-# reports each new thread. Most of its details are wrong, and its patch does not
-# compile. This chapter measures each point instead, with one instrument built
-# for the purpose:
+# current goroutine, what g0 is, how to patch the runtime with a hook that
+# reports each new thread, and how all this links to the goroutine scheduler.
+# This chapter measures each point on the installed release, with one
+# instrument built for the purpose:
 #
 # **The instrument.** `gorun_kit.threads` builds a program against a *patched
 # copy* of the runtime with `go build -overlay` (GOROOT is never written). The
-# patch records, for every M: who asked for it (in `newm`), which thread
-# called `clone` (in `newm1`), and -- on the new thread itself, right after
-# `minit` -- its kernel thread id, g0 stack bounds and FS/GS base, each with a
-# timestamp. How it is built, and why it must not allocate, is section 4.4.
-# Every run is cross-checked against the course's ptrace tracer
-# (`gorun_kit.trace`, chapter 3), the tasks in `/proc/<pid>/task` and
-# `GODEBUG=schedtrace`.
+# patch records, for every M: who asked for it and the call chain that led
+# there (in `newm`), which thread called `clone` (in `newm1`), and -- on the
+# new thread itself, right after `minit` -- its kernel thread id, g0 stack
+# bounds and FS/GS base, each with a timestamp. How it is built, and what the
+# compiler lets it do, is section 4.4. Every run is cross-checked against the
+# course's ptrace tracer (`gorun_kit.trace`, chapter 3), the tasks in
+# `/proc/<pid>/task` and `GODEBUG=schedtrace`; gdb and strace add what the
+# hook cannot see.
 #
-# Thread counts and ids change from run to run, so the tables below are marked
-# as varying; every statement the text makes is asserted by the cell that shows it.
+# Thread counts and ids change from run to run; each statement the text makes
+# is asserted by the cell that shows it, and the seed's claims are side notes.
 
 # %%
 from gorun_kit import nb
@@ -49,14 +50,15 @@ stamp = nb.stamp()
 
 # %%
 # %matplotlib inline
+import os
 from pathlib import Path
 from IPython.display import display
 
 from gorun_kit import binary, goroot, paths, threads, trace
 from gorun_kit.build import BuildError, build_go
+from gorun_kit.threads import gdb, scheduler
 from gorun_kit.toolchain import find_go
 from gorun_kit.viz import threads as tviz
-
 from gorun_kit.course.layout import course_root
 LABS = course_root() / "labs_go"  # the course's labs, wherever the kernel starts
 LIVE = nb.live("go", "strace", "ptrace")
@@ -73,14 +75,9 @@ def show_checks(report):
 # %% [markdown]
 # ## 4.1 `newosproc` is a Go function
 #
-# The seed (4.1): *newosproc 是 Go 运行时在 Linux/amd64 上创建新 OS 线程的核心汇编入口,位于
-# runtime/asm_amd64.s。它接收一个 \*g(goroutine)指针* -- "newosproc is the core
-# **assembly** entry for creating OS threads, in `runtime/asm_amd64.s`; it takes a
-# `*g` pointer", followed by a block of assembly `TEXT runtime·newosproc(SB) ...
-# CALL runtime·clone(SB)`.
-#
-# Ask the installed GOROOT where `newosproc` is, and whether any assembly file
-# defines a `TEXT ·newosproc` symbol:
+# Where is the function that starts a thread, and what does it take? Ask the
+# installed GOROOT where `newosproc` is, and whether any assembly file defines
+# a `TEXT ·newosproc` symbol:
 
 # %% tags=["claim:4.1-1", "claim:4.1-2", "claim:4.1-3"]
 where = nb.cite("newosproc")
@@ -88,15 +85,20 @@ print(where.text)
 asm_defs = goroot.grep(r"^TEXT\s+runtime·newosproc\(", suffixes=(".s",))
 print("TEXT runtime·newosproc in any runtime/*.s:", asm_defs or "none")
 nb.confirm("4.1-1", where.file.endswith("os_linux.go") and not asm_defs,
-           "newosproc is a Go function in runtime/os_linux.go, with no assembly entry")
+           "newosproc is a Go function in runtime/os_linux.go, with no assembly entry",
+           measured=f"{Path(where.file).name}:{where.line}", quiet=True)
 nb.confirm("4.1-2", where.text.startswith("func newosproc(mp *m)"),
-           "its parameter is the new M (mp *m), not a *g")
-nb.confirm("4.1-3", not asm_defs, "the seed's TEXT runtime·newosproc snippet matches no real symbol")
+           "its parameter is the new M (mp *m), not a *g", measured=where.text.rstrip(" {"), quiet=True)
+nb.confirm("4.1-3", not asm_defs, "the seed's TEXT runtime·newosproc snippet matches no real symbol",
+           measured=f"{len(asm_defs)} TEXT symbols")
 
 # %% [markdown]
-# Its body blocks signals, then calls the assembly wrapper `runtime·clone` with
-# the new M's g0 stack top, the M, its g0 and `mstart` as the function the
-# child runs first:
+# The seed (4.1) says *newosproc 是 Go 运行时在 Linux/amd64 上创建新 OS 线程的核心汇编入口,位于
+# runtime/asm_amd64.s。它接收一个 \*g(goroutine)指针* -- an **assembly** entry in
+# `asm_amd64.s` taking a `*g`; measured: a Go function in `os_linux.go` taking the
+# new M. Its body blocks signals, then calls the assembly wrapper
+# `runtime·clone` with the new M's g0 stack top, the M, its g0 and `mstart` as
+# the function the child runs first:
 
 # %%
 print(goroot.func_source(where))
@@ -104,12 +106,11 @@ print(goroot.func_source(where))
 # %% [markdown]
 # ### The clone flags, in the source and on the wire
 #
-# The flags come from the constant `cloneFlags` in the same file. The assembly
-# wrapper then ORs in one more flag, `CLONE_SETTLS` (0x80000), and passes
-# `&m.tls[0]+8` as the new thread's TLS base. The cell reads both from the
-# source, then traces a small program -- with the course's ptrace tracer and,
-# independently, with `strace -f` -- and compares with the flags the kernel
-# really received.
+# Which flags does the kernel receive? They come from the constant
+# `cloneFlags` in the same file; the assembly wrapper then ORs in
+# `CLONE_SETTLS` (0x80000) and passes `&m.tls[0]+8` as the new thread's TLS
+# base. The cell reads both from the source, then traces a small program --
+# with the course's ptrace tracer and, independently, with `strace -f`:
 
 # %%
 clone_flags = goroot.constant("cloneFlags")
@@ -124,74 +125,77 @@ print("cloneFlags in os_linux.go:", sorted(source_flags))
 # %% tags=["claim:4.1-4"]
 if LIVE and nb.live("ptrace"):
     idle = build_go(LABS / "threads_idle")
-    # the course's ptrace tracer: flags from the PTRACE_EVENT_CLONE stop
-    t = trace.run([idle.path])
+    t = trace.run([idle.path])  # the course's tracer: flags from the PTRACE_EVENT_CLONE stop
     traced = {frozenset(f.removeprefix("CLONE_") for f in s.flag_names) for s in t.spawns if s.is_thread}
-    # strace, independently: flags as strace decodes the syscall's argument
-    st = trace.strace_run([idle.path])
+    st = trace.strace_run([idle.path])  # strace: flags as it decodes the syscall's argument
     straced = {frozenset(f.removeprefix("CLONE_") for f in s.flag_names) for s in st.spawns if s.is_thread}
-    print("thread clones seen by gorun_kit.trace:", len(t.thread_tids(t.root_pid)) > 0,
-          "| by strace:", len(st.thread_tids(st.root_pid)) > 0)
+    print(f"gorun_kit.trace saw {len(t.thread_tids(t.root_pid))} thread clones, strace {len(st.thread_tids(st.root_pid))} thread clones")
     for flags in traced | straced:
         print("   ", "|".join("CLONE_" + f for f in sorted(flags)), f"= {sum(trace.CLONE_FLAGS[f'CLONE_{f}'] for f in flags):#x}")
     nb.confirm("4.1-4", traced == straced == {frozenset(source_flags | {"SETTLS"})} and bool(settls),
                "every thread clone carries exactly cloneFlags plus CLONE_SETTLS, which the assembly adds "
-               "(the tracer and strace agree)")
+               "(the tracer and strace agree)", measured=f"{len(traced | straced)} distinct flag set")
 
 # %% [markdown]
+# Every thread clone of the run, seen by two tracers, carries one and the same
+# flag set: the source's `cloneFlags` plus `CLONE_SETTLS`.
+#
 # ### The first instruction of a new thread
 #
-# The seed (4.1): *clone 系统调用以 mstart 为入口,在新线程栈顶布置 g0 的调度栈帧,并确保
-# %rsp 对齐 16 字节* -- "clone uses `mstart` as its entry point, lays out g0's
-# scheduling frame at the top of the new thread's stack and aligns `%rsp` to 16
-# bytes", with a table putting `gobuf.sp`, `gobuf.pc` and `gobuf.g` at offsets 0,
-# -8 and -16 of that stack. And (4.3): *在 runtime.mstart() 中完成 M 的初始化后,必须立即切换至
-# m->g0 栈* -- "after `mstart()` initialises the M it must switch to the
-# `m->g0` stack at once".
-#
-# The `clone` system call takes no entry function: the child returns from the
-# same `SYSCALL` instruction as the parent, in `runtime·clone`, and that
-# assembly sets SP, stores g0 into the TLS slot and R14 and then calls
-# `mstart`. `gorun_kit.threads.gdb` stops every thread of a program at the first
+# What state is a new thread in when it runs its first Go instruction? The
+# `clone` system call takes no entry function: the child returns from the same
+# `SYSCALL` instruction as the parent, in `runtime·clone`, and that assembly
+# sets SP, stores g0 into the TLS slot and R14 and then calls `mstart`.
+# `gorun_kit.threads.gdb` stops every thread of a program at the first
 # instruction of `runtime.mstart` under gdb and reads its registers and
 # runtime words (field offsets from the binary's DWARF, read with pyelftools):
 
 # %%
-from gorun_kit.threads import gdb
-
 if LIVE and nb.live("gdb"):
     entries = gdb.mstart_entries(build_go(LABS / "threads_idle").path)
     made = [e for e in entries if not e.main_thread]
-    print("threads stopped at mstart: the main thread, and Go-made ones:", len(made) > 0)
+    print(f"stopped at mstart: the main thread and {len(made)} Go-made threads")
     print("thread       on g0  g0.stack.hi - rsp  rsp mod 16  [rsp] returns into     g0.sched.sp/pc  g0 size")
-    rows = {("main (m0)" if e.main_thread else "Go-made", e.on_g0, e.below_stack_hi, e.rsp % 16, e.return_symbol,
-             f"{e.g0_sched_sp:#x}/{e.g0_sched_pc:#x}", e.g0_stack_hi - e.g0_stack_lo) for e in entries}
+    rows = {("main (m0)" if e.main_thread else "Go-made", "yes" if e.on_g0 else "no", e.below_stack_hi, e.rsp % 16,
+             e.return_symbol, f"{e.g0_sched_sp:#x}/{e.g0_sched_pc:#x}", e.g0_stack_hi - e.g0_stack_lo) for e in entries}
     for who, on_g0, below, mod, ret, sched, size in sorted(rows, reverse=True):
-        print(f"{who:<12} {str(on_g0):<6} {below:<18} {mod:<11} {ret:<22} {sched:<15} {size}")
+        print(f"{who:<12} {on_g0:<6} {below:<18} {mod:<11} {ret:<22} {sched:<15} {size}")
+
+# %% [markdown]
+# Read the Go-made rows: the thread is on g0 already, its stack holds one
+# word (8 bytes below `g0.stack.hi`: the return address into `runtime.clone`),
+# and `g0.sched` is still zero. (Each distinct row is printed once; how many
+# Go-made threads an idle program gets varies from run to run.)
+#
+# The seed (4.1, 4.3) says `clone` "uses `mstart` as its entry", lays out a
+# gobuf frame (`gobuf.sp`, `gobuf.pc`, `gobuf.g` at offsets 0, -8, -16) at the
+# stack top, and that `mstart` "must switch to the `m->g0` stack at once";
+# measured: none of the three.
 
 # %% tags=["claim:4.1-5", "claim:4.1-6", "claim:4.3-1"]
 if LIVE and nb.live("gdb"):
     nb.confirm("4.1-5", made and all(e.return_symbol == "runtime.clone.abi0" and e.below_stack_hi == 8
                                      and e.rsp % 16 == 8 for e in made),
                "a Go-made thread enters mstart by a CALL from runtime.clone's child branch; the only word on its "
-               "stack is that return address (rsp = g0.stack.hi - 8, so rsp is 8 mod 16 at entry, as after any CALL)")
+               "stack is that return address (rsp = g0.stack.hi - 8, so rsp is 8 mod 16 at entry, as after any CALL)",
+               measured=sorted({f"{e.return_symbol}, hi-rsp={e.below_stack_hi}" for e in made}))
     nb.confirm("4.1-6", all(e.g0_sched_sp == 0 and e.g0_sched_pc == 0 for e in entries),
                "no gobuf is laid out on the stack: g0.sched (a field of the g struct) is still zero at mstart; "
-               "mstart1 fills it in later")
+               "mstart1 fills it in later", measured="g0.sched.sp = pc = 0", quiet=True)
     nb.confirm("4.3-1", made and all(e.on_g0 for e in made),
                "a Go-made thread starts on g0: the TLS slot, R14 and m.g0 are the same pointer at its first "
-               "instruction, so there is nothing to switch")
+               "instruction, so there is nothing to switch", measured="TLS g == R14 == m.g0", quiet=True)
 
 # %% [markdown]
-# (Each distinct row is printed once; how many Go-made threads an idle
-# program gets varies from run to run.) The same probe, pointed at the hooked
-# build of the program, sees the same threads the hook reports, with the same
-# g0 stacks (`tests/test_threads_gdb.py` checks it tid by tid).
+# The same probe, pointed at the hooked build of the program, sees the same
+# threads the hook reports, with the same g0 stacks
+# (`tests/test_threads_gdb.py` checks it tid by tid).
 #
 # The measurements the sections below discuss come from one run of each lab
-# program with the hook (about a second each). `threads.CALLERS_EXTENSION`
+# program with the hook (well under a second each). `threads.CALLERS_EXTENSION`
 # adds to every `new` record the call chain that led into `newm`, so a record
-# also says *why* an M was made.
+# also says *why* an M was made. Each run's cross-checks against the tracer,
+# `/proc` and schedtrace:
 
 # %%
 experiments = {
@@ -212,21 +216,26 @@ if LIVE:
 # %% [markdown]
 # ## 4.2 TLS: the FS base, not GS
 #
-# The seed (4.2): *关键在于正确初始化x86-64架构下的gs段寄存器* ... *settls将g0.stack.hi写入gs.base MSR*
-# -- "the key is initialising the **gs** segment register; `settls` writes
-# `g0.stack.hi` into the gs base MSR, so `gs:[0]` gives the current `g*`".
-#
-# On linux/amd64 the runtime uses **FS**. The hook asked the kernel for every
-# thread's FS and GS base (`arch_prctl(ARCH_GET_FS/GS)`) and recorded where that
-# M's `m.tls` array is:
+# How does code running on a thread find its current goroutine? The hook asked
+# the kernel for every thread's FS and GS base (`arch_prctl(ARCH_GET_FS/GS)`)
+# and recorded where that M's `m.tls` array is. The first Ms of the idle
+# program, and the differences over every M of the four runs:
 
 # %%
 if LIVE:
     all_ms = [m for r in [idle_report, *reports.values()] for m in r.ms]
-    print("Ms checked:", len(all_ms) > 10)
-    print("every FS base == &m.tls[0] + 8:", all(m.fs_is_m_tls_plus_8 for m in all_ms))
-    print("every GS base == 0:", all(m.gs_base == 0 for m in all_ms))
+    for m in idle_report.ms[:2]:  # m0 and sysmon (M1) are there in every run
+        print(f"M{m.m} {m.start_fn:<18} tid {m.tid}: FS base {m.fs_base:#x} = &m.tls[0] {m.m_tls:#x} "
+              f"+ {m.fs_base - m.m_tls}, GS base {m.gs_base}")
+    print(f"FS base - &m.tls[0] over all {len(all_ms)} Ms: {sorted({m.fs_base - m.m_tls for m in all_ms})}; "
+          f"GS bases: {sorted({m.gs_base for m in all_ms})}")
     settls_call = nb.cite("settls", asm=True)
+
+# %% [markdown]
+# Each thread's FS base points 8 bytes into its own M's `tls` array, and GS is
+# 0 everywhere. m0's FS is set once with `arch_prctl(ARCH_SET_FS)` by
+# `settls`; every other M gets it from `clone(CLONE_SETTLS)`. strace counts the
+# `ARCH_SET_FS` calls of a whole run:
 
 # %% tags=["claim:4.2-1", "claim:4.2-3"]
 if LIVE:
@@ -235,14 +244,21 @@ if LIVE:
     print("arch_prctl(ARCH_SET_FS) calls in the whole run:", len(set_fs))
     nb.confirm("4.2-1", all(m.gs_base == 0 for m in all_ms) and all(m.fs_is_m_tls_plus_8 for m in all_ms)
                and len(set_fs) == 1,
-               "FS holds TLS on linux/amd64 (one ARCH_SET_FS for m0, CLONE_SETTLS for the rest); GS is 0 on every thread")
+               "FS holds TLS on linux/amd64 (one ARCH_SET_FS for m0, CLONE_SETTLS for the rest); GS is 0 on every thread",
+               measured=f"{len(set_fs)} ARCH_SET_FS; GS base {sorted({m.gs_base for m in all_ms})}")
     nb.confirm("4.2-3", all(m.fs_base == m.m_tls + 8 for m in all_ms),
-               "the FS base is &m.tls[0]+8 for every M, not g0.stack.hi")
+               "the FS base is &m.tls[0]+8 for every M, not g0.stack.hi",
+               measured=f"FS - &m.tls = {sorted({m.fs_base - m.m_tls for m in all_ms})}", quiet=True)
 
 # %% [markdown]
-# The compiled code agrees. The seed says the current `g*` is at `gs:[0]` and
-# that R14 caches it "as the `getg()` assembly macro". Counting the instructions
-# of the idle binary that use each segment register, and what they do:
+# The seed (4.2) says the runtime initialises **gs** and that `settls` writes
+# `g0.stack.hi` into the gs base (*settls将g0.stack.hi写入gs.base MSR*); measured:
+# FS, holding `&m.tls[0]+8`.
+#
+# The compiled code agrees. The seed also says the current `g*` is at `gs:[0]`
+# and that R14 caches it "as the `getg()` assembly macro". Counting the
+# instructions of the idle binary that use each segment register, and what
+# they do:
 
 # %% tags=["claim:4.2-4", "claim:4.2-5"]
 if LIVE:
@@ -251,16 +267,21 @@ if LIVE:
     minus8 = [l for l in fs_lines if "%fs:0xfffffffffffffff8" in l]  # -8(FS) as objdump prints it
     into_r14 = [l for l in minus8 if l.rstrip().endswith(",%r14")]
     gs_uses = sum(l.count("%gs:") for l in dis)
-    print("instructions using %fs: more than 100:", len(fs_lines) > 100,
-          "| every one of them addresses -8(FS):", len(minus8) == len(fs_lines), "| instructions using %gs:", gs_uses)
-    print("most of them load that slot into R14:", len(into_r14) > len(minus8) / 2)
+    print(f"instructions using %fs: {len(fs_lines)}, addressing -8(FS): {len(minus8)}, "
+          f"loading -8(FS) into R14: {len(into_r14)}, using %gs: {gs_uses}")
     getg = nb.cite("getg")
     nb.confirm("4.2-4", len(fs_lines) > 100 and len(minus8) == len(fs_lines) and gs_uses == 0,
-               "the current g is read through -8(FS); no instruction touches %gs")
+               "the current g is read through -8(FS); no instruction touches %gs", quiet=True,
+               measured=f"{len(minus8)} of {len(fs_lines)} %fs uses at -8(FS), {gs_uses} %gs")
     nb.confirm("4.2-5", len(into_r14) > len(minus8) / 2,
-               "R14 does hold the current g (loaded from -8(FS)); getg itself is a compiler intrinsic in stubs.go, not an assembly macro")
+               "R14 does hold the current g (loaded from -8(FS)); getg itself is a compiler intrinsic in stubs.go, "
+               "not an assembly macro", measured=f"{len(into_r14)} loads into R14", quiet=True)
 
 # %% [markdown]
+# Every `%fs:` access in the binary is the one slot at -8(FS), most of them
+# loading it into R14, the register ABIInternal keeps the current g in; no
+# instruction uses `%gs:`.
+#
 # The seed also says new threads are made by `newosproc0` "which then
 # immediately runs `minit`". `newosproc0` is called only from the start-up
 # code of c-archive/c-shared builds without cgo: in Go 1.27 from `libInit`
@@ -276,27 +297,28 @@ inside = {c: goroot.enclosing(c) for c in callers0}
 for c in callers0:
     print(f"{c.file}:{c.line}: in {inside[c]}: {c.text}")
 if LIVE:
-    started = all(m.t_start is not None for r in [idle_report, *reports.values()] for m in r.ms)
+    started = sum(m.t_start is not None for r in [idle_report, *reports.values()] for m in r.ms)
     library_only = bool(callers0) and all("lib" in name.lower() for name in inside.values())
-    nb.confirm("4.2-8", started and library_only,
-               "newosproc0 only serves library builds; minit runs in mstart1 on every M (a start record for each)")
+    print(f"Ms without a start record (written on the new thread after minit): {len(all_ms) - started}")
+    nb.confirm("4.2-8", started == len(all_ms) and library_only,
+               "newosproc0 only serves library builds; minit runs in mstart1 on every M (a start record for each)",
+               measured=sorted(set(inside.values())), quiet=True)
 
 # %% [markdown]
 # ## 4.3 g0 stacks
 #
-# The seed (4.3): g0 has *固定大小(通常 8KB)的预分配栈* -- "a fixed, pre-allocated
-# stack, **usually 8 KB**".
-#
-# The hook recorded each M's g0 bounds. m0 runs on the process's main stack and
-# the runtime marks a 64 KiB window below the stack pointer at start-up as its
-# bounds; every other M, without cgo, gets a 16 KiB g0 stack from `malg`. With
-# cgo, threads come from `pthread_create`, and g0 is the whole pthread stack:
+# How big is the stack the scheduler runs on? The hook recorded each M's g0
+# bounds. m0 runs on the process's main stack and the runtime marks a 64 KiB
+# window below the stack pointer at start-up as its bounds; every other M,
+# without cgo, gets a 16 KiB g0 stack from `malg`. With cgo, threads come from
+# `pthread_create`, and g0 is the whole pthread stack. The source lines, then
+# the cgo lab with the hook:
 
 # %%
 for c in goroot.grep(r"malg\(16384|\(-64\*1024\)\(SP\)"):
     print(f"{c.file}:{c.line}: {c.text}")
 if LIVE and nb.live("cc"):
-    cgo_report = threads.observe(LABS / "threads_cgo", args=("3",))
+    cgo_report = threads.observe(LABS / "threads_cgo", args=("3",), extension=ext)
     show_checks(cgo_report)
 
 # %% tags=["claim:4.3-3"]
@@ -305,17 +327,19 @@ if LIVE and nb.live("cc"):
     m0_sizes = {r.ms[0].g0_size for r in plain}
     other_sizes = {m.g0_size for r in plain for m in r.ms[1:]}
     cgo_sizes = {m.g0_size for m in cgo_report.ms[1:]}
-    print("seed: 8 KB =", 8 * 1024, "bytes")
     print("m0 g0 bounds (no cgo):", m0_sizes, "bytes")
     print("other Ms (no cgo):", other_sizes, "bytes")
-    print("cgo Ms: all above 1 MiB:", all(s > 1 << 20 for s in cgo_sizes),
-          "| their FS base is glibc's thread block, not &m.tls+8:",
-          not any(m.fs_is_m_tls_plus_8 for m in cgo_report.ms))
+    print("Ms with cgo:", sorted(cgo_sizes), "bytes; FS base = &m.tls+8 on",
+          sum(bool(m.fs_is_m_tls_plus_8) for m in cgo_report.ms), "of them (glibc's thread block instead)")
     nb.confirm("4.3-3", m0_sizes == {64 * 1024} and other_sizes == {16 * 1024}
                and all(s > 1 << 20 for s in cgo_sizes),
-               "g0 is 64 KiB (window) for m0, 16 KiB for other Ms without cgo, the pthread stack with cgo; never 8 KB")
+               "g0 is 64 KiB (window) for m0, 16 KiB for other Ms without cgo, the pthread stack with cgo; never 8 KB",
+               measured=f"{sorted(m0_sizes | other_sizes)} bytes, cgo > 1 MiB")
 
 # %% [markdown]
+# The seed (4.3) says g0 has *固定大小(通常 8KB)的预分配栈* -- a fixed stack of
+# "usually 8 KB" (8192 bytes); measured: 64 KiB, 16 KiB, or megabytes with cgo.
+#
 # With cgo the clone is glibc's: `pthread_create` calls `clone3` with a stack
 # of its own choosing and `CLONE_SETTLS` pointing at glibc's thread block. The
 # stack size strace shows is about the g0 size the hook measured:
@@ -323,25 +347,24 @@ if LIVE and nb.live("cc"):
 # %% tags=["claim:4.1-7"]
 if LIVE and nb.live("cc"):
     from gorun_kit.trace.strace import struct_fields
-    cgo_bin = threads.build(LABS / "threads_cgo")
+    cgo_bin = threads.build(LABS / "threads_cgo", extension=ext)
     calls = trace.strace_run([cgo_bin.path, "2"], syscalls=["clone3"]).syscalls("clone3")
     c3 = [struct_fields(c.args[0]) for c in calls if "CLONE_THREAD" in c.args[0]]  # clone_args as strace shows it
     sizes = {int(a["stack_size"], 16) for a in c3}
-    print("threads made with clone3:", len(c3) > 0, "| CLONE_SETTLS on each:",
-          all("CLONE_SETTLS" in a["flags"].split("|") for a in c3))
-    print("strace stack_size within 64 KiB of the hook's g0 size:",
-          all(any(abs(s - g) < 65536 for g in cgo_sizes) for s in sizes))
-    nb.confirm("4.1-7", c3 and all("CLONE_SETTLS" in a["flags"].split("|") for a in c3) and sizes
-               and all(any(abs(s - g) < 65536 for g in cgo_sizes) for s in sizes),
-               "with cgo, Ms are pthreads made by clone3, and g0 is the pthread stack")
+    settls_all = all("CLONE_SETTLS" in a["flags"].split("|") for a in c3)
+    print(f"clone3 stack_size: {sorted(sizes)} bytes; the hook's g0 sizes: {sorted(cgo_sizes)} bytes")
+    nb.confirm("4.1-7", c3 and settls_all and sizes and all(any(abs(s - g) < 65536 for g in cgo_sizes) for s in sizes),
+               "with cgo, Ms are pthreads made by clone3, and g0 is the pthread stack", quiet=True,
+               measured=f"clone3 with CLONE_SETTLS, stack {sorted(sizes)}")
 
 # %% [markdown]
 # ## 4.4 The hook: the seed's patch, then one that works
 #
-# The seed (4.4) inserts its `traceThreadCreate` "at the end of `newm1`" and
-# says the order is `newm` -> `newm1` -> `allocm`; it also says the
-# `runtime·newm` assembly entry in `asm_amd64.s` must change. First the order
-# and the "assembly entry", from the source:
+# Where can a hook see a new thread? The seed (4.4) inserts its
+# `traceThreadCreate` "at the end of `newm1`" and says the order is `newm` ->
+# `newm1` -> `allocm`; it also says the `runtime·newm` assembly entry in
+# `asm_amd64.s` must change. First the order and the "assembly entry", from
+# the source:
 
 # %% tags=["claim:4.4-1", "claim:4.4-2"]
 newm = nb.cite("newm")
@@ -351,8 +374,10 @@ at_newm1 = next(i for i, l in enumerate(body) if l.strip().startswith("newm1("))
 print(f"line {newm.line + at_allocm}: {body[at_allocm].strip()}")
 print(f"line {newm.line + at_newm1}: {body[at_newm1].strip()}")
 asm_newm = goroot.grep(r"^TEXT\s+runtime·newm\(", suffixes=(".s",))
-nb.confirm("4.4-1", at_allocm < at_newm1, "newm calls allocm first, then newm1 (which calls newosproc)")
-nb.confirm("4.4-2", not asm_newm, "newm is plain Go: no TEXT runtime·newm in any .s file")
+nb.confirm("4.4-1", at_allocm < at_newm1, "newm calls allocm first, then newm1 (which calls newosproc)", quiet=True,
+           measured=f"allocm at line {newm.line + at_allocm}, newm1 at {newm.line + at_newm1}")
+nb.confirm("4.4-2", not asm_newm, "newm is plain Go: no TEXT runtime·newm in any .s file", quiet=True,
+           measured=f"{len(asm_newm)} TEXT symbols")
 
 # %% [markdown]
 # The seed's code, quoted, spliced in as generously as it can be read (the
@@ -374,7 +399,8 @@ if LIVE:
     nb.confirm("4.4-3", seed_error is not None and any("openat" in m for m in messages)
                # Go 1.22 words it "pid declared and not used"; 1.23+ "declared and not used: pid"
                and any("declared and not used" in m and "pid" in m for m in messages),
-               "the seed's patch does not compile: openat is undefined, itoa has another signature, pid is unused")
+               "the seed's patch does not compile: openat is undefined, itoa has another signature, pid is unused",
+               measured=f"{len(messages)} compile errors", quiet=True)
 
 # %% [markdown]
 # Even with those fixed, it could not work: it runs in the *parent* (so the new
@@ -390,36 +416,87 @@ if LIVE:
 #   anchor line, so every line number in `proc.go` stays the same;
 # * the child-side record is written **on the new thread**, after `minit` has set
 #   `m.procid = gettid()`;
-# * it allocates nothing and has no write barriers -- `mstart0` is
-#   `//go:nowritebarrierrec` and the compiler refuses heap allocation in package
-#   runtime, so a mistake is a compile error, not a crash. Records are built in
-#   a stack buffer and written with one `write(2)` each, to the fd or file named
-#   by `$GORUN_KIT_THREADS`; without it the program behaves as if unpatched.
+# * it allocates nothing on the heap and has no write barriers: `mstart0` is
+#   `//go:nowritebarrierrec`, and package runtime may not allocate *implicitly*
+#   (below). Records are built in a stack buffer and written with one
+#   `write(2)` each, to the fd or file named by `$GORUN_KIT_THREADS`; without
+#   it the program behaves as if unpatched.
 #
-# The splice points, in this release:
+# What exactly does the compiler refuse in package runtime? Four small
+# functions, compiled *as* package runtime with `go tool compile -std -p
+# runtime -m` (a fraction of a second):
 
-# %% tags=["claim:4.4-4", "claim:4.4-6"]
+# %%
+rules = scheduler.runtime_allocation_rules() if LIVE else None
+print(scheduler.ALLOCATION_PROBE)
+
+# %%
+if LIVE:
+    print(f"compiled as package runtime: exit status {rules.exit_status}")
+    for fn, msg in rules.errors:
+        print(f"  rejected  {fn:<15} {msg}")
+    for fn, msg in rules.escapes:
+        print(f"  accepted  {fn:<15} {msg}")
+    print(f"the same file as an ordinary package: exit status {rules.as_other}")
+    for c in rules.enforced_at:
+        print(f"{c.file}:{c.line}: {c.text}")
+    assert rules.rejected() == {"implicitEscape", "heapClosure"} and rules.accepted() == {"explicitNew", "explicitMake"}
+
+# %% [markdown]
+# The two errors are the compiler's only allocation checks for the runtime: a
+# variable that would silently *move* to the heap (its address escapes) and a
+# closure that must live on the heap. `new` and `make` that escape are
+# accepted -- they are explicit calls into the allocator, and whether the
+# calling context may allocate at all is the programmer's business (and
+# `//go:nowritebarrierrec`'s, for write barriers). So "the compiler refuses
+# heap allocation in package runtime" is too strong; the hook simply uses
+# neither form.
+#
+# The splice points in this release, and the build of the hook:
+
+# %%
 if LIVE:
     before = goroot.digest("runtime")  # a hash of every file under GOROOT/src/runtime
     p = threads.patch(go)
     for call, line in p.spliced:
         print(f"proc.go:{line}: ... ; {call}")
+
+# %% tags=["claim:4.4-4", "claim:4.4-6"]
+if LIVE:
     ok_report = threads.observe(LABS / "threads_idle")
     after = goroot.digest("runtime")
-    print("GOROOT/src/runtime unchanged:", before == after)
+    print(f"GOROOT/src/runtime digest before {before[:16]}, after {after[:16]}")
     show_checks(ok_report)
     ids = sorted(m.m for m in ok_report.ms)
     nb.confirm("4.4-4", ids == list(range(len(ids))) and set(ok_report.tids) == set(ok_report.proc_tasks)
                and not set(ids) & set(ok_report.tids),
-               "M ids are the runtime's numbers 0..n-1; the kernel tids are different numbers, the ones in /proc/<pid>/task")
+               "M ids are the runtime's numbers 0..n-1; the kernel tids are different numbers, the ones in /proc/<pid>/task",
+               measured="M ids 0..n-1, tids from /proc", quiet=True)
     nb.confirm("4.4-6", before == after and ok_report.ok,
-               "the overlay hook builds, runs on every new thread after minit, agrees with strace and /proc, and leaves GOROOT unchanged")
+               "the overlay hook builds, runs on every new thread after minit, agrees with strace and /proc, and leaves "
+               "GOROOT unchanged", measured="GOROOT digest unchanged, every cross-check holds")
+
+# %% [markdown]
+# The whole change to `proc.go`, as a diff against the release's file (made
+# from the overlay the build used); the hook's own code is the added file
+# `gorun_kit/_src/runtime_patches/threads_hook.go.tmpl`:
+
+# %%
+print(scheduler.hook_diff(p) if LIVE else "")
+
+# %% [markdown]
+# And the function that runs on every new thread, as the overlay adds it:
+
+# %%
+hook_file = Path(dict(p.replace)[str(go.src("runtime", "gorunkit_threads_hook.go"))]) if LIVE else None
+text = hook_file.read_text() if LIVE else ""
+print(text[text.index("// gorunkitThreadsStart runs"):] if LIVE else "")
 
 # %% [markdown]
 # ### What the hook shows: the threads a do-nothing program has, and why
 #
 # `labs_go/threads_idle` sleeps 300 ms and prints one line. Its Ms, and the
-# call chain into `newm` for each:
+# call chain into `newm` for each (the table varies from run to run):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -429,21 +506,20 @@ if LIVE:
     for m in idle_report.ms[1:]:
         print(f"M{m.m}: " + " < ".join(f.replace("runtime.", "") for f in m.via[:5]))
 
+# %% [markdown]
+# Read the `start fn` column and the chains: one M is sysmon, started by
+# `runtime.main`; the others were asked for by `wakep` (a spinning M) or
+# `handoffp`. The checks below hold in every run:
+
 # %%
 if LIVE:
-    show_checks(idle_report)
     print("program output:", repr(idle_report.stdout), "exit status", idle_report.exit_status)
-    roles = {m.start_fn for m in idle_report.ms}
-    via = {m.m: m.via for m in idle_report.ms}
     sysmon = [m for m in idle_report.ms if m.start_fn == "runtime.sysmon"]
-    print("sysmon has its own M, started by runtime.main on m0:",
-          len(sysmon) == 1 and sysmon[0].asked_by_m == 0 and "runtime.main.func1" in sysmon[0].via)
-    # Which reasons occur, and how often, depends on timing (the table above
-    # shows this run's); what holds in every run is that each M has one of them.
+    print(f"sysmon: M{sysmon[0].m}, asked for by M{sysmon[0].asked_by_m} via {' < '.join(sysmon[0].via)}")
+    assert len(sysmon) == 1 and sysmon[0].asked_by_m == 0 and "runtime.main.func1" in sysmon[0].via
+    # Which reasons occur, and how often, depends on timing; every M has one of them.
     reasons = ("runtime.main.func1", "runtime.wakep", "runtime.handoffp")
-    print("every other M was made by sysmon's start, wakep (a spinning M) or handoffp:",
-          all(any(r in via[m.m] for r in reasons) for m in idle_report.ms[1:]))
-    assert idle_report.ok
+    assert all(any(r in m.via for r in reasons) for m in idle_report.ms[1:]) and idle_report.ok
 
 # %% [markdown]
 # So even an idle program gets a handful of threads, each for a reason the
@@ -451,7 +527,7 @@ if LIVE:
 #
 # * **sysmon** -- the monitor thread, started by `runtime.main` before `main.main`;
 #   it runs without a P and wakes up periodically (it is what retakes Ps from
-#   threads stuck in system calls, below).
+#   goroutines stuck in system calls, section 4.5).
 # * **spinning Ms** (`runtime.mspinning`) -- when a new goroutine is made
 #   runnable (`newproc`) and a P is idle, `wakep` starts an M to look for work.
 #   This program creates no goroutine of its own, so the goroutine that caused
@@ -460,16 +536,13 @@ if LIVE:
 #   while package `init`s run; when it blocks there, m0 cannot run anything
 #   else, so it hands its P to another M (`stoplockedm` -> `handoffp` -> `startm`).
 #
-# Which of these you get, and how many, depends on timing; the hook records
-# what happened in this run. The hand-off comes from `runtime.main` itself:
-# it locks the main goroutine to m0, then `gcenable` starts the background
-# sweeper and scavenger and waits for both to report -- the first time the
-# locked main goroutine blocks:
+# The hand-off comes from `runtime.main` itself: it locks the main goroutine to
+# m0, then `gcenable` starts the background sweeper and scavenger and waits for
+# both to report -- the first time the locked main goroutine blocks:
 
 # %%
 # (mkduff.go, a generator excluded from builds, has a main too: take proc.go's)
 rmain = next(c for c in goroot.grep(r"^func main\(\) \{") if c.file.endswith("runtime/proc.go"))
-print(f"runtime.main: {rmain.file}:{rmain.line}")
 body = goroot.func_source(rmain, max_lines=200).splitlines()
 marks = {}
 for i, line in enumerate(body):
@@ -479,15 +552,13 @@ for i, line in enumerate(body):
 # (the first unlockOSThread() sits in the deferred func that covers Goexit during init)
 for key, lines in marks.items():
     print(f"{rmain.file}:{lines}: {key}")
-
-# %%
-gcenable = goroot.func_source(nb.cite("gcenable"), max_lines=40)
-print("gcenable waits on its channel:", "<-c" in gcenable)
-print("order lock -> gcenable -> unlock:",
-      marks["lockOSThread()"][0] < marks["gcenable()"][0] < marks["unlockOSThread()"][-1])
+gc_wait = [l.strip() for l in goroot.func_source(nb.cite("gcenable"), max_lines=40).splitlines() if "<-c" in l]
+print("gcenable waits:", gc_wait)
+assert gc_wait and marks["lockOSThread()"][0] < marks["gcenable()"][0] < marks["unlockOSThread()"][-1]
 
 # %% [markdown]
-# Who created whom:
+# Who created whom, and why -- each edge is labelled with the call path into
+# `newm`, each M with the reason its record gives:
 
 # %%
 tviz.creation_tree(idle_report) if LIVE else None
@@ -495,14 +566,18 @@ tviz.creation_tree(idle_report) if LIVE else None
 # %% [markdown]
 # ### Threads that appear on demand: a timeline per experiment
 #
-# Three programs, each run with the hook; in the timelines, `|` marks the moment
-# `newm` was called, the grey bar the time from `newm1` (clone) until the new
-# thread ran `minit`, and the coloured bar the thread's life.
+# Three programs, each run with the hook. In the left half of each timeline,
+# `|` marks the moment `newm` was called, the grey bar the time from `newm1`
+# (clone) until the new thread ran `minit`, and the coloured bar the thread's
+# life. The right half zooms in on each M separately, in microseconds since
+# its own `newm`: the order newm -> clone -> minit, which the millisecond
+# axis hides.
 #
 # 1. `threads_syscalls 6`: six goroutines block in a raw `nanosleep` system
-#    call. A goroutine in a blocking syscall keeps its M; **sysmon** notices the
-#    P stuck in `_Psyscall` and takes it away (`retake` -> `handoffp`), and a new
-#    M is started to run everything else.
+#    call. A goroutine in a blocking syscall keeps its M; **sysmon** finds
+#    the goroutine in `_Gsyscall` on a running P and takes the P away
+#    (`retake` -> `handoffp` -> `startm`), and a new M runs everything else
+#    (section 4.5 shows the source).
 # 2. `threads_locked 3`: three goroutines call `runtime.LockOSThread` and park.
 #    Each locked goroutine keeps an M to itself. The first lock starts the
 #    **template thread**, and Ms wanted by a locked thread are cloned *by the
@@ -520,33 +595,203 @@ for name, r in reports.items():
 
 # %%
 if LIVE:
-    syscall_ms = [m for m in reports["syscalls"].ms if "runtime.retake" in m.via]
-    print("syscalls: some Ms were made because sysmon retook a P from a blocked syscall:", len(syscall_ms) > 0)
-    print("syscalls: those were asked for by the sysmon M itself:",
-          all(m.asked_by_m == next(x.m for x in reports["syscalls"].ms if x.start_fn == "runtime.sysmon")
-              for m in syscall_ms))
+    sysmon_m = next(x.m for x in reports["syscalls"].ms if x.start_fn == "runtime.sysmon")
+    retaken = [m for m in reports["syscalls"].ms if "runtime.retake" in m.via]
+    print(f"syscalls: {len(retaken)} Ms made after sysmon retook a P, asked for by",
+          sorted({f"M{m.asked_by_m}" for m in retaken}), f"(sysmon is M{sysmon_m})")
+    assert retaken and all(m.asked_by_m == sysmon_m for m in retaken)
 
 # %%
 if LIVE:
     locked = reports["locked"]
     template = [m for m in locked.ms if m.start_fn == "runtime.templateThread"]
     by_template = [m for m in locked.ms if template and m.cloned_by_m == template[0].m]
-    print("locked: a template thread exists, started from LockOSThread:",
-          len(template) == 1 and "runtime.LockOSThread" in template[0].via)
-    print("locked: some Ms were asked for by one M but cloned by the template thread:",
-          any(m.asked_by_m != m.cloned_by_m for m in by_template))
-    print("locked: at least 3 locked goroutines + sysmon + template thread worth of Ms:", len(locked.ms) >= 3 + 2)
-    print("gomaxprocs: at least 6 Ps' worth of Ms plus sysmon:", len(reports["gomaxprocs"].ms) >= 6 + 1)
-    assert all(r.ok for r in reports.values())
+    print(f"locked: the template thread was started from {template[0].via[1]}; it cloned "
+          f"{sum(m.asked_by_m != m.cloned_by_m for m in by_template)} Ms that other Ms asked for")
+    print(f"locked: {len(locked.ms)} Ms; gomaxprocs: {len(reports['gomaxprocs'].ms)} Ms")
+    assert len(template) == 1 and any(m.asked_by_m != m.cloned_by_m for m in by_template) and len(locked.ms) >= 3 + 2
+    assert len(reports["gomaxprocs"].ms) >= 6 + 1 and all(r.ok for r in reports.values())
+
+# %% [markdown]
+# Read: the Ms the syscalls program gained were all asked for by sysmon's M;
+# in the locked program, the template thread (started from `LockOSThread`)
+# cloned the Ms a locked thread asked for; six busy goroutines needed at
+# least six Ms besides sysmon.
 
 # %%
 for name, r in ([("idle", idle_report)] if LIVE else []) + list(reports.items()):
     display(tviz.timeline(r, title=r.stdout.strip()))
 
+# %% [markdown]
+# In the zoomed halves, every M's `clone` comes within microseconds of its
+# `newm`, and `minit` on the new thread follows tens to hundreds of
+# microseconds later (more on a busy machine): the new thread has to be
+# scheduled by the kernel first.
+#
+# The locked program's tree: solid edges from the M that asked, dashed ones
+# from the template thread that cloned:
+
 # %%
 tviz.creation_tree(reports["locked"]) if LIVE else None
 
 # %% [markdown]
+# ## 4.5 From `newosproc` to the scheduler
+#
+# The seed's chapter title links `newosproc` to goroutine scheduling. Three
+# questions make that link concrete: why does the scheduler ask for a
+# thread, what does a new thread do first, and how does sysmon reach into
+# running threads?
+#
+# ### Why the runtime creates threads
+#
+# Every run above (and the cgo program of 4.3) recorded the call chain into
+# `newm` for each M. Grouped by that chain, across the five programs:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if LIVE:
+    runs = {"idle": idle_report, **reports, **({"cgo": cgo_report} if nb.live("cc") else {})}
+    print(threads.causes_table(runs))
+
+# %% [markdown]
+# Which causes each program shows depends on timing, but each program was
+# written for one of them, and its cause is always there:
+#
+# * a goroutine **blocked in a system call**: `retake` (on sysmon) ->
+#   `handoffp` -> `startm` -> `newm` (threads_syscalls);
+# * **spinning Ms**: a new goroutine with an idle P (`newproc` -> `wakep`),
+#   and a spinning M that found work waking the next (`resetspinning` ->
+#   `wakep`) (threads_gomaxprocs);
+# * the **template thread** after the first `LockOSThread`, and the Ms it
+#   clones for locked threads (threads_locked);
+# * a **cgo** program gets the template thread from `runtime.main` at start-up
+#   (the source's reason: Go may be entered from a thread C created and then
+#   need a new M), and a C call that blocks is treated like a system call.
+
+# %%
+if LIVE:
+    designed = [("syscalls", "retake"), ("locked", "LockOSThread"), ("cgo", "startTemplateThread")]
+    for name, step in designed:
+        if name in runs:
+            print(f"{name:<10}", threads.path_through(runs[name], step))
+    wakep = sum("runtime.wakep" in m.via for m in reports["gomaxprocs"].ms)
+    print(f"{'gomaxprocs':<10} {wakep} Ms made through wakep")
+    assert wakep and all(threads.path_through(runs[name], step) != "none" for name, step in designed if name in runs)
+
+# %% [markdown]
+# The syscalls program's tree shows the retake path on every M sysmon asked
+# for:
+
+# %%
+tviz.creation_tree(reports["syscalls"]) if LIVE else None
+
+# %% [markdown]
+# ### How sysmon finds a goroutine stuck in a system call
+#
+# How does sysmon know which P to take? In earlier releases (Go 1.22, for
+# one) a P entering a syscall changed its own state to `_Psyscall`, and
+# `retake` looked for that; `scheduler.syscall_retake` recognises both shapes.
+# The installed release's source, read now:
+
+# %%
+retake = scheduler.syscall_retake()
+print(f"{retake.go_version}: the P is taken by its goroutine's state ({retake.style})"
+      if retake.style == "goroutine-state" else f"{retake.go_version}: the P has its own syscall state")
+for c in retake.p_states:
+    print(f"{c.file}:{c.line}: {c.text}")
+for what, c in retake.steps:
+    print(f"{c.file}:{c.line}: {c.text}\n    ^ {what}")
+
+# %% [markdown]
+# On this release the state `_Psyscall` is gone (`_Psyscall_unused` only keeps
+# the numbering): a P whose goroutine is in a syscall stays `_Prunning`.
+# `retake` scans the running Ps, and `setBlockOnExitSyscall` checks the
+# goroutine's `_Gsyscall` state and, holding its scan bit, keeps it from
+# leaving the syscall while sysmon takes the P (`thread.takeP`) and hands it
+# on. If no idle M is parked, `handoffp` -> `startm` calls `newm`: the M
+# records above whose chain starts with `retake`. (The function prints the
+# lines it relies on; a release that changes them makes this cell fail.)
+#
+# ### One instant: every M with its P, g0, TLS and goroutine
+#
+# What does the scheduler look like at one moment, and what does a new M do
+# first? `labs_go/threads_mpg` sets GOMAXPROCS to 4, starts two goroutines
+# spinning and one sleeping in `nanosleep`, and calls `snapshot()`.
+# `gdb.snapshot` runs it under gdb, stops every thread at the first
+# instruction of `snapshot`, and reads each thread's FS base, the g at FS-8,
+# that g's M, the M's P, `curg` and g0 bounds, and every P in `runtime.allp`.
+# In the same run it takes the backtrace of the first thread other than m0 to
+# reach `runtime.gogo`:
+
+# %%
+if LIVE and nb.live("gdb"):
+    snap = gdb.snapshot(build_go(LABS / "threads_mpg").path)
+    print(f"first schedule of a new M (tid {snap.schedule_tid}), outermost first:")
+    print("  " + " -> ".join(f.replace("runtime.", "") for f in reversed(snap.schedule_frames)))
+
+# %% [markdown]
+# A new M's first work is scheduling: `mstart` -> `mstart0` -> `mstart1` ->
+# `schedule` -> `execute` -> `gogo`, which switches from g0 to the chosen
+# goroutine's stack (the frame below `mstart` is `runtime.clone`'s child
+# branch, where the thread began). The threads at the snapshot (tids and
+# addresses vary from run to run):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if LIVE and nb.live("gdb"):
+    print(snap.table())
+    print("Ps:", ", ".join(f"P{p.id} {p.status}" for p in snap.ps))
+
+# %% [markdown]
+# Read across a row: the FS base equals that M's `&m.tls+8` on every thread,
+# m0's g0 is the 64 KiB window and the others 16 KiB, and the P column shows
+# which Ms hold a P. The sleeping goroutine's M is "in a syscall"; whether it
+# still holds its P depends on whether sysmon has retaken it yet. The picture
+# draws the same records: FS -> `m.tls` -> the g in the TLS slot (`*(FS-8)`,
+# g0 when the thread runs runtime code), `m.p` to the P, and `m.curg`:
+
+# %%
+if LIVE and nb.live("gdb"):
+    assert all(t.fs_is_m_tls_plus_8 for t in snap.threads) and snap.schedule_frames[:2] == ("runtime.gogo", "runtime.execute")
+    assert "_Psyscall_unused" not in {p.status for p in snap.ps} and sum(t.p_id >= 0 for t in snap.threads) >= 3
+    display(tviz.mpg_diagram(snap))
+
+# %% [markdown]
+# ### Asynchronous preemption: sysmon's SIGURG
+#
+# What stops a goroutine that never yields? `retake` also calls `preemptone`
+# on a P whose goroutine has run for more than 10 ms (`forcePreemptNS`); on
+# Linux that ends in `tgkill(pid, tid, SIGURG)` to the thread running it.
+# strace watches `tgkill` while `threads_gomaxprocs 4` spins four goroutines
+# for 60 ms, once as is and once with `GODEBUG=asyncpreemptoff=1`:
+
+# %%
+steps = [(l.function.symbol, l.call) for l in goroot.call_chain(
+    [("runtime", "retake", "preemptone("), ("runtime", "preemptone", "preemptM(")])]
+# preemptM for Unix lives in signal_unix.go (other systems have their own)
+steps += [("runtime.preemptM", c) for c in goroot.grep(r"signalM\(mp, sigPreempt\)") if c.file.endswith("signal_unix.go")]
+steps += [(l.function.symbol, l.call) for l in goroot.call_chain([("runtime", "signalM", "tgkill(")])]
+for symbol, call in steps:
+    print(f"{symbol:<20} {call.file}:{call.line}: {call.text}" if call else f"{symbol:<20} call missing")
+assert len(steps) == 4 and all(call for _, call in steps)
+
+# %%
+if LIVE:
+    spinner = build_go(LABS / "threads_gomaxprocs").path
+    on = trace.strace_run([spinner, "4"], syscalls=["tgkill"])
+    off = trace.strace_run([spinner, "4"], syscalls=["tgkill"], env={**os.environ, "GODEBUG": "asyncpreemptoff=1"})
+    sigurg = [c for c in on.syscalls("tgkill") if c.args[2] == "SIGURG"]
+    first_clone = min((s for s in on.spawns if s.is_thread), key=lambda s: s.ts_ns).child_tid
+    print(f"as is: {len(sigurg)} SIGURGs, sent to {len({c.args[1] for c in sigurg})} threads; sent by the first "
+          f"thread the runtime cloned (sysmon): {sum(c.tid == first_clone for c in sigurg)} SIGURGs")
+    print(f"asyncpreemptoff=1: {len(off.syscalls('tgkill'))} tgkill calls")
+    assert sigurg and not off.syscalls("tgkill")
+
+# %% [markdown]
+# sysmon -- the first thread the runtime clones, M1 in every hook record
+# above -- sent the preemption signals, each to the thread of a goroutine
+# that had run too long; with asynchronous preemption off there are none.
+#
 # ## Try it
 #
 # * `gorun-kit threads labs_go/threads_syscalls -- 8` prints the table and the
@@ -556,3 +801,9 @@ tviz.creation_tree(reports["locked"]) if LIVE else None
 #   in Go: mark the Ms created because of blocking system calls) and
 #   `exercises/04_creation_tree_exercises.ipynb` (depths and creators in the
 #   creation tree).
+
+# %% [markdown]
+# ## What this chapter measured
+
+# %%
+nb.claims_table()

@@ -25,7 +25,7 @@ from ..records import Record
 if TYPE_CHECKING:
     from .crosscheck import CrossCheck
 
-__all__ = ["MRecord", "ThreadReport", "parse_records", "ms_from_records"]
+__all__ = ["MRecord", "ThreadReport", "Cause", "creation_cause", "causes_table", "path_through", "parse_records", "ms_from_records"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +70,80 @@ class MRecord(Record):
     @property
     def fs_is_m_tls_plus_8(self) -> bool | None:
         return None if self.fs_base is None else self.fs_base == self.m_tls + 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Cause(Record):
+    """Why an M was made, read from its ``via`` chain (see :func:`creation_cause`).
+
+    ``creator`` is the runtime function that decided a thread was needed
+    (``retake``, ``stoplockedm``, ``newproc``...), ``path`` the calls from it
+    down to ``newm`` (outermost first), ``reason`` a short phrase."""
+
+    creator: str
+    path: tuple[str, ...]
+    reason: str
+
+
+# Calls that carry a request for an M without deciding it (skipped to find the creator).
+_PLUMBING = {"runtime.newm", "runtime.startm", "runtime.handoffp", "runtime.wakep", "runtime.systemstack",
+             "runtime.mcall", "runtime.startTemplateThread", "runtime.schedule", "runtime.park_m"}
+_REASONS = (  # (function in the chain, reason), first match wins
+    ("runtime.startTemplateThread", "template thread: makes Ms for locked threads"),
+    ("runtime.retake", "sysmon took the P of a goroutine stuck in a syscall or cgo call"),
+    ("runtime.stoplockedm", "a locked goroutine blocked: its M handed the P on"),
+    ("runtime.resetspinning", "a spinning M found work and woke one more (wakep)"),
+    ("runtime.newproc", "a new goroutine and an idle P: wakep starts a spinning M"),
+    ("runtime.wakep", "wakep: work and an idle P"),
+    ("runtime.handoffp", "handoffp: a P with work and no M"),
+)
+
+
+def creation_cause(m: MRecord) -> Cause | None:
+    """The creator, path and reason of ``m`` from its call chain into ``newm``
+    (records made with ``CALLERS_EXTENSION``); None for m0 or without a chain.
+    sysmon's own M gets creator ``runtime.main``."""
+    chain = m.via
+    if not chain:
+        return None
+    if m.start_fn == "runtime.sysmon":
+        return Cause("runtime.main", ("runtime.main", "runtime.newm"), "sysmon, started before main.main")
+    i = next((k for k, f in enumerate(chain) if f not in _PLUMBING), len(chain) - 1)
+    creator = chain[i]
+    if creator.startswith("runtime.newproc"):
+        creator = "runtime.newproc"
+    reason = next((r for f, r in _REASONS if any(c.startswith(f) for c in chain[:i + 1])), "other")
+    if "runtime.startTemplateThread" in chain:
+        reason += f" (started by {creator})"
+    return Cause(creator, tuple(reversed(chain[:i + 1])) + ("runtime.newm",), reason)
+
+
+def path_through(report: "ThreadReport", step: str) -> str:
+    """The call path into newm (``"retake -> handoffp -> startm -> newm"``) of
+    the first M of ``report`` whose chain passes through ``runtime.<step>``;
+    ``"none"`` when no M's does."""
+    for m in report.ms:
+        cause = creation_cause(m)
+        if cause is not None and f"runtime.{step}" in cause.path:
+            return " -> ".join(f.replace("runtime.", "") for f in cause.path)
+    return "none"
+
+
+def causes_table(runs: Mapping[str, "ThreadReport"]) -> str:
+    """One line per distinct (path into newm, reason) over several runs, with
+    the Ms of each run it made: ``runs`` maps a name to a report made with
+    ``CALLERS_EXTENSION``. Ms without a chain (m0, extra Ms) are left out."""
+    rows: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    for name, report in runs.items():
+        for m in report.ms:
+            cause = creation_cause(m)
+            if cause is not None:
+                rows.setdefault((cause.path, cause.reason), []).append(f"{name}:M{m.m}")
+    out = []
+    for (path, reason), ms in sorted(rows.items(), key=lambda kv: kv[0][1]):
+        out.append(" -> ".join(f.replace("runtime.", "") for f in path))
+        out.append(f"    {reason}\n    Ms: {', '.join(ms)}")
+    return "\n".join(out)
 
 
 _LINE = re.compile(r"^gorunkit-thread v1 (new|clone|start) (.*)$")
