@@ -64,7 +64,7 @@ def find_func(name: str, pkg: str = "runtime", *, goos: str | None = "linux",
     tc = toolchain or find_go()
     pattern = _func_pattern(name)
     others = ("windows", "darwin", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "aix",
-              "dragonfly", "illumos", "wasip1", "js", "ios", "android")
+              "dragonfly", "illumos", "wasip1", "js", "wasm", "ios", "android")
     files = [p for p in _go_files(tc, pkg) if not (goos and any(f"_{o}" in p.stem for o in others if o != goos))]
     # A function defined in several files (exec_bsd.go, exec_libc.go, exec_linux.go) is compiled from
     # the one for this system: look in files named for ``goos`` first.

@@ -129,3 +129,8 @@ def test_clone_flags_and_the_spawn_chain_in_the_installed_goroot(go):
     chain = goroot.call_chain([("syscall", "forkAndExecInChild", "forkAndExecInChild1("),
                                ("syscall", "forkAndExecInChild1", "rawVforkSyscall(SYS_CLONE")])
     assert all(l.function.file.endswith("exec_linux.go") and l.call for l in chain)
+
+
+def test_find_func_skips_wasm_files_on_linux(go):
+    # os_wasm.go defines preemptM too; on linux the one compiled is signal_unix.go's
+    assert goroot.find_func("preemptM").file.endswith("signal_unix.go")
