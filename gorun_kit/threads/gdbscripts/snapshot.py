@@ -13,22 +13,16 @@
 # gorun_kit.binary), so this script knows no Go type.
 import json
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gdbsetup.py, beside this file
+from gdbsetup import OFFSETS, quiet_go_session, u64 as _u64  # noqa: E402
 
 import gdb
 
-OFFSETS = json.loads(os.environ["GORUN_KIT_GDB_OFFSETS"])
 ALLP = int(os.environ["GORUN_KIT_GDB_ALLP"], 16)
 
-gdb.execute("set pagination off")
-gdb.execute("set confirm off")
-gdb.execute("set language c")
-gdb.execute("set startup-with-shell off")
-for sig in ("SIGURG", "SIGPIPE", "SIGCHLD", "SIGPROF"):
-    gdb.execute(f"handle {sig} nostop noprint pass")
-
-
-def _u64(addr):
-    return int.from_bytes(bytes(gdb.selected_inferior().read_memory(addr, 8)), "little")
+quiet_go_session()
 
 
 def _u32(addr):
