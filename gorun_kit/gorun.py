@@ -232,9 +232,17 @@ class Phase(Record):
 
 @dataclasses.dataclass(frozen=True)
 class CommandLog(Record):
-    """One ``go run -x -work`` of a target, split into phases."""
+    """One ``go run -x -work`` of a target, split into phases.
+
+    ``command`` is the go command line exactly as it ran, with the kit's own
+    ``-debug-actiongraph=PATH`` (see :attr:`shown` for a stable form);
+    ``target`` and ``args`` are what go was given, stored as run, not sliced
+    out of ``command``.
+    """
 
     command: tuple[str, ...]
+    target: str  # what go run was given: the .go file name or "." (a package directory)
+    args: tuple[str, ...]  # the arguments go passed to the program (after the target)
     work: str  # the WORK directory go printed (already removed)
     lines: tuple[str, ...]
     phases: tuple[Phase, ...]
@@ -255,9 +263,10 @@ class CommandLog(Record):
         return [p for p in self.phases if p.kind == kind]
 
     @property
-    def args(self) -> tuple[str, ...]:
-        """The arguments go passed to the program (those after the .go file or package)."""
-        return self.command[5:]
+    def shown(self) -> str:
+        """``command`` as one line, with the action-graph file (a private temporary
+        path) written ``FILE``: the same text on every run."""
+        return " ".join(re.sub(r"^(-debug-actiongraph=).+$", r"\1FILE", w) for w in self.command)
 
     @property
     def cached_executable(self) -> str:
@@ -330,7 +339,7 @@ def command_log(target: str | os.PathLike, *, fresh: bool = True, args: tuple[st
         graph = _parse_graph(json.loads(graph_file.read_text()), ["go", *cmd])
         graph_file.unlink()
         phases, ran = _phases(lines, graph)
-        return CommandLog(("go", "run", "-x", "-work", arg, *args), work, tuple(l for _, l in lines[:-1]),
+        return CommandLog(("go", *cmd), arg, tuple(args), work, tuple(l for _, l in lines[:-1]),
                           tuple(phases), proc.stdout, proc.returncode, ran, graph)
     finally:
         if work and Path(work).name.startswith("go-build"):
@@ -367,16 +376,24 @@ def exit_status(log: CommandLog, *, timeout: float = 60) -> ExitStatus:
 
     The executable is the copy in the build cache (:attr:`CommandLog.cached_executable`),
     so nothing is built again. stdin is /dev/null; output is discarded. Raises
-    ValueError when the log has no cached executable, RuntimeError when the
-    program runs longer than ``timeout`` seconds (it is killed).
+    ValueError when the log has no cached executable, FileNotFoundError (naming
+    the target and the missing file, and saying to run :func:`command_log`
+    again) when that cache entry is gone (``go clean -cache`` or cache
+    trimming), RuntimeError when the program runs longer than ``timeout``
+    seconds (it is killed).
     """
     exe = log.cached_executable
     try:
         done = subprocess.run([exe, *log.args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, timeout=timeout)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"the executable that `go run {log.target}` built is no longer in the build cache ({exe}); "
+            f"the cache was cleaned or trimmed since that run. Run gorun.command_log on {log.target} "
+            f"again (it builds it anew) and pass the new log to exit_status") from None
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{exe} did not exit within {timeout} s and was killed") from None
-    return ExitStatus(log.command[4], log.args, done.returncode, log.go_said, log.returncode)
+    return ExitStatus(log.target, log.args, done.returncode, log.go_said, log.returncode)
 
 
 # ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def _plain(n: str, p: str, f: str, e: str, c: str) -> str:
         cross = cross_os(n, path=p, files=f.splitlines(), pathext=e or None, cwd=c or "/")
     except ValueError as exc:
         return f"invalid scenario: {exc}"
-    lines = [f"LookPath({n!r}), cwd {c or '/'}, PATHEXT {e or None}, files: {', '.join(f.splitlines())}"]
+    lines = [f"LookPath({n!r}), cwd {c or '/'}, PATHEXT {e or 'unset'}, files: {', '.join(f.splitlines())}"]
     lines += [f"  {r.goos:8} PATH {r.path:40} -> {result_text(r.result)}" for r in cross.rows]
     return "\n".join(lines)
 

@@ -39,6 +39,7 @@ LIVE = nb.live("go", "cc")  # False off Linux or without the tools: live cells s
 WINE = LIVE and nb.live("wine64", "mingw-w64")  # the Windows runs; without Wine only they skip
 from gorun_kit.course.layout import course_root
 COURSE = course_root()  # the labs these cells build, wherever the kernel starts
+from gorun_kit.viz.tables import rows_html  # every HTML table of the chapter
 
 # %% [markdown]
 # ## 2.1 What implements `go run`
@@ -128,7 +129,8 @@ if LIVE:
 
 # %% [markdown]
 # The same two runs on a time axis, drawn from the action graphs' own timestamps. In the first run the
-# link is the longest bar; in the second, compile and link are cache hits (hatched: no tool ran) and
+# compile of `main` and the link are solid bars (a tool ran; their lengths are this run's timings, the
+# milliseconds printed above); in the second, compile and link are cache hits (hatched: no tool ran) and
 # `go run` starts the binary the first run stored in the build cache.
 
 # %%
@@ -159,7 +161,7 @@ if LIVE:
     import os
     from gorun_kit.toolchain import find_go
     args_log = gorun.command_log(Path("../labs_go/gorun_args/main.go"), args=("a", "b"))
-    print("command:", " ".join(args_log.command))
+    print("command:", args_log.shown)  # FILE: the kit's own -debug-actiongraph output, a private temp file
     print(args_log.output.splitlines()[0])
     path_first = args_log.output.split("PATH first: ")[1].strip()
     print("the program's PATH starts with:", paths.shorten(path_first))
@@ -174,11 +176,10 @@ if LIVE:
 # %%
 if LIVE:
     from IPython.display import HTML, display
-    from gorun_kit.viz import lookpath as viz_lp
     statuses = {"hello": gorun.exit_status(first), "gorun_args": gorun.exit_status(args_log)}
-    display(HTML(viz_lp.rows_html([(name, " ".join(s.args) or "-", s.child, s.go_said or "-", s.go_run)
-                                   for name, s in statuses.items()],
-                                  ["program", "arguments", "its exit status, run directly", "go printed", "go run's exit status"])))
+    display(HTML(rows_html([(name, " ".join(s.args) or "-", s.child, s.go_said or "-", s.go_run)
+                            for name, s in statuses.items()],
+                           ["program", "arguments", "its exit status, run directly", "go printed", "go run's exit status"])))
 
 # %% [markdown]
 # A program that exits 0 leaves `go run` at 0. Any other status is not passed on: go prints `exit status 3`
@@ -271,7 +272,6 @@ if LIVE:
 # %%
 if LIVE:
     from IPython.display import HTML, display
-    from gorun_kit.viz import lookpath as viz_lp
 
     fs = lp.default_fs("linux").file("/usr/bin/ls").dir("/w").file("/w/myprog")
     cases = [("", "/usr/bin", {}), (".", "/usr/bin", {}), ("..", "/usr/bin", {}),
@@ -289,7 +289,7 @@ if LIVE:
             results[(name, path, str(env))] = real
             rows.append((repr(name), repr(path), env.get("GODEBUG", ""), real.short(), real.message or "-",
                          "same" if model.key() == real.key() else f"differs: {model.short()}"))
-    display(HTML(viz_lp.rows_html(rows, ["name", "PATH", "GODEBUG", "real Go (cwd /w)", "err.Error()", "model agrees"])))
+    display(HTML(rows_html(rows, ["name", "PATH", "GODEBUG", "real Go (cwd /w)", "err.Error()", "model agrees"])))
 
 # %% tags=["claim:2.2-1", "claim:2.2-2", "claim:2.2-4", "claim:2.2-5"]
 if LIVE:
@@ -329,7 +329,7 @@ if LIVE and WINE:
     for s, lin, win in zip(inputs, split_linux, split_windows):
         agreeing += lin == lp_unix.split_list(s) and win == lp_windows.split_list(s)
         rows.append((repr(s), json.dumps(lin), json.dumps(win)))
-    display(HTML(viz_lp.rows_html(rows, ["PATH string", "SplitList on linux (real)", "SplitList on windows (real, Wine)"])))
+    display(HTML(rows_html(rows, ["PATH string", "SplitList on linux (real)", "SplitList on windows (real, Wine)"])))
     agree = agreeing == len(inputs)
     print(f"strings on which the Python ports give both real answers: {agreeing} of {len(inputs)}")
 
@@ -365,7 +365,7 @@ if LIVE:
     rows = [(k, described(env[k]["vars"]),
              json.dumps({kk: v for kk, v in sorted(env[k]["selected"].items()) if kk != "PWD" or k.startswith("dir")}),
              "nil" if env[k]["env_nil"] else "non-nil", env[k]["err"] or "-") for k in show]
-    display(HTML(viz_lp.rows_html(rows, ["configuration", "child environment", "FC_* / PWD seen", "cmd.Env after Run", "error"])))
+    display(HTML(rows_html(rows, ["configuration", "child environment", "FC_* / PWD seen", "cmd.Env after Run", "error"])))
 
 # %% tags=["claim:2.3-1", "claim:2.3-3"]
 if LIVE:
@@ -484,16 +484,17 @@ display(HTML(viz_lp.scenarios_html({t: crosses[t] for t in cwd_scenarios})))
 # is skipped and nothing is found; unset (second row), the same files give `tool.exe (ErrDot)`, found by
 # the implicit current-directory search, not by the empty element. In the third row the file in the
 # current directory is also reachable through `%PATH%`, and LookPath returns the `%PATH%` name with **no
-# error**. Only when `%PATH%`'s first hit is a *different* file does the current-directory hit come back,
-# with `ErrDot` (fourth row); with `NoDefaultCurrentDirectoryInExePath` set, that `%PATH%` file is returned
-# instead (last row). The order `lp_windows.go` goes through, for the third and fourth rows (each picture
+# error**. The current-directory hit comes back, with `ErrDot`, when `%PATH%` finds nothing (second row:
+# its only other element is empty, and Windows skips empty elements) or when its first hit is a
+# *different* file (fourth row); with `NoDefaultCurrentDirectoryInExePath` set, that `%PATH%` file is
+# returned instead (last row). The claim check under the pictures asserts these five answers. The order `lp_windows.go` goes through, for the third and fourth rows (each picture
 # is the model, run on the same scenario the real answer in its title came from):
 
 # %%
 for t in ("cwd file is also on PATH", "cwd file, another on PATH"):
     real = crosses[t].result("windows")
     display(viz_lp.search_order(explain_cross(crosses[t], "windows"),
-                                title=f"windows, '{t}': LookPath returned {real.short()} ({real.source})"))
+                                title=f"windows, '{t}': LookPath returned {real.short()}; answer from {real.source}"))
 
 # %% [markdown]
 # Why: `lookPathExts` keeps the current-directory hit in `dotf`/`dotErr` instead of returning it, and at
@@ -534,8 +535,9 @@ if LIVE:
 #
 # Run the cell below: edit the name, PATH (Unix form), PATHEXT, cwd or the files, and linux, darwin and
 # windows answer as you type (modeled). Before the cell runs, what shows is the saved state of the
-# starting scenario, and it says so. Try the current-directory rows of 2.4: put `/users/ada` on PATH, or
-# remove `/usr/bin/tool`.
+# starting scenario, and it says so. Try the current-directory rows of 2.4: put `/users/ada` at the
+# *front* of PATH and only the Windows answer changes (`tool.bat` with no error; appended at the end,
+# nothing changes), or delete the line `/usr/bin/tool` and only linux and darwin change (to `ErrNotFound`).
 
 # %%
 from gorun_kit.widgets import lookpath_explorer
@@ -554,8 +556,8 @@ _ = lookpath_explorer()
 # %% tags=["claim:2.5-2", "claim:2.5-3", "claim:2.5-4"]
 if LIVE:
     hooks = experiments.linkname_hooks(labs=COURSE)
-    display(HTML(viz_lp.rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks],
-                                  ["variant", "what", "build", "compiler / linker / program says"])))
+    display(HTML(rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks],
+                           ["variant", "what", "build", "compiler / linker / program says"])))
     by = {(h.variant, h.ldflags): h for h in hooks}
     nb.confirm("2.5-3", not by[("nounsafe", "")].built and 'import "unsafe"' in by[("nounsafe", "")].message,
                "the seed's snippet does not even compile: //go:linkname needs an unsafe import",
@@ -586,10 +588,10 @@ if LIVE:
 # %% tags=["claim:2.5-5"]
 if LIVE:
     runs = experiments.ldpreload_hooks(labs=COURSE)
-    display(HTML(viz_lp.rows_html([(r.program, "dynamic (ld.so)" if r.dynamic else "static (no ld.so)",
-                                    "ran" if r.constructor_ran else "never ran",
-                                    "intercepted" if r.execve_intercepted else "not seen", r.stdout) for r in runs],
-                                  ["program", "linked", "hook constructor", "execve", "program says"])))
+    display(HTML(rows_html([(r.program, "dynamic (ld.so)" if r.dynamic else "static (no ld.so)",
+                             "ran" if r.constructor_ran else "never ran",
+                             "intercepted" if r.execve_intercepted else "not seen", r.stdout) for r in runs],
+                           ["program", "linked", "hook constructor", "execve", "program says"])))
     c_run, pure, cgo = runs
     nb.confirm("2.5-5", c_run.execve_intercepted and not pure.constructor_ran and cgo.constructor_ran and not cgo.execve_intercepted,
                "LD_PRELOAD: a static Go binary never loads it; a cgo binary loads it but Go's raw execve syscall bypasses the libc wrapper",
@@ -633,7 +635,7 @@ diff_rows = [
     ("directory named like the program", "EISDIR, skipped", "EISDIR, skipped", "fs.ErrPermission, skipped", "'directory named like it' (real)"),
     ("ErrNotFound text", "in $PATH", "in $PATH", "in %PATH%", "message column (real)"),
 ]
-display(HTML(viz_lp.rows_html(diff_rows, ["behaviour", "linux", "darwin", "windows", "shown by"])))
+display(HTML(rows_html(diff_rows, ["behaviour", "linux", "darwin", "windows", "shown by"])))
 
 # %%
 if LIVE and WINE:

@@ -88,8 +88,10 @@ def test_program_args_path_and_exit_status():
     assert os.path.samefile(first, os.path.join(find_go().goroot, "bin"))  # base.AppendPATH
     assert "exit status 3" in log.lines and log.returncode == 1  # a program's non-zero status becomes go run's 1
     assert log.kinds()[-1] == "run"
+    assert (log.target, log.args) == ("main.go", ("a", "b"))
+    assert any(w.startswith("-debug-actiongraph=") for w in log.command)  # the command as it ran
     status = gorun.exit_status(log)  # the same executable, started directly from the build cache
-    assert (status.child, status.go_said, status.go_run) == (3, "exit status 3", 1)
+    assert (status.child, status.go_said, status.go_run, status.args) == (3, "exit status 3", 1, ("a", "b"))
 
 
 def test_write_fresh_hello_is_new_every_time(tmp_path):

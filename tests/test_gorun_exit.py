@@ -1,5 +1,5 @@
 """go run's exit status beside its program's, and the phase timeline, on records
-built by hand (no Go needed): CommandLog.cached_executable / go_said / args,
+built by hand (no Go needed): CommandLog.cached_executable / go_said / args / target / shown,
 gorun.exit_status and viz.gorun.phase_timeline."""
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def _graph(cached: bool) -> ActionGraph:
 
 
 def _log(tmp_path, *, status: int, args=(), cached=False) -> CommandLog:
+    # A hand-made record: go_said and go_run are written from ``status`` here, so these tests
+    # check the kit's bookkeeping only. The real go run behaviour (child 0 -> 0, child 3 -> 1)
+    # is checked end to end in tests/test_gorun.py (test_second_run_starts_the_cached_binary,
+    # test_program_args_path_and_exit_status).
     exe = tmp_path / "cache" / "ab" / ("ab" * 32 + "-d") / "main"
     exe.parent.mkdir(parents=True, exist_ok=True)
     exe.write_text(f"#!/bin/sh\nexit {status}\n")
@@ -30,7 +34,8 @@ def _log(tmp_path, *, status: int, args=(), cached=False) -> CommandLog:
     phases = [] if cached else [Phase("cache-put", "main", f"cp $WORK/b001/exe/main {exe} # internal", (), None)]
     ran = os.fspath(exe) if cached else "$WORK/b001/exe/main"
     lines = ("WORK=/tmp/x", ran) + ((f"exit status {status}",) if status else ())
-    return CommandLog(("go", "run", "-x", "-work", "main.go", *args), "/tmp/x", lines, tuple(phases), "",
+    command = ("go", "run", "-x", "-work", "-debug-actiongraph=/tmp/ws/actiongraph-1234abcd.json", "main.go", *args)
+    return CommandLog(command, "main.go", tuple(args), "/tmp/x", lines, tuple(phases), "",
                       1 if status else 0, ran, _graph(cached))
 
 
@@ -42,12 +47,31 @@ def test_exit_status_runs_the_cached_executable_directly(tmp_path, cached):
     assert (bad.child, bad.go_said, bad.go_run, bad.args) == (3, "exit status 3", 1, ("a", "b"))
 
 
+def test_target_and_args_are_what_ran_not_positions_in_command(tmp_path):
+    # the command carries the -debug-actiongraph flag that really ran; target and args are
+    # stored fields, so an extra flag in the command cannot shift them
+    log = _log(tmp_path, status=3, args=("a", "b"))
+    assert log.command[4].startswith("-debug-actiongraph=") and log.command[5] == "main.go"
+    assert (log.target, log.args) == ("main.go", ("a", "b"))
+    assert log.shown == "go run -x -work -debug-actiongraph=FILE main.go a b"
+    status = gorun.exit_status(log)
+    assert (status.target, status.args) == ("main.go", ("a", "b"))
+
+
+def test_exit_status_names_the_target_when_the_cache_entry_is_gone(tmp_path):
+    log = _log(tmp_path, status=0, args=("x",))
+    os.remove(log.cached_executable)  # go clean -cache, or the cache trimmed it
+    with pytest.raises(FileNotFoundError, match=r"go run main\.go.*no longer in the build cache.*command_log") as e:
+        gorun.exit_status(log)
+    assert log.cached_executable in str(e.value)
+
+
 def test_cached_executable_is_the_run_file_or_the_cp_destination(tmp_path):
     fresh = _log(tmp_path, status=0)
     assert fresh.cached_executable == fresh.phases[0].command.split()[2]
     hit = _log(tmp_path, status=0, cached=True)
     assert hit.cached_executable == hit.ran
-    broken = CommandLog(("go", "run", "-x", "-work", "main.go"), "", (), (), "", 1, "", _graph(False))
+    broken = CommandLog(("go", "run", "-x", "-work", "main.go"), "main.go", (), "", (), (), "", 1, "", _graph(False))
     with pytest.raises(ValueError, match="no executable in the build cache"):
         broken.cached_executable
 

@@ -103,3 +103,13 @@ def test_grid_colours_each_answer():
     found, dot, miss = colours[0], colours[3], colours[6]
     assert found != dot != miss and colours[1] == found and colours[7] == miss
     assert [t.get_text() for t in ax.get_yticklabels()] == ["found", "dot", "none"]
+
+
+def test_rows_html_is_the_generic_table_in_viz_tables():
+    from gorun_kit.viz import lookpath as viz_lp, tables
+
+    assert viz_lp.rows_html is tables.rows_html  # one helper, imported by both the go-run and LookPath tables
+    out = tables.rows_html([("C:\\opt\\bin", 3), ("<a&b>", None)], ["path", "n"])
+    assert out.startswith("<table><thead><tr><th>path</th><th>n</th></tr></thead><tbody>")
+    assert "<td><code>C:&#92;opt&#92;bin</code></td><td><code>3</code></td>" in out
+    assert "<code>&lt;a&amp;b&gt;</code>" in out and "<code>None</code>" in out and out.count("<tr>") == 3

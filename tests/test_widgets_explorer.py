@@ -44,3 +44,28 @@ def test_explorer_displays_one_bundle_with_the_widget_view(monkeypatch):
     next(c for c in box.children if getattr(c, "description", "") == "cwd").value = "relative"
     assert "invalid scenario: entry path &#x27;relative&#x27; must be absolute" in live.value
     box.close()
+
+
+def test_saved_state_says_pathext_unset_not_none():
+    b = explorer_bundle(None, "tool", "/usr/local/bin:/opt/bin::/usr/bin", DEFAULT_FILES, "", "/users/ada")
+    assert "PATHEXT unset" in b["text/plain"] and "PATHEXT <code>unset</code>" in b["text/html"]
+    assert "None" not in b["text/plain"] and "None" not in b["text/html"]
+    b = explorer_bundle(None, "tool", "/a", "/a/tool", ".exe", "/")
+    assert "PATHEXT .exe" in b["text/plain"]
+
+
+def test_chapter_02_explorer_hints_hold_for_the_starting_scenario():
+    # notebooks/02 says: prepending /users/ada to PATH changes only the Windows answer (appending
+    # changes nothing); removing /usr/bin/tool changes only linux and darwin.
+    from gorun_kit.lookpath.compare import cross_os
+
+    path, files = "/usr/local/bin:/opt/bin::/usr/bin", DEFAULT_FILES.splitlines()
+
+    def answers(p, f):
+        return {r.goos: r.result.key() for r in cross_os("tool", path=p, files=f, cwd="/users/ada").rows}
+
+    start = answers(path, files)
+    changed = lambda new: sorted(g for g in start if new[g] != start[g])
+    assert changed(answers("/users/ada:" + path, files)) == ["windows"]
+    assert changed(answers(path + ":/users/ada", files)) == []
+    assert changed(answers(path, [f for f in files if f != "/usr/bin/tool"])) == ["darwin", "linux"]

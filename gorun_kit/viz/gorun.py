@@ -137,7 +137,7 @@ def phase_timeline(runs: Sequence[tuple[str, CommandLog]]):
             ax.text(a.done * 1000 + end * 10, y, _ms(a.seconds) + how, va="center", fontsize=8)
         ax.set_yticks(range(len(_LANES)), [name for _, name, _ in reversed(_LANES)], fontsize=8)
         ax.set_ylim(-0.6, len(_LANES) - 0.4)
-        ax.set_title(f"{label}: {' '.join(log.command)}  (exit status {log.returncode})", fontsize=9, loc="left")
+        ax.set_title(f"{label}: {log.shown}  (exit status {log.returncode})", fontsize=9, loc="left")
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
     axes[-1].set_xlim(0, end * 1000 * 1.28)

@@ -9,6 +9,7 @@ from typing import Mapping
 import graphviz
 
 from .graph import Graph
+from .tables import rows_html  # re-exported: the generic table lives in viz.tables
 
 from ..lookpath.compare import CrossOS, Step
 
@@ -70,7 +71,7 @@ def cross_os_html(cross: CrossOS) -> str:
     scenario's row gives the reason.
     """
     head = (f"<p><code>LookPath({_cell(repr(cross.name))})</code>, cwd <code>{_cell(cross.cwd)}</code>, "
-            f"PATHEXT <code>{_cell(str(cross.pathext))}</code>, environment <code>{_cell(_env_text(cross))}</code>, "
+            f"PATHEXT <code>{_cell('unset' if cross.pathext is None else cross.pathext)}</code>, environment <code>{_cell(_env_text(cross))}</code>, "
             "files: " + ", ".join(f"<code>{_cell(f)}</code>" for f in cross.files) + "</p>")
     return head + rows_html([(r.goos, r.path, result_text(r.result), r.result.source) for r in cross.rows],
                             ["GOOS", "PATH given", "LookPath returns", "source"])
@@ -127,11 +128,3 @@ def cross_os_grid(crosses: Mapping[str, CrossOS], *, title: str = ""):
     ax.set_title((title + "\n" if title else "") + legend, fontsize=8, loc="left", pad=30)
     fig.tight_layout()
     return fig
-
-
-def rows_html(rows, header) -> str:
-    out = ["<table><thead><tr>" + "".join(f"<th>{_cell(h)}</th>" for h in header) + "</tr></thead><tbody>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f"<td><code>{_cell(str(c))}</code></td>" for c in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
