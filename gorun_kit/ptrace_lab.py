@@ -28,7 +28,7 @@ from . import sessions, trace
 from .records import Record
 
 __all__ = ["ExecCall", "CheckResult", "parse_tracer_output", "random_case", "reference_execs",
-           "check_tracer", "memory_reads", "build_lab", "vm_readv_once"]
+           "check_tracer", "memory_reads", "build_lab", "vm_readv_once", "VmReadvEdge", "vm_readv_at_hole"]
 
 _EXITKILL_TIMEOUT = 30.0
 _ENV = "/usr/bin/env"
@@ -338,8 +338,12 @@ def vm_readv_once(nbytes: int = 3 * 4096 + 100) -> int:
 
     The syscall has no per-page limit: given mapped memory, one call copies
     the whole range (the kernel caps one call at the iovec total, not at a
-    page). The lab's TODO 2 reads up to the end of a page per call only
-    because a string may end just before an unmapped page. Linux only;
+    page). When the range runs into an unmapped page the call does not fail:
+    it returns short, with the bytes before the hole (see
+    :func:`vm_readv_at_hole`); it fails (EFAULT) only when nothing at all can
+    be read. The man page promises partial transfers only at the granularity
+    of whole iovec elements, so the lab's TODO 2 reads up to the end of a page
+    per call and does not rely on a short read inside one element. Linux only;
     raises OSError with the errno when the call fails.
     """
     import ctypes
@@ -366,3 +370,73 @@ def vm_readv_once(nbytes: int = 3 * 4096 + 100) -> int:
     if target.raw[:got] != source.raw[:got]:
         raise RuntimeError("process_vm_readv copied bytes that differ from the source")
     return got
+
+
+@dataclasses.dataclass(frozen=True)
+class VmReadvEdge(Record):
+    """What :func:`vm_readv_at_hole` measured: ``asked`` bytes read from
+    ``before_hole`` bytes before an unmapped page gave ``copied`` bytes (a
+    short read); the same read started inside the hole gave ``in_hole_errno``
+    (the errno name, e.g. ``"EFAULT"``, or ``None`` if it did not fail)."""
+
+    page: int
+    asked: int
+    before_hole: int
+    copied: int
+    in_hole_errno: str | None
+
+
+def vm_readv_at_hole(before_hole: int = 100, nbytes: int | None = None) -> VmReadvEdge:
+    """Map three pages of this process, unmap the third, and ask one
+    ``process_vm_readv`` call (one iovec element each side) for ``nbytes``
+    (default: one page) starting ``before_hole`` bytes before the hole; then
+    ask for the same starting inside the hole. On Linux the first returns
+    short (``before_hole`` bytes when ``nbytes > before_hole``), the second
+    fails with EFAULT. The mapping is released before returning. Raises
+    ValueError for ``before_hole`` outside 1..2 pages, OSError if the mapping
+    cannot be made or the first read fails outright.
+    """
+    import ctypes
+    import ctypes.util
+    import mmap
+
+    page = mmap.PAGESIZE
+    nbytes = page if nbytes is None else nbytes
+    if not 0 < before_hole <= 2 * page or nbytes <= 0:
+        raise ValueError(f"before_hole={before_hole}, nbytes={nbytes}: need 1..{2 * page} and at least one byte")
+
+    class _IOVec(ctypes.Structure):
+        _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.process_vm_readv.restype = ctypes.c_ssize_t
+    libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(_IOVec), ctypes.c_ulong,
+                                      ctypes.POINTER(_IOVec), ctypes.c_ulong, ctypes.c_ulong]
+    base = libc.mmap(None, 3 * page, mmap.PROT_READ | mmap.PROT_WRITE,
+                     mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+    if base in (None, ctypes.c_void_p(-1).value):
+        err = ctypes.get_errno()
+        raise OSError(err, f"mmap of three pages failed: {os.strerror(err)}")
+    target = ctypes.create_string_buffer(nbytes)
+    try:
+        ctypes.memset(base, 0x5A, 2 * page)
+        libc.munmap(base + 2 * page, page)  # the hole
+        def read(addr: int) -> tuple[int, int]:
+            local = _IOVec(ctypes.cast(target, ctypes.c_void_p), nbytes)
+            remote = _IOVec(addr, nbytes)
+            got = libc.process_vm_readv(os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+            return got, (ctypes.get_errno() if got < 0 else 0)
+        copied, err = read(base + 2 * page - before_hole)
+        if copied < 0:
+            raise OSError(err, f"process_vm_readv {before_hole} bytes before a hole failed: {os.strerror(err)}")
+        if target.raw[:copied] != b"\x5a" * copied:
+            raise RuntimeError("process_vm_readv copied bytes that differ from the source")
+        in_hole, err = read(base + 2 * page)
+    finally:
+        libc.munmap(base, 3 * page)
+    return VmReadvEdge(page, nbytes, before_hole, copied,
+                       errno_mod.errorcode.get(err, str(err)) if in_hole < 0 else None)

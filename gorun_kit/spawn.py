@@ -32,7 +32,8 @@ from .trace.strace import struct_fields
 
 __all__ = ["SpawnCall", "MethodRow", "MethodRun", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method",
            "compare_methods", "run_methods", "spawn_calls", "flag_names", "clone_call", "kernel_functions", "KERNEL_PATHS",
-           "SpawnStep", "go_spawn_steps"]
+           "SpawnStep", "go_spawn_steps", "ExecLimit", "exec_limits", "go_clone_constants",
+           "vfork_syscall_entry"]
 
 PATH_FOR_RUNS = "/nonexistent-gorun-kit:/usr/bin:/bin"
 TIMEOUT = 60.0
@@ -94,6 +95,20 @@ class MethodRow(Record):
     instrument: str  # which instrument produced the cells
     tracer_flags: str | None  # the spawn flags the production tracer recorded (None: not run)
     exit_code: int
+
+    @property
+    def tracer_seen(self) -> tuple[str, ...]:
+        """The flags of each process spawn the production tracer recorded (empty: not run)."""
+        return tuple(f.strip() for f in (self.tracer_flags or "").split(";") if f.strip())
+
+    @property
+    def agrees_with_tracer(self) -> bool | None:
+        """Whether the flags strace saw for the first real spawn (``flags`` up to
+        any `` -> ``, without the ``(implied by vfork)`` note) are among the
+        spawns the tracer recorded; None when the tracer was not run."""
+        if self.tracer_flags is None:
+            return None
+        return self.flags.split(" -> ")[0].replace("(implied by vfork) ", "") in self.tracer_seen
 
 
 # ---------------------------------------------------------------------------
@@ -272,10 +287,9 @@ def _short(flags: str) -> str:
 def _tracer_cell(r: MethodRow) -> str:
     """What the production tracer saw, against strace's flags: how many process
     spawns, and whether the first real spawn's flags are among them."""
-    seen = [f.strip() for f in (r.tracer_flags or "").split(";") if f.strip()]
-    mine = r.flags.split(" -> ")[0].replace("(implied by vfork) ", "")
+    seen = r.tracer_seen
     probe = " (the probe first)" if r.probe else ""
-    verdict = "the same flags" if mine in seen else "other flags: " + _short("; ".join(seen))
+    verdict = "the same flags" if r.agrees_with_tracer else "other flags: " + _short("; ".join(seen))
     return f"{len(seen)} spawn{'s' if len(seen) != 1 else ''}{probe}, {verdict}"
 
 
@@ -327,7 +341,7 @@ def rows_markdown(rows: Sequence[MethodRow]) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class MethodRun:
+class MethodRun(Record):
     """One method's table row with the records it was made from: the strace
     run (``strace``) and, when asked for, the production tracer's run of the
     same command (``tracer``), for pictures drawn from the same records."""
@@ -360,6 +374,50 @@ def compare_methods(methods: Iterable[str] | None = None, *, labs: str | os.Path
 
 # ---------------------------------------------------------------------------
 # the source line that runs, and the kernel's function names
+
+def go_clone_constants(names: Iterable[str] = ("CLONE_VM", "CLONE_VFORK", "CLONE_PIDFD", "CLONE_SYSVSEM"), *,
+                       toolchain=None) -> dict[str, int]:
+    """The values of the ``CLONE_*`` constants ``names`` as the installed
+    ``syscall`` package defines them in ``exec_linux.go`` (``NAME = 0x...``),
+    in the order asked. Raises :class:`gorun_kit.goroot.SourceNotFound`
+    naming the constants the file does not define."""
+    import re
+
+    from . import goroot
+
+    names = tuple(names)
+    rx = re.compile(r"^\s*(CLONE_\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\b")
+    found: dict[str, int] = {}
+    for c in goroot.grep(r"^\s*CLONE_\w+\s*=", "syscall", toolchain=toolchain):
+        m = rx.match(c.text)
+        if m and c.file.endswith("exec_linux.go"):
+            found.setdefault(m[1], int(m[2], 0))
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise goroot.SourceNotFound(f"syscall/exec_linux.go defines no {', '.join(missing)}")
+    return {n: found[n] for n in names}
+
+
+def vfork_syscall_entry(goarch: str | None = None, *, toolchain=None):
+    """The instruction by which ``syscall.rawVforkSyscall`` (Go's own
+    assembly, used for the spawn clone) enters the kernel on ``goarch``
+    (default: the toolchain's GOARCH): its first ``SYSCALL``/``SVC``/``ECALL``
+    line, as a :class:`gorun_kit.goroot.Citation`. Its existence is what
+    shows no libc sits between Go's fork/exec and the kernel, cgo or not.
+    Raises :class:`gorun_kit.goroot.SourceNotFound` when there is none."""
+    from . import goroot
+    from .toolchain import find_go
+
+    tc = toolchain or find_go()
+    arch = goarch or tc.goarch
+    where = goroot.find_asm("rawVforkSyscall", "syscall", arch=arch, toolchain=tc)
+    for i, line in enumerate(goroot.func_source(where, toolchain=tc).splitlines()):
+        if i and line.lstrip().startswith("TEXT"):
+            break  # the next function
+        if line.strip().split(None, 1)[:1] in (["SYSCALL"], ["SVC"], ["ECALL"]):
+            return goroot.Citation(where.file, where.line + i, "syscall.rawVforkSyscall", line.strip(), tc.version)
+    raise goroot.SourceNotFound(f"no kernel-entry instruction in syscall.rawVforkSyscall ({arch}) of {tc.version}")
+
 
 def clone_call(goarch: str | None = None, *, toolchain=None):
     """The ``rawVforkSyscall(SYS_CLONE, ...)`` line of ``syscall.forkAndExecInChild1``
@@ -438,6 +496,53 @@ def kernel_functions(names: Iterable[str], symbols: Iterable[str] | None = None)
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class ExecLimit(Record):
+    """One execve made by :func:`exec_limits`: which argument was long
+    (``what``: "filename" or "argv[1]"), its length in bytes without the NUL,
+    the kernel limit it was measured against (``limit_name``, ``limit``), and
+    the errno name execve gave (None: the exec succeeded)."""
+
+    what: str
+    length: int
+    limit_name: str
+    limit: int
+    errno: str | None
+
+
+def _exec_errno(path: str, argv: Sequence[str]) -> str | None:
+    import errno as errno_mod
+
+    try:
+        pid = os.posix_spawn(path, list(argv), {})
+    except OSError as e:
+        return errno_mod.errorcode.get(e.errno, str(e.errno))
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{path} ran but exited with status {status}")
+    return None
+
+
+def exec_limits(true: str = "/bin/true") -> tuple[ExecLimit, ...]:
+    """Show the kernel's two copy paths for execve's arguments by their
+    limits: the filename goes through getname, bounded by PATH_MAX (4096
+    bytes with its NUL), so a name of PATH_MAX bytes gives ENAMETOOLONG; each
+    argv/envp string is copied by copy_strings, bounded by MAX_ARG_STRLEN
+    (32 pages), so one argv string of MAX_ARG_STRLEN bytes gives E2BIG while
+    one byte fewer runs ``true``. Returns the three execs in that order.
+    Uses os.posix_spawn (glibc reports the child's execve errno); Linux only.
+    Raises RuntimeError when ``true`` runs but does not exit 0."""
+    import resource
+
+    path_max = os.pathconf("/", "PC_PATH_MAX")
+    max_arg_strlen = 32 * resource.getpagesize()
+    long_name = "/" + "a" * (path_max - 1)  # path_max bytes + NUL: one too many
+    out = [ExecLimit("filename", len(long_name), "PATH_MAX", path_max, _exec_errno(long_name, ["x"]))]
+    for n in (max_arg_strlen - 1, max_arg_strlen):  # with its NUL: exactly the limit, then one over
+        out.append(ExecLimit("argv[1]", n, "MAX_ARG_STRLEN", max_arg_strlen, _exec_errno(true, ["true", "x" * n])))
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------
 # Go's spawn, step by step (from a strace run)
 
@@ -448,9 +553,13 @@ class SpawnStep(Record):
     ``lane`` is "parent" or "child"; ``call`` the syscall's name (``clone
     returns`` for the parent's return from clone); ``text`` a short rendering
     with the values that matter (fds, flags, byte counts, status); ``ts_ns``
-    strace's stamp (the time the call *returned*; an exec that succeeded is
-    stamped when the new program already runs); ``order`` the step's place in
-    the story, which follows the kernel's order, not the stamps (see
+    strace's stamp as the parser recorded it: for a call strace printed on
+    one line, the time of its *entry*; for a call split into ``<unfinished
+    ...>`` and ``<... resumed>`` (such as a CLONE_VFORK clone, held while the
+    child runs), the time it *returned*; an exec that succeeded is stamped
+    when the new program already runs. The stamps of one sequence thus mix
+    entry and return times; ``order`` the step's place in
+    the story, which follows cause and effect, not the stamps (see
     :func:`go_spawn_steps`).
     """
 
@@ -474,13 +583,15 @@ def go_spawn_steps(t: trace.Trace, child: int | None = None) -> tuple[SpawnStep,
     :func:`trace_method` does; for a failing exec also ``write``, ``exit`` and
     ``wait4``).
 
-    The steps, in the kernel's order: the parent's ``pipe2(O_CLOEXEC)``, its
+    The steps, in logical order (cause before effect): the parent's ``pipe2(O_CLOEXEC)``, its
     ``clone``; the child's ``execve`` and, when that failed, its 8-byte
     ``write`` of the errno into the pipe and ``exit``; the parent's return
     from clone (CLONE_VFORK held it until the child exec'd or exited), its
     ``read`` of the pipe (0: EOF, the exec closed the write end; 8: the
     errno), the child's end, and the parent's wait (``waitid(P_PIDFD)`` or,
-    after a failure, ``wait4``). Raises ValueError naming what is missing
+    after a failure, ``wait4``). The parent's calls are looked up in all of
+    its threads, since the goroutine may change thread between them. Raises
+    ValueError naming what is missing
     when the trace does not hold these calls.
     """
     spawns = [s for s in t.spawns if not s.is_thread and s.exit_signal and s.parent_pid == t.root_pid]
@@ -491,7 +602,10 @@ def go_spawn_steps(t: trace.Trace, child: int | None = None) -> tuple[SpawnStep,
                          f"by the root process in the trace of {' '.join(t.command)!r}")
     sp = spawns[0]
     ptid, kid = sp.parent_tid, sp.child_tid
-    parent_calls = t.syscalls(tid=ptid)
+    # every thread of the parent process: the goroutine may move to another thread
+    # between the clone and its read of the status pipe or its wait
+    ptids = {tid for tid, th in t.threads().items() if th.pid == sp.parent_pid} | {ptid}
+    parent_calls = sorted((c for c in t.calls if c.tid in ptids), key=lambda c: c.ts_ns)
     pipes = [c for c in parent_calls if c.name == "pipe2" and c.ts_ns <= sp.ts_ns and "O_CLOEXEC" in c.args[1:]]
     if not pipes:
         raise ValueError("the trace has no pipe2(O_CLOEXEC) before the clone: was it made with "

@@ -147,29 +147,33 @@ print(next(l.strip() for l in goroot.func_source(probe_src).splitlines() if "fla
 # %% [markdown]
 # The seed also says the call *绕过 glibc 封装,直接触发内核 do_fork()* ("bypasses
 # glibc and goes straight to the kernel's do_fork()"). The first half holds for
-# this build: the Go lab is a static executable with no program interpreter, so
-# there is no libc between it and the kernel. The second half names a function
-# this kernel does not have any more:
+# every Go program on Linux, cgo or not: `forkAndExecInChild1` makes the clone
+# through `rawVforkSyscall`, Go's own assembly with a `SYSCALL` instruction, so
+# no libc lies between it and the kernel even when a cgo build loads one (this
+# lab is a static executable, with no program interpreter at all). The second
+# half names a function this kernel does not have any more:
 
 # %% tags=["claim:3.1-6"]
 from gorun_kit import binary, procfs
 from gorun_kit.build import build_go
 if nb.live("go"):
-    exe = build_go(COURSE / "labs_go" / "spawn_start").path
-    interp = binary.link_info(exe).interpreter  # the ELF's PT_INTERP segment: the dynamic loader
+    interp = binary.link_info(build_go(COURSE / "labs_go" / "spawn_start").path).interpreter  # PT_INTERP
     print("spawn_start's program interpreter (PT_INTERP):", interp or "none, a static executable")
+    enter = spawn.vfork_syscall_entry(GOARCH).text  # Go's own assembly, not libc
+    print(f"rawVforkSyscall ({GOARCH}) enters the kernel with: {enter}")
     found = spawn.kernel_functions(["do_fork", "_do_fork", "kernel_clone", "__do_sys_clone", "__do_sys_clone3",
-                                    "copy_process"])  # from /proc/kallsyms
-    for sym, have in found.items():
-        print(f"{sym:16} in /proc/kallsyms: {have or '-'}")
-    nb.confirm("3.1-6", not interp and not found["do_fork"] and found["kernel_clone"],
-               "Go calls clone itself (no libc in this static build); the kernel path is "
-               "__do_sys_clone -> kernel_clone, there is no do_fork",
-               measured=f"do_fork: {found['do_fork'] or 'none'}, kernel_clone: {found['kernel_clone']}", quiet=True)
+                                    "copy_process"])  # from /proc/kallsyms; all None when it cannot be read
+    kallsyms = any(found.values())
+    print("\n".join(f"{sym:16} in /proc/kallsyms: {have or '-'}" for sym, have in found.items()) if kallsyms
+          else "skipped the kernel half: /proc/kallsyms cannot be read here (not Linux, or locked down)")
+    nb.confirm("3.1-6", not kallsyms or (not found["do_fork"] and found["kernel_clone"]),
+               "Go enters the kernel itself (rawVforkSyscall; no libc, cgo or not); clone runs kernel_clone, no do_fork",
+               measured=f"{enter}; do_fork: {found['do_fork'] or 'none'}, kernel_clone: {found['kernel_clone']}", quiet=True)
 
 # %% [markdown]
-# The executable has no program interpreter, so no libc is loaded, and a `-`
-# above is a name this kernel has no symbol for: `do_fork` is gone, and the
+# The executable has no program interpreter, so no libc is loaded, and Go's
+# own `rawVforkSyscall` makes the system call; a `-` above is a name this
+# kernel has no symbol for: `do_fork` is gone, and the
 # clone path runs through `kernel_clone` to `copy_process`.
 #
 # The seed's flag value `0x40000` is not `CLONE_VFORK` at all, and its `0x10`
@@ -180,8 +184,7 @@ if nb.live("go"):
 
 # %% tags=["claim:3.1-8"]
 import signal
-consts = {c.text.split("=")[0].strip(): int(c.text.split("//")[0].split("=")[1], 16)
-          for c in goroot.grep(r"^\s*CLONE_(VM|PIDFD|VFORK|SYSVSEM)\s*=", "syscall") if c.file.endswith("exec_linux.go")}
+consts = spawn.go_clone_constants(["CLONE_VM", "CLONE_VFORK", "CLONE_PIDFD", "CLONE_SYSVSEM"])  # syscall/exec_linux.go
 for name, value in consts.items():
     print(f"{name:14} = {value:#07x}")
 print("seed's 0x40000 decodes to:", spawn.flag_names(0x40000))
@@ -202,8 +205,8 @@ nb.confirm("3.1-8", spawn.flag_names(0x40000) == ("CLONE_SYSVSEM",) and consts["
 # the child's end, so the parent reads EOF; a failed one makes the child write
 # its errno (8 bytes, a `uintptr`) into the pipe and exit with status 253. The
 # lab `spawn_fail` starts a file without execute permission through
-# `os.StartProcess` (which, unlike `exec.Command`, does not check the permission
-# first), under strace:
+# `os.StartProcess` (which, unlike `exec.Command` given a bare name, runs no
+# `LookPath` and so does not check the permission first), under strace:
 
 # %%
 from gorun_kit import trace
@@ -239,7 +242,12 @@ if nb.live("go", "strace"):
 # held by `CLONE_VFORK` from its `clone` until the child has exec'd or exited.
 # The dashed arrow is what the status pipe carries: nothing but EOF when the
 # `execve` closed the write end (`O_CLOEXEC`), or the 8-byte errno. The `µs`
-# after a parent step is strace's stamp, taken when the call returned.
+# after a parent step is strace's stamp, and the stamps are of two kinds: a
+# call strace printed on one line is stamped at its entry, while a call it had
+# to split (`<unfinished ...>` ... `<... resumed>`, because another task's
+# line came in between, as a `CLONE_VFORK` clone always does) is stamped when it
+# returned. So compare the stamps only roughly; the order of the steps is the
+# story's, not the stamps'.
 
 # %%
 from gorun_kit.viz.spawn import spawn_sequence
@@ -438,8 +446,7 @@ if nb.live("go", "cc", "strace"):
     display(Markdown(spawn.rows_markdown(rows)))
     # the two instruments against each other: the flags strace saw for the first
     # spawn of each method are among the spawns the ptrace tracer recorded
-    disagree = [r.method for r in rows if r.flags.split(" -> ")[0].replace("(implied by vfork) ", "")
-                not in [f.strip() for f in (r.tracer_flags or "").split(";")]]
+    disagree = [r.method for r in rows if not r.agrees_with_tracer]
     print(f"methods whose strace flags the tracer did not see: {disagree or 'none'} (of {len(rows)})")
     assert not disagree
 
@@ -495,7 +502,7 @@ if ksyms:
 else:
     print("skipped: /proc/kallsyms cannot be read here (not Linux, or a locked-down kernel)")
 
-# %% tags=["claim:3.2-5", "claim:3.2-6", "claim:3.2-7"]
+# %% tags=["claim:3.2-5", "claim:3.2-6"]
 if ksyms:
     clone_, exec_, copy_ = have.values()
     absent = lambda found: "absent: " + (", ".join(f for f, s in found.items() if not s) or "none")
@@ -505,19 +512,39 @@ if ksyms:
     nb.confirm("3.2-6", exec_["bprm_execve"] and exec_["load_elf_binary"],
                "bprm_execve and load_elf_binary are functions of this kernel (the steps between may be inlined)",
                measured=absent(exec_), quiet=True)
-    nb.confirm("3.2-7", exec_["__x64_sys_execve"] and copy_["getname_flags"] and copy_["copy_strings"],
-               "only the filename goes through getname (getname_flags); argv and envp are copied by copy_strings",
-               measured=f"{copy_['getname_flags']}, {copy_['copy_strings']}; {absent(copy_)}", quiet=True)
+    folded = [f for found in have.values() for f, s in found.items() if not s]
+    print(f"names above with no symbol in this kernel: {', '.join(folded) or 'none'}")
 
 # %% [markdown]
 # On this kernel the clone path has `__do_sys_clone` and `kernel_clone` where
 # the seed says `sys_clone`, and the exec path keeps `bprm_execve` and
-# `load_elf_binary` as functions; the names under "not symbols" are the ones
-# this kernel does not have as functions (`dup_task_struct`, `exec_binprm` and
-# `search_binary_handler` are folded into their callers). For the
-# arguments, `getname_flags` copies one string, the filename; the argv and
-# envp strings are copied onto the new program's stack by `copy_strings`,
-# which the seed does not mention.
+# `load_elf_binary` as functions; the names on the last line are the ones
+# this kernel does not have as functions (folded into their callers, renamed,
+# or never there). For the arguments, `getname_flags` copies one string, the
+# filename; the argv and envp strings are copied onto the new program's stack
+# by `copy_strings`, which the seed does not mention.
+#
+# The two copy paths can be told apart from user space by their limits:
+# `getname` takes at most `PATH_MAX` bytes (NUL included), `copy_strings`
+# takes each argv or envp string up to `MAX_ARG_STRLEN`, 32 pages. Three
+# execve calls (`os.posix_spawn` of `/bin/true`) with one long argument each:
+
+# %% tags=["claim:3.2-7"]
+limits = spawn.exec_limits()
+for e in limits:
+    print(f"{e.what:9} of {e.length:>6} bytes ({e.limit_name} = {e.limit}): {e.errno or 'ran'}")
+by_errno = {e.errno: e for e in limits}
+copy_syms = (f"{copy_['getname_flags']}, {copy_['copy_strings']}" if ksyms else "kallsyms not readable") + "; "
+nb.confirm("3.2-7", set(by_errno) == {"ENAMETOOLONG", None, "E2BIG"} and by_errno[None].length > by_errno[
+               "ENAMETOOLONG"].length and (not ksyms or bool(copy_["getname_flags"] and copy_["copy_strings"])),
+           "only the filename goes through getname (PATH_MAX, ENAMETOOLONG); each argv/envp string is copied "
+           "by copy_strings (MAX_ARG_STRLEN, E2BIG)",
+           measured=copy_syms + ", ".join(f"{e.what} {e.length}: {e.errno or 'ran'}" for e in limits), quiet=True)
+
+# %% [markdown]
+# A filename of `PATH_MAX` bytes is refused with `ENAMETOOLONG`, while an argv
+# string about 32 times longer still runs; only at `MAX_ARG_STRLEN` does
+# `execve` give `E2BIG`. Two limits, two copy paths.
 
 # %% [markdown]
 # ### What a spawn costs as the parent grows
@@ -546,17 +573,18 @@ if nb.live("go", "cc"):
     print("growth from 0 to 1 GiB (median at 1 GiB / median at 0):",
           ", ".join(f"{m} {g:.1f}x" for m, g in growth.items()))
     print("at 1 GiB, cost relative to fork:", ", ".join(f"{m} {ns / at_1g['fork']:.3f}" for m, ns in at_1g.items()))
-    # ratios against fork hold on a loaded machine, where one median can move a few times
-    assert growth["fork"] > 5 and growth["vfork"] < growth["fork"] / 5
+    # loaded machine: a median may move a few times up or down; max(g, 1/g) stays far below fork's growth
+    assert growth["fork"] > 5 and all(max(g, 1 / g) < growth["fork"] / 5 for m, g in growth.items() if m != "fork")
     assert all(ns < at_1g["fork"] / 4 for m, ns in at_1g.items() if m != "fork")
     display(latency_plot(small, title="live, small run: 0 and 1 GiB"))
 
 # %% [markdown]
-# Look at the first number of each line: only `fork` grows by a large factor
-# when the parent holds 1 GiB more; the `CLONE_VM` methods stay near 1x, and at
-# 1 GiB each of them costs a small fraction of one `fork`. These are one short
-# run on a shared machine, so the exact figures move from run to run. The
-# committed full run (three runs, up to 4 GiB) shows the same shape with less noise:
+# Look at the first line: only `fork` grows by a large factor when the parent
+# holds 1 GiB more. The `CLONE_VM` methods do not grow with the parent: their
+# ratios scatter on either side of 1x (one short run on a shared machine, so a
+# median can come out smaller or larger at 1 GiB than at 0), and at 1 GiB each
+# of them costs a small fraction of one `fork`. The committed full run (three
+# runs, up to 4 GiB) shows the same shape with less noise:
 
 # %%
 import json
@@ -568,13 +596,17 @@ display(Markdown(spawn_bench.markdown_table(points)))
 big = max(p.touched_bytes for p in points)
 ratios = {m: spawn_bench.ratio(points, m, big) for m in ("fork", "vfork", "go_exec_command")}
 print(f"from 0 to {big >> 30} GiB:", ", ".join(f"{m} x{r:.1f}" for m, r in ratios.items()))
-assert ratios["fork"] > 5 and ratios["vfork"] < 2 and ratios["go_exec_command"] < 2
+rest = {m: spawn_bench.ratio(points, m, big) for m in dict.fromkeys(p.method for p in points) if m != "fork"}
+far = max(rest, key=lambda m: abs(rest[m] - 1))
+print(f"largest change among the other {len(rest)} methods: {far} x{rest[far]:.2f} ({rest[far] - 1:+.0%})")
+assert ratios["fork"] > 100 and all(abs(r - 1) < 0.5 for r in rest.values())
 display(latency_plot(points, title="committed full run"))
 
 # %% [markdown]
 # In the table, read the last column: `fork` is hundreds of times slower with
 # 4 GiB resident than with none, while every other method, Go's included,
-# stays within a few percent of its cost at 0.
+# stays within tens of percent of its cost at 0: the largest change, printed
+# above the plot, is a fraction of 1x where `fork`'s is a factor of hundreds.
 
 # %% [markdown]
 # ## 3.3 Intercepting `execve` with ptrace
@@ -685,13 +717,14 @@ if nb.live("go", "ptrace"):
 # %%
 from gorun_kit.trace import stops as trace_stops
 from gorun_kit.viz.trace import ptrace_stops_graph
-
 if nb.live("go", "cc", "strace", "ptrace"):
     go_traced = next(r.tracer for r in runs if r.row.method == "go os.StartProcess")
     child_stops = trace_stops.child_stops(go_traced)
-    for c in trace_stops.stop_counts(go_traced):
+    counts = {c.kind: c for c in trace_stops.stop_counts(go_traced)}
+    for c in counts.values():
         print(f"{c.kind:12} predicted {c.predicted}, counted {c.counted}  ({c.note})")
-    assert all(c.counted == c.predicted for c in trace_stops.stop_counts(go_traced) if c.kind != "signal")
+    assert all(c.counted == c.predicted for k, c in counts.items() if k != "signal")
+    assert counts["signal"].counted >= counts["signal"].predicted >= 1, counts["signal"]
     display(ptrace_stops_graph(child_stops, title="os.StartProcess(\"/bin/sleep\") under gorun_kit.trace"))
 
 # %% [markdown]
@@ -702,11 +735,15 @@ if nb.live("go", "cc", "strace", "ptrace"):
 # second one, when it appears, is another signal delivered to the Go program
 # (usually the runtime's preemption signal, `SIGURG`). The probe
 # child makes no signal stop at all: it was cloned without an exit signal.
-# In the picture, follow the arrows: the parent's `PTRACE_EVENT_VFORK` stop
-# comes first, since `CLONE_VFORK` is among the flags; the child then makes its
-# initial stop, its seccomp stop at `execve` entry (where the tracer copies
-# argv and envp), its exec event stop, and ends; its `SIGCHLD` gives the
-# parent one last stop, which the tracer passes on.
+# In the picture, follow the arrows, which give the logical order: the
+# parent's `PTRACE_EVENT_VFORK` stop (a vfork event, since `CLONE_VFORK` is
+# among the flags) and the child's initial stop come first, in either order:
+# `kernel_clone` wakes the child (`wake_up_new_task`) before it reports the
+# parent's event, so the child's stop can reach the tracer first, and the
+# tracer holds such a child until the parent's event names it. The child then
+# makes its seccomp stop at `execve` entry (where the tracer copies argv and
+# envp), its exec event stop, and ends; its `SIGCHLD` gives the parent one
+# last stop, which the tracer passes on.
 
 # %% [markdown]
 # ### Your turn: the student version
@@ -772,19 +809,33 @@ if nb.live("cc", "ptrace", "strace"):
 # ```
 #
 # `PTRACE_PEEKDATA` costs one system call per 8-byte word. `process_vm_readv`
-# has no such unit: one call copies as many bytes as its vectors ask for. The
-# lab's TODO 2 stops each call at the next page boundary only because a string
-# may end just before an unmapped page, and one vector element that reaches
-# into such a page fails as a whole. One call on this process's own memory,
-# across several pages:
+# has no such unit: one call copies as many bytes as its vectors ask for. One
+# call on this process's own memory, across several pages:
 
 # %%
 for n in (100, 3 * 4096 + 100, 1 << 20):
     print(f"asked for {n:>7} bytes in one process_vm_readv call: copied {ptrace_lab.vm_readv_once(n)}")
 
 # %% [markdown]
-# Each call copies all it was asked for, pages and all. Both ways of reading
-# must give the same strings, which is what the check compares.
+# Each call copies all it was asked for, pages and all. What if a string ends
+# just before an unmapped page? The cell maps three pages, unmaps the third,
+# and reads one page starting 100 bytes before the hole, then the same starting
+# inside the hole:
+
+# %%
+edge = ptrace_lab.vm_readv_at_hole(before_hole=100)
+print(f"asked for {edge.asked} bytes from {edge.before_hole} bytes before an unmapped page: copied {edge.copied}")
+print(f"asked for {edge.asked} bytes starting inside the unmapped page: {edge.in_hole_errno or 'no error'}")
+assert edge.copied == edge.before_hole and edge.in_hole_errno == "EFAULT", edge
+
+# %% [markdown]
+# Look at the two numbers: the read that runs into the hole does not fail, it
+# returns short with the bytes before it; only a read that starts in the hole
+# fails, with `EFAULT`. The man page, though, promises partial transfers only
+# at the granularity of whole vector elements, so the lab's TODO 2 does not
+# lean on this: it stops each call at the next page boundary, and a page is
+# either readable or not. Both ways of reading must give the same strings,
+# which is what the check compares.
 #
 # ## Exercises
 #

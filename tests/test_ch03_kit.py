@@ -160,6 +160,20 @@ def test_go_spawn_steps_failure():
     assert text["wait4"] == "wait4(201): status 253"
 
 
+def test_go_spawn_steps_follow_the_goroutine_to_another_thread():
+    # the parent's goroutine reads the status pipe and waits on another thread (tid 103) of process 100
+    lines = _ok_lines()
+    thread = _strace([(100, "clone(child_stack=0x7f0000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+                            "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS, tls=0x1) = 103")])[0]
+    lines.insert(1, thread.replace(".000000 ", ".000005 "))
+    moved = [l.replace("100 ", "103 ", 1) if ("read(3," in l or "waitid(" in l) and l.startswith("100 ") else l
+             for l in lines]
+    steps = spawn.go_spawn_steps(parse_strace(moved, syscalls=SYSCALLS))
+    assert [(s.lane, s.call) for s in steps] == [
+        ("parent", "pipe2"), ("parent", "clone"), ("child", "execve"), ("parent", "clone returns"),
+        ("parent", "read"), ("child", "exit"), ("parent", "waitid")]
+
+
 def test_go_spawn_steps_needs_the_pipe():
     lines = [l for l in _ok_lines() if "pipe2" not in l]
     with pytest.raises(ValueError, match="pipe2"):
@@ -211,9 +225,14 @@ def _tracer_trace(stats=None, probe=True):
 
 def test_child_stops_order_and_times():
     st = trace_stops.child_stops(_tracer_trace())
-    assert [(s.task, s.kind) for s in st] == [("parent", "spawn_event"), ("child", "initial"), ("child", "seccomp"),
-                                             ("child", "exec_event"), ("child", "exit"), ("parent", "signal")]
-    assert [s.ts_ns for s in st] == [200, None, None, 700_200, 900_000, None]
+    # logical order; the first two (parent's event stop, child's initial stop) may arrive either way
+    assert {(s.task, s.kind) for s in st[:2]} == {("parent", "spawn_event"), ("child", "initial")}
+    assert [(s.task, s.kind) for s in st[2:]] == [("child", "seccomp"), ("child", "exec_event"), ("child", "exit"),
+                                                 ("parent", "signal")]
+    assert [s.order for s in st] == list(range(len(st)))
+    times = {s.kind: s.ts_ns for s in st}
+    assert times == {"spawn_event": 200, "initial": None, "seccomp": None, "exec_event": 700_200,
+                     "exit": 900_000, "signal": None}
     assert st[0].ptrace == "PTRACE_EVENT_VFORK" and st[-1].ptrace == "signal-delivery stop (SIGCHLD)"
     assert {s.pid for s in st} == {10, 12}
     # the probe (no exec, no exit signal): no seccomp, exec or signal stop
@@ -258,6 +277,7 @@ def test_ptrace_stops_graph():
     src = g.source
     assert "cluster_parent" in src and "cluster_child" in src and src.count("->") == 5
     assert "+700 µs" in src and src.count("counted, no record") == 3 and "PTRACE_EVENT_EXEC" in src
+    assert src.count("either may") == 1
     with pytest.raises(ValueError):
         ptrace_stops_graph([])
 
@@ -304,3 +324,34 @@ def test_vm_readv_once_copies_everything_in_one_call(n):
 def test_vm_readv_once_rejects_nothing():
     with pytest.raises(ValueError):
         ptrace_lab.vm_readv_once(0)
+
+
+def test_method_row_agrees_with_tracer():
+    assert _row("x").agrees_with_tracer is True
+    assert _row("x", tracer_flags="CLONE_VM|SIGCHLD; CLONE_VM|CLONE_VFORK|SIGCHLD").tracer_seen == (
+        "CLONE_VM|SIGCHLD", "CLONE_VM|CLONE_VFORK|SIGCHLD")
+    assert _row("x", tracer_flags="CLONE_VM|SIGCHLD").agrees_with_tracer is False
+    assert _row("x", tracer_flags=None).agrees_with_tracer is None
+    assert _row("x", flags="(implied by vfork) CLONE_VM|CLONE_VFORK|SIGCHLD -> sh: x").agrees_with_tracer is True
+    run = spawn.MethodRun(row=_row("x"), strace=None, tracer=None)
+    assert run.to_dict()["row"]["method"] == "x"
+
+
+def test_go_clone_constants():
+    from gorun_kit.goroot import SourceNotFound
+
+    c = spawn.go_clone_constants()
+    assert c == {"CLONE_VM": 0x100, "CLONE_VFORK": 0x4000, "CLONE_PIDFD": 0x1000, "CLONE_SYSVSEM": 0x40000}
+    assert list(spawn.go_clone_constants(["CLONE_VFORK", "CLONE_VM"])) == ["CLONE_VFORK", "CLONE_VM"]
+    with pytest.raises(SourceNotFound, match="CLONE_NOPE"):
+        spawn.go_clone_constants(["CLONE_NOPE"])
+
+
+def test_vfork_syscall_entry():
+    from gorun_kit.goroot import SourceNotFound
+
+    c = spawn.vfork_syscall_entry("amd64")
+    assert c.text == "SYSCALL" and c.file.endswith("asm_linux_amd64.s") and c.symbol == "syscall.rawVforkSyscall"
+    assert spawn.vfork_syscall_entry("arm64").text.startswith("SVC")
+    with pytest.raises((SourceNotFound, Exception)):
+        spawn.vfork_syscall_entry("nosucharch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+import sys
 
 import pytest
 
@@ -130,3 +131,14 @@ def test_memory_reads_tell_process_vm_readv_from_peekdata():
     assert ptrace_lab.memory_reads(stub, method="vm", seed=3)["process_vm_readv"] == 0
     with pytest.raises(ValueError, match="method='mmap'"):
         ptrace_lab.memory_reads(solution, method="mmap")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process_vm_readv is Linux only")
+def test_vm_readv_at_hole_returns_short_then_efault():
+    edge = ptrace_lab.vm_readv_at_hole(100)
+    assert (edge.asked, edge.copied, edge.in_hole_errno) == (edge.page, 100, "EFAULT")
+    # a read that fits before the hole is whole
+    assert ptrace_lab.vm_readv_at_hole(300, 200).copied == 200
+    assert ptrace_lab.vm_readv_once(3 * 4096 + 100) == 3 * 4096 + 100
+    with pytest.raises(ValueError):
+        ptrace_lab.vm_readv_at_hole(0)

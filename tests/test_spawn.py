@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,14 @@ def test_tracer_agrees_with_strace(repo):
         assert r.tracer_flags is not None
         strace_flags = {f for f in r.flags.split("|") if f.startswith("CLONE_")}
         assert strace_flags <= set(r.tracer_flags.replace(";", "|").replace(" ", "").split("|")), r
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="execve limits are Linux's")
+def test_exec_limits_separate_the_filename_from_argv():
+    lim = spawn.exec_limits()
+    assert [(e.what, e.limit_name, e.errno) for e in lim] == [
+        ("filename", "PATH_MAX", "ENAMETOOLONG"), ("argv[1]", "MAX_ARG_STRLEN", None),
+        ("argv[1]", "MAX_ARG_STRLEN", "E2BIG")]
+    assert lim[0].length == lim[0].limit and lim[1].length == lim[1].limit - 1 and lim[2].length == lim[2].limit
+    # an argv string far longer than PATH_MAX is fine: the filename's limit is not argv's
+    assert lim[1].length > 30 * lim[0].limit

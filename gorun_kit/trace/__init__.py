@@ -76,7 +76,7 @@ kind}``, ``spawn_kinds() -> Counter``, ``lifetimes() -> (Lifetime, ...)``,
     Lifetime(kind "process"|"thread", id, pid, start_ns, end_ns, label)
 
 The ptrace stops of one child (``gorun_kit.trace.stops``): ``child_stops(trace,
-child=None) -> (PtraceStop, ...)`` in the kernel's order, with the record's time
+child=None) -> (PtraceStop, ...)`` in their logical order, with the record's time
 where there is one; ``stop_counts(trace) -> (StopCount, ...)``: per kind of stop,
 the number the records predict against the tracer's own count.
 

@@ -4,7 +4,9 @@ The tracer (events mode) writes a record at three of them -- the parent's
 clone event stop (``spawn``), the child's exec event stop (``exec``) and the
 child's end (``exit``) -- and counts every stop by kind in its ``end``
 record (``Trace.stats["stops"]``). :func:`child_stops` lays out one child's
-stops in the kernel's order, each with its time when a record has one;
+stops in their logical order (the order of cause and effect; the first two,
+the parent's event stop and the child's initial stop, can reach the tracer
+either way round), each with its time when a record has one;
 :func:`stop_counts` sets the counts the records predict beside the counts
 the tracer made, which is how the stops without a record are checked.
 """
@@ -68,11 +70,16 @@ def _check(t: Trace) -> None:
 
 def child_stops(t: Trace, child: int | None = None) -> tuple[PtraceStop, ...]:
     """The stops of process ``child`` (default: the first child process that
-    exec'd) and of its parent, in the order the kernel makes them: the
-    parent's clone/fork/vfork event stop, the child's initial stop, its
+    exec'd) and of its parent, in logical order (cause before effect, not
+    necessarily the order waitpid reports them): the parent's
+    clone/fork/vfork event stop, the child's initial stop, its
     seccomp stop at execve entry, its exec event stop, its end, and -- when
     the child has an exit signal -- the signal-delivery stop in the parent
-    (SIGCHLD). Only the event stops with a record and the end have a time.
+    (SIGCHLD). The first two can arrive either way round: kernel_clone wakes
+    the child (wake_up_new_task) before it reports the parent's event, so the
+    child's initial stop may reach the tracer first (the tracer holds such a
+    task until its parent's event names it). Only the event stops with a
+    record and the end have a time.
     Raises ValueError for a trace that is not the tracer's events mode or
     has no such child.
     """

@@ -104,7 +104,8 @@ def spawn_sequence(panels, *, title: str | None = None):
         ax.text(xp, 0.9, "parent (Go)", ha="center", fontsize=9, weight="bold")
         ax.text(xc, 0.9, "child", ha="center", fontsize=9, weight="bold")
         for s in steps:
-            # strace stamps a call when it returns: the clone call itself gets no time
+            # the clone is split (<unfinished> ... <resumed>) and stamped at its return, which
+            # "clone returns" shows; the call itself gets no time. Other stamps may be entries.
             stamp = f"  +{(s.ts_ns - t0) / 1000:.0f} µs" if s.lane == "parent" and s.call != "clone" else ""
             text = s.text + stamp if s.lane == "child" else f"{s.text}{stamp}"
             _lane_step(ax, xp if s.lane == "parent" else xc, y[s.order], text,

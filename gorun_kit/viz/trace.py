@@ -280,8 +280,10 @@ def ptrace_stops_graph(stops, *, title: str | None = None):
 
     ``stops`` are :class:`gorun_kit.trace.stops.PtraceStop` records
     (:func:`gorun_kit.trace.stops.child_stops`). The parent's stops sit in
-    the left column, the child's in the right; arrows follow the kernel's
-    order. A stop with a record shows its time after the first stop
+    the left column, the child's in the right; arrows follow the logical
+    order, and the arrow from the parent's event stop to the child's initial
+    stop is labelled "either may arrive first", since those two reach the
+    tracer in either order. A stop with a record shows its time after the first stop
     (``+N µs``); one the tracer only counts is drawn dashed ("counted, no
     record"). Returns a :class:`gorun_kit.viz.graph.Graph`.
     """
@@ -311,11 +313,13 @@ def ptrace_stops_graph(stops, *, title: str | None = None):
                 c.node(f"s{s.order}", f"{s.order + 1}. {s.ptrace}\n{detail}\n[{s.kind}: {when}]",
                        style="rounded" + (",dashed" if s.ts_ns is None else ""),
                        color="black" if s.kind != "exit" else "grey40")
-    # one rank per stop keeps the kernel's order top to bottom across both columns
+    # one rank per stop keeps the logical order top to bottom across both columns
     for s in stops:
         with g.subgraph() as r:
             r.attr(rank="same")
             r.node(f"s{s.order}")
     for a, b in zip(stops, stops[1:]):
-        g.edge(f"s{a.order}", f"s{b.order}")
+        either = a.kind == "spawn_event" and b.kind == "initial"
+        g.edge(f"s{a.order}", f"s{b.order}", **({"label": " either may\n arrive first", "style": "dashed"}
+                                               if either else {}))
     return g

@@ -118,11 +118,15 @@ static pid_t spawn_clone_stack(char *const argv[], char *const envp[])
     return pid;
 }
 
-/* clone with stack=NULL, the way Go's syscall.rawVforkSyscall does it: the
- * child runs on the parent's stack. That is only safe if the child touches no
- * memory at all until execve, so the whole child path is one asm block that
- * keeps everything in registers (path/argv/envp in callee-saved r12-r14,
- * which the syscall instruction preserves). noinline keeps the parent's
+/* clone with stack=NULL, as Go's syscall.rawVforkSyscall passes it: the
+ * child runs on the parent's stack. Go's child may use that stack, but only
+ * within forkAndExecInChild1's frame, which it never returns from, and
+ * rawVforkSyscall keeps its own return address in R12 across the syscall so
+ * each process returns through its own copy. This lab goes further than Go,
+ * for simplicity in C, where the compiler decides what touches the stack:
+ * the whole child path is one asm block that keeps everything in registers
+ * (path/argv/envp in callee-saved r12-r14, which the syscall instruction
+ * preserves) and writes no memory until execve. noinline keeps the parent's
  * caller frames away from anything the child could disturb. */
 __attribute__((noinline))
 static pid_t spawn_clone_vm_raw(char *const argv[], char *const envp[])

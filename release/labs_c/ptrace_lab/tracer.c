@@ -76,8 +76,9 @@ static long peek_string(pid_t pid, unsigned long addr, char *buf, size_t size)
 
 /* TODO 2: the same with process_vm_readv, which copies many bytes per call.
  * Read at most up to the end of the current page each time: the string may
- * end just before an unmapped page, and a read that crosses into it fails.
- * Stop at the first NUL. */
+ * end just before an unmapped page. A read that runs into it comes back
+ * short, but the man page promises partial transfers only per vector
+ * element, so do not rely on that. Stop at the first NUL. */
 static long vm_string(pid_t pid, unsigned long addr, char *buf, size_t size)
 {
     /* TODO 2: YOUR CODE HERE */
