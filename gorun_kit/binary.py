@@ -101,13 +101,17 @@ class BinaryReport(Record):
 
     @property
     def runtime_bytes(self) -> int:
-        """Bytes of ``runtime`` plus its helper packages (``runtime/...``, ``internal/runtime/...``)."""
+        """Bytes of package ``runtime`` plus the runtime-internal packages (``internal/runtime/...``).
+
+        Counted by symbol name: runtime code the linker names after another
+        package through ``//go:linkname`` (``runtime/debug.SetTraceback``,
+        ``sync.runtime_Semacquire``) is counted under that package."""
         return sum(p.text_bytes for p in self.packages if is_runtime_package(p.package))
 
     @property
     def runtime_parts(self) -> tuple[PackageText, ...]:
         """The packages counted in :attr:`runtime_bytes`, largest first: ``runtime`` itself
-        and the packages split out of it (``internal/runtime/maps``, ``runtime/debug``, ...)."""
+        and the runtime-internal packages (``internal/runtime/maps``, ``internal/runtime/atomic``, ...)."""
         return tuple(p for p in self.packages if is_runtime_package(p.package))
 
     @property
@@ -171,9 +175,14 @@ def package_of(name: str) -> str:
 
 
 def is_runtime_package(package: str) -> bool:
-    """``runtime`` itself and the packages it was split into (``runtime/...``, ``internal/runtime/...``)."""
-    return (package == "runtime" or package.startswith("runtime/")
-            or package.startswith("internal/runtime/"))
+    """True for package ``runtime`` and the runtime-internal packages (``internal/runtime/...``).
+
+    False for the libraries under ``runtime/`` (``runtime/pprof``,
+    ``runtime/trace``, ``runtime/metrics``, ``runtime/race``, ``runtime/debug``)
+    and for ``runtime/cgo``, the cgo glue: they are packages a program imports,
+    not the runtime itself.
+    """
+    return package == "runtime" or package.startswith("internal/runtime/")
 
 
 # ---------------------------------------------------------------------------

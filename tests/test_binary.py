@@ -51,6 +51,10 @@ def test_package_of_linker_names_and_bare_assembly():
         "vendor/golang.org/x/net/http2/hpack"
     assert binary.is_runtime_package("internal/runtime/maps")
     assert not binary.is_runtime_package("runtimex")
+    assert binary.is_runtime_package("runtime")
+    # libraries under runtime/ and the cgo glue are not the runtime
+    for lib in ("runtime/pprof", "runtime/trace", "runtime/metrics", "runtime/race", "runtime/debug", "runtime/cgo"):
+        assert not binary.is_runtime_package(lib), lib
 
 
 @given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 50)), min_size=1, max_size=30),

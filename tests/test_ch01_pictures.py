@@ -26,6 +26,10 @@ def test_idle_threads_graph_one_box_per_thread():
     assert "tid 100 · M0" in src and "tid 101 · M?" in src
     assert "main thread (m0)\\nblocked in epoll_pwait" in src  # the role stops at its first ";"
     assert "dashed" in src.split("t103 [", 1)[1].split("]", 1)[0]  # an inferred role is drawn dashed
+    assert "4 threads, one comm" in src
+    renamed = threads[:3] + (ThreadRole(Task(104, "worker", "S", "futex", (), "futex_do_wait"), False, "unknown",
+                                        "evidence", None, False),)
+    assert "4 threads, 2 different comms" in idle_threads_graph(renamed).source  # counted, not assumed
     with pytest.raises(ValueError, match="at least one"):
         idle_threads_graph(())
 

@@ -7,7 +7,7 @@ import pytest
 
 from gorun_kit.bench.startup import Probe, Result, Run, StartupReport
 from gorun_kit.nb import ProgramRun
-from gorun_kit.viz.outlook import seccomp_demo_graph
+from gorun_kit.viz.outlook import errno_name, seccomp_demo_graph
 from gorun_kit.viz.startup import label_position, startup_figure, startup_scatter
 
 
@@ -66,5 +66,15 @@ def test_seccomp_demo_graph_marks_the_refused_exec():
     refused = src.split("c0 [", 1)[1].split("]", 1)[0]
     allowed = src.split("c1 [", 1)[1].split("]", 1)[0]
     assert "#fcbba1" in refused and "#fcbba1" not in allowed
+    assert "CLONE_" not in src  # the flags are not in the records, so not in the picture
+    out = json.loads(_run(True).stdout) | {"error": "fork/exec /bin/true: permission denied"}
+    other = ProgramRun(("seccomp_deny", "ch5_exec"), 1, json.dumps(out), "")
+    assert "EACCES, sent back through" in seccomp_demo_graph({"eacces": other}).source  # read, not assumed
     with pytest.raises(ValueError, match="did not print ch5_exec's JSON"):
         seccomp_demo_graph({"broken": ProgramRun(("x",), 1, "oops", "")})
+
+
+def test_errno_name_reads_the_go_error_text():
+    assert errno_name("fork/exec /bin/true: operation not permitted") == "EPERM"
+    assert errno_name("fork/exec /x: no such file or directory") == "ENOENT"
+    assert errno_name("<nil>") == "" and errno_name("") == ""

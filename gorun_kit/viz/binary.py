@@ -7,8 +7,8 @@ from ..binary import C_CODE, SECTION_GROUPS, BinaryReport, Section, is_runtime_p
 
 __all__ = ["package_bars", "section_bars", "RUNTIME_SPLIT"]
 
-# package_bars draws runtime's helper packages (internal/runtime/..., runtime/debug) as one segment
-RUNTIME_SPLIT = "packages split out of runtime"
+# package_bars draws the runtime-internal packages (internal/runtime/...) as one segment
+RUNTIME_SPLIT = "runtime-internal packages (internal/runtime/*)"
 
 
 def _merge_runtime_helpers(report: BinaryReport) -> dict[str, int]:
@@ -25,7 +25,7 @@ def package_bars(reports: Mapping[str, BinaryReport], *, top: int = 8):
     One bar per program; the ``top`` largest packages over all programs get
     their own colour, the rest are summed as "other". The runtime is drawn
     in red as two segments: ``runtime`` itself and :data:`RUNTIME_SPLIT`
-    (``internal/runtime/...`` and ``runtime/...``, summed), so the bar's red
+    (the ``internal/runtime/...`` packages, summed), so the bar's red
     part is :attr:`BinaryReport.runtime_bytes` and the label beside it its share.
     Returns a matplotlib Figure.
     """
@@ -102,7 +102,7 @@ def section_bars(layouts: Mapping[str, Sequence[Section]]):
     :data:`gorun_kit.binary.SECTION_GROUPS`; groups that are not loaded at run
     time (DWARF, the ELF symbol table) are hatched, so what stripping removes
     stands out. Zero-filled sections (``.bss``) take no file bytes and are
-    left out. The file size in MiB is written after each bar. Returns a Figure.
+    left out. The bytes in the file's sections (in MiB, not the file size: headers and padding are left out) are written after each bar. Returns a Figure.
     """
     import matplotlib
     from matplotlib.figure import Figure
@@ -127,7 +127,7 @@ def section_bars(layouts: Mapping[str, Sequence[Section]]):
                     hatch=None if loaded else "//")
             left += mib
         widest = max(widest, left)
-        ax.text(left, row, f"  {left:.2f} MiB", va="center", fontsize=8)
+        ax.text(left, row, f"  {left:.2f} MiB in sections", va="center", fontsize=8)
     ax.set_xlim(0, widest * 1.15)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
@@ -135,7 +135,7 @@ def section_bars(layouts: Mapping[str, Sequence[Section]]):
                                         hatch="//" if g in ("DWARF debug info", "ELF symbol table") else None)
                for g in order]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_xlabel("MiB in the file (hatched: not loaded when the program runs)")
+    ax.set_xlabel("MiB in the file's sections (hatched: not loaded when the program runs)")
     ax.set_title("What the bytes of the executable file are")
     fig.tight_layout()
     return fig

@@ -37,7 +37,9 @@ def idle_threads_graph(threads: Sequence, *, pid: int | None = None):
     g = Graph("idle_threads", graph_attr={"rankdir": "LR", "nodesep": "0.15", "fontsize": "10"},
               node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "10"},
               edge_attr={"arrowsize": "0.5", "color": "#777777", "fontname": "Helvetica", "fontsize": "8"})
-    g.node("process", f"process {comm}\\npid {pid}\\n{len(threads)} threads, one comm", fillcolor="white")
+    n_comm = len({t.task.comm for t in threads})
+    same = "one comm" if n_comm == 1 else f"{n_comm} different comms"
+    g.node("process", f"process {comm}\\npid {pid}\\n{len(threads)} threads, {same}", fillcolor="white")
     for t in threads:
         m = f"M{t.m_id}" if t.m_id is not None else "M?"
         role = t.role.split(";", 1)[0]

@@ -2,9 +2,24 @@
 of ``labs_c/seccomp_deny`` starting ``labs_go/ch5_exec``)."""
 from __future__ import annotations
 
+import errno
 import json
+import os
 
-__all__ = ["seccomp_demo_graph"]
+__all__ = ["seccomp_demo_graph", "errno_name"]
+
+
+def errno_name(error: str) -> str:
+    """The errno name (``"EPERM"``) whose C message ends the Go error text
+    ``error`` (``"fork/exec /bin/true: operation not permitted"``); "" when
+    no errno's message matches. Go prints an ``Errno`` with the same table of
+    messages as the C library, lower-cased."""
+    text = error.strip().lower()
+    for code in sorted(errno.errorcode):
+        message = os.strerror(code).lower()
+        if message and text.endswith(": " + message):
+            return errno.errorcode[code]
+    return ""
 
 
 def _report(run) -> dict:
@@ -24,7 +39,8 @@ def seccomp_demo_graph(runs):
     ``Seccomp``/``Seccomp_filters`` values ch5_exec read from
     ``/proc/self/status``, the child's ``execve`` of the target and its
     outcome, and the error ``exec.Command(...).Run()`` returned with the two
-    ``errors.Is`` answers. A refused step is red. Returns a
+    ``errors.Is`` answers. The errno on the refused edge is read from that
+    error (:func:`errno_name`), not assumed. A refused step is red. Returns a
     :class:`~gorun_kit.viz.graph.Graph`; ValueError when a run printed no JSON.
     """
     from .graph import Graph
@@ -49,7 +65,8 @@ def seccomp_demo_graph(runs):
                        f"ErrPermission: {rep.get('is_permission')}") if refused else "Run() error: <nil>\\n/bin/true ran"
             c.node(f"r{i}", outcome, fillcolor="#fcbba1" if refused else "#f0f0f0")
             c.edge(f"l{i}", f"g{i}", label="execveat(fd, \"\", AT_EMPTY_PATH)")
-            c.edge(f"g{i}", f"c{i}", label="os/exec: clone(CLONE_VM|CLONE_VFORK)")
-            c.edge(f"c{i}", f"r{i}", label="EPERM, sent back through\\nthe CLOEXEC pipe" if refused
+            c.edge(f"g{i}", f"c{i}", label="os/exec: clone")
+            sent = errno_name(str(rep.get("error", ""))) or "the errno"
+            c.edge(f"c{i}", f"r{i}", label=f"{sent}, sent back through\\nthe CLOEXEC pipe" if refused
                    else "exec succeeded:\\npipe closed, no errno")
     return g

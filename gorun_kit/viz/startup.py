@@ -40,7 +40,7 @@ def startup_figure(report):
     panels = [
         ("start-up to exit (ms)", lambda r: r.median_ms, lambda run: run.elapsed_ns / 1e6, True),
         ("peak RSS, ru_maxrss (MiB)", lambda r: r.median_maxrss_kb / 1024, lambda run: run.maxrss_kb / 1024, True),
-        ("threads when main runs", lambda r: r.threads, lambda run: run.threads, False),
+        ("threads at end of main", lambda r: r.threads, lambda run: run.threads, False),
     ]
     colours = [_colour(r.probe.name) for r in results]
     for ax, (title, median, single, log) in zip(axes, panels):
