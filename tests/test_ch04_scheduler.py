@@ -97,11 +97,13 @@ def test_retake_fails_when_the_source_changes(go, tmp_path):
         scheduler.syscall_retake(fake)
 
 
-def test_runtime_rejects_implicit_escapes_and_heap_closures_not_new_or_make(go):
+def test_runtime_rejects_only_moved_variables_and_heap_closures(go):
     rules = scheduler.runtime_allocation_rules(go)
     assert rules.exit_status != 0 and rules.as_other == 0
     assert rules.rejected() == {"implicitEscape", "heapClosure"}
-    assert rules.accepted() == {"explicitNew", "explicitMake"}
+    # implicit allocations the compiler lets through in package runtime
+    assert rules.accepted() == {"explicitNew", "explicitMake", "implicitConcat", "implicitAppend", "implicitBox",
+                                "implicitBytes", "goClosure"}
     assert [Path(c.file).name for c in rules.enforced_at] == ["escape.go", "func.go"]
 
 
@@ -194,3 +196,18 @@ def test_snapshot_rejects_a_missing_program_or_function(tmp_path):
         gdb.snapshot(tmp_path / "nope")
     with pytest.raises(ValueError, match="no main.snapshot"):  # a Go program without the snapshot function
         gdb.snapshot(build_go(LABS / "threads_idle").path)
+
+
+def test_hook_calls_finds_the_hook_functions_and_no_allocator(go):
+    built = threads.build(Path(__file__).resolve().parents[1] / "labs_go" / "threads_idle", go=go)
+    calls = scheduler.hook_calls(built.path)
+    assert "runtime.gorunkitThreadsStart" in calls and "runtime.gorunkitThreadsNew" in calls
+    assert any("flush" in f for f in calls["runtime.gorunkitThreadsStart"])  # it does see calls
+    assert not [c for v in calls.values() for c in v if scheduler.ALLOCATOR_CALLS.match(c)]
+    # the pattern itself: allocator entry points and write barriers match, ordinary runtime calls do not
+    assert all(scheduler.ALLOCATOR_CALLS.match(n) for n in ("runtime.mallocgc", "runtime.newobject", "runtime.growslice",
+                                                            "runtime.concatstring2", "runtime.convT64",
+                                                            "runtime.gcWriteBarrier2"))
+    assert not any(scheduler.ALLOCATOR_CALLS.match(n) for n in ("runtime.write1.abi0", "runtime.gettid.abi0"))
+    with pytest.raises(ValueError, match="no function"):
+        scheduler.hook_calls(built.path, prefix="noSuchPrefixAnywhere")

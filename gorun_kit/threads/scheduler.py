@@ -7,7 +7,7 @@ Three things chapter 4 shows from the release in use rather than from memory:
   in ``_Prunning`` and looks at the goroutine's ``_Gsyscall``; earlier
   releases parked the P in ``_Psyscall``);
 * :func:`runtime_allocation_rules` -- what the compiler refuses in package
-  runtime, by compiling a four-function file *as* package runtime
+  runtime, by compiling a nine-function file *as* package runtime
   (``go tool compile -std -p runtime``, a fraction of a second);
 * :func:`hook_diff` -- the hook's splices as a unified diff against the
   release's ``proc.go``.
@@ -32,7 +32,7 @@ from ..toolchain import GoToolchain, find_go, go_env
 from .hook import Patch
 
 __all__ = ["RetakeMechanism", "syscall_retake", "AllocationRules", "runtime_allocation_rules",
-           "ALLOCATION_PROBE", "hook_diff"]
+           "ALLOCATION_PROBE", "ALLOCATOR_CALLS", "hook_calls", "hook_diff"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,14 +93,19 @@ def syscall_retake(go: GoToolchain | None = None) -> RetakeMechanism:
     return RetakeMechanism(tc.version, "p-state", states, steps)
 
 
-# Four functions compiled as package runtime: two implicit heap allocations
-# (a local whose address escapes, a closure that outlives its frame) and two
-# explicit ones (new, make).
+# Nine functions compiled as package runtime. The compiler rejects two: a
+# named local that has to move to the heap (escape analysis, ONAME only) and a
+# heap closure (ir.ClosureDebugRuntimeCheck, which exempts go-statement
+# closures). Every other heap allocation compiles: explicit new and make, and
+# the implicit ones -- string +, append, boxing into an interface, a
+# []byte(string) copy, the closure of a go statement.
 ALLOCATION_PROBE = """package runtime
 
 var sinkp *int
 var sinks []byte
 var sinkf func() int
+var sinkstr string
+var sinki any
 
 func implicitEscape() {
 	x := 1
@@ -119,6 +124,26 @@ func explicitNew() {
 func explicitMake(n int) {
 	sinks = make([]byte, n)
 }
+
+func implicitConcat(a, b string) {
+	sinkstr = a + b // the result is a new heap string
+}
+
+func implicitAppend(b byte) {
+	sinks = append(sinks, b) // growslice when the array is full
+}
+
+func implicitBox(n int) {
+	sinki = n // n is boxed on the heap (convT64)
+}
+
+func implicitBytes(s string) {
+	sinks = []byte(s) // a heap copy of s
+}
+
+func goClosure(s string) {
+	go func() { sinkstr = s }() // the closure of a go statement is exempt
+}
 """
 
 
@@ -127,7 +152,8 @@ class AllocationRules(Record):
     """What ``go tool compile -std -p runtime -m`` says about :data:`ALLOCATION_PROBE`.
 
     ``errors`` / ``escapes`` are (function, message) pairs: the compile
-    errors, and the ``-m`` notes of allocations it accepted. ``as_other``
+    errors, and the ``-m`` "escapes to heap" notes (a function with an error
+    is rejected, one with only notes accepted). ``as_other``
     is the exit status of the same file compiled as an ordinary package."""
 
     go_version: str
@@ -184,7 +210,7 @@ def runtime_allocation_rules(go: GoToolchain | None = None) -> AllocationRules:
         where, msg = func_at(int(m.group(1))), m.group(2)
         if "not allowed in runtime" in msg:
             errors.append((where, msg))
-        elif "escapes to heap" in msg and where.startswith("explicit"):
+        elif "escapes to heap" in msg and "does not" not in msg:
             escapes.append((where, msg))
     return AllocationRules(tc.version, done.returncode, tuple(errors), tuple(escapes), other.returncode, enforced)
 
@@ -200,3 +226,49 @@ def hook_diff(p: Patch, *, context: int = 2, go: GoToolchain | None = None) -> s
     new = Path(patched).read_text().splitlines(keepends=True)
     rel = str(Path(original).relative_to(tc.goroot))
     return "".join(difflib.unified_diff(old, new, f"{rel} ({tc.version})", f"{rel} (with the hook)", n=context))
+
+
+# The runtime functions compiled code calls to allocate on the heap, or to
+# run a write barrier.
+ALLOCATOR_CALLS = re.compile(r"^runtime\.(mallocgc\w*|newobject|makeslice\w*|growslice|concatstring\w*|convT\w*"
+                             r"|rawstring\w*|rawbyteslice|slicebytetostring|stringtoslice\w*|gcWriteBarrier\w*)"
+                             r"(\.abi0)?$")
+
+
+def hook_calls(binary: str | Path, *, prefix: str = "gorunkit") -> dict[str, tuple[str, ...]]:
+    """The functions each compiled function of the hook calls directly.
+
+    Disassembles ``binary`` with GNU objdump and returns, for every function
+    whose symbol contains ``prefix`` (``runtime.gorunkitThreadsStart``,
+    ``runtime.(*gorunkitLine).dec``, ...), the sorted distinct targets of its
+    ``call`` instructions. Match the values against :data:`ALLOCATOR_CALLS`
+    to see whether the hook calls the allocator or a write barrier. Direct
+    calls only: what the callees do is not followed. Raises
+    :class:`~gorun_kit.binary.ToolchainMissing` without objdump and
+    ValueError when no function matches ``prefix``.
+    """
+    from ..binary import ToolchainMissing
+
+    objdump = shutil.which("objdump")
+    if objdump is None:
+        raise ToolchainMissing("objdump", "looked for objdump on PATH; it comes with binutils")
+    out = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(binary)], capture_output=True, text=True,
+                         timeout=300, stdin=subprocess.DEVNULL, check=True).stdout
+    header = re.compile(r"^[0-9a-f]+ <(.+)>:$")
+    call = re.compile(r"\tcall\s+[0-9a-f]+ <([^>+]+)(?:\+0x[0-9a-f]+)?>")
+    found: dict[str, set[str]] = {}
+    current = None
+    for line in out.splitlines():
+        h = header.match(line)
+        if h:
+            current = h.group(1) if prefix in h.group(1) else None
+            if current:
+                found.setdefault(current, set())
+            continue
+        if current:
+            c = call.search(line)
+            if c:
+                found[current].add(c.group(1))
+    if not found:
+        raise ValueError(f"{binary}: no function whose symbol contains {prefix!r}")
+    return {f: tuple(sorted(v)) for f, v in found.items()}
