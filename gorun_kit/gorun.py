@@ -22,6 +22,7 @@ with a fresh comment, so the first run really compiles and links), and
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import datetime as _dt
 import json
@@ -38,12 +39,13 @@ from pathlib import Path
 from typing import Iterable
 
 from . import build, goroot, sessions
-from .cache import cache_dir
+from .cache import cache_dir, scratch_dir, sweep
 from .records import Record
 from .toolchain import GoToolchain, find_go, go_env
 
 __all__ = ["Action", "ActionGraph", "Phase", "CommandLog", "action_graph", "command_log",
-           "run_twice", "ExitStatus", "exit_status", "entry_points", "is_std", "GoRunBinary", "go_run_executable", "write_fresh_hello", "go_run_fresh_hello"]
+           "run_twice", "ExitStatus", "exit_status", "entry_points", "CACHES_EXECUTABLE_SINCE", "caches_executable",
+           "second_run_matches_release", "is_std", "GoRunBinary", "go_run_executable", "write_fresh_hello", "go_run_fresh_hello"]
 
 
 def is_std(package: str) -> bool:
@@ -250,6 +252,9 @@ class CommandLog(Record):
     returncode: int
     ran: str  # the path of the binary go started
     graph: ActionGraph
+    # A copy of the $WORK executable, kept when this release's go run stored none in the
+    # build cache (before Go 1.24); "" otherwise. See command_log.
+    kept_executable: str = ""
 
     @property
     def ran_cached_binary(self) -> bool:
@@ -281,6 +286,22 @@ class CommandLog(Record):
         if puts:
             return puts[0].command.split()[2]
         raise ValueError(f"{' '.join(self.command)}: the -x log shows no executable in the build cache")
+
+    @property
+    def program(self) -> tuple[str, str]:
+        """(path, where) of an executable of the program this run built, to start
+        again without go: the build-cache copy (``where`` = "build cache") when go
+        run stored one (Go 1.24 and later), else the kit's copy of the $WORK file
+        (``where`` = "$WORK copy": before 1.24, go run linked into $WORK only and
+        removed it). Raises ValueError when the log shows neither.
+        """
+        try:
+            return self.cached_executable, "build cache"
+        except ValueError:
+            if self.kept_executable:
+                return self.kept_executable, "$WORK copy"
+            raise ValueError(f"{' '.join(self.command)}: the -x log shows no executable in the build cache, "
+                             "and no copy of the $WORK executable was kept") from None
 
     @property
     def go_said(self) -> str:
@@ -319,14 +340,44 @@ def _phases(lines: list[tuple[float, str]], graph: ActionGraph) -> tuple[list[Ph
     return phases, ran
 
 
+_KEPT_AREA = "gorun-exe"
+
+
+def _keep_work_executable(work: str, ran: str) -> str:
+    """Copy the executable ``go run`` started from ``$WORK`` (``ran``) into a
+    scratch directory of the kit's cache (area ``gorun-exe``, named with this
+    process's pid) and return the copy's path, or "" when the file is not there.
+
+    Only for releases whose go run keeps no executable in the build cache
+    (before Go 1.24), so :func:`exit_status` can still start the program. The
+    copy lives as long as this process, at most :data:`gorun_kit.cache.STALE_SECONDS`:
+    it is removed when the process exits normally (atexit), and each
+    :func:`command_log` sweeps the copies whose owner is gone or that are older.
+    """
+    src = Path(work, ran[len("$WORK/"):]) if work else None
+    if src is None or not src.is_file():
+        return ""
+    sweep(cache_dir() / _KEPT_AREA)
+    home = scratch_dir(_KEPT_AREA, "exe")
+    atexit.register(shutil.rmtree, home, True)
+    dst = home / src.name
+    shutil.copy2(src, dst)
+    return os.fspath(dst)
+
+
 def command_log(target: str | os.PathLike, *, fresh: bool = True, args: tuple[str, ...] = (),
                 go: GoToolchain | None = None, _workspace_dir: tuple | None = None) -> CommandLog:
     """``go run -x -work TARGET ARGS``: the log split into phases, with timings.
 
     ``fresh`` (default) makes the first compile and link really happen (a
     unique comment is added to the private copy); see :func:`run_twice`.
+    When go run started the program from ``$WORK`` and stored no copy in the
+    build cache (releases before Go 1.24), the executable is copied before
+    ``$WORK`` is removed (:attr:`CommandLog.kept_executable`).
     """
     tc = go or find_go()
+    if (cache_dir() / _KEPT_AREA).is_dir():
+        sweep(cache_dir() / _KEPT_AREA)  # copies kept by processes that are gone
     cwd, arg, _, cleanup = _workspace_dir or _workspace(target, fresh)
     graph_file = cwd / f"actiongraph-{uuid.uuid4().hex[:8]}.json"
     cmd = ["run", "-x", "-work", f"-debug-actiongraph={graph_file}", arg, *args]
@@ -339,8 +390,10 @@ def command_log(target: str | os.PathLike, *, fresh: bool = True, args: tuple[st
         graph = _parse_graph(json.loads(graph_file.read_text()), ["go", *cmd])
         graph_file.unlink()
         phases, ran = _phases(lines, graph)
+        kept = _keep_work_executable(work, ran) if ran.startswith("$WORK/") and not any(
+            p.kind == "cache-put" for p in phases) else ""
         return CommandLog(("go", *cmd), arg, tuple(args), work, tuple(l for _, l in lines[:-1]),
-                          tuple(phases), proc.stdout, proc.returncode, ran, graph)
+                          tuple(phases), proc.stdout, proc.returncode, ran, graph, kept)
     finally:
         if work and Path(work).name.startswith("go-build"):
             shutil.rmtree(work, ignore_errors=True)  # -work keeps it; we do not
@@ -368,32 +421,53 @@ class ExitStatus(Record):
     child: int  # the program's own exit status, started directly from the build cache
     go_said: str  # the "exit status N" line go printed, or ""
     go_run: int  # go run's own exit status
+    started_from: str = "build cache"  # where the executable started directly came from: "build cache" or "$WORK copy"
 
 
 def exit_status(log: CommandLog, *, timeout: float = 60) -> ExitStatus:
     """Start the executable ``log``'s ``go run`` built, directly (no go), with the
     same arguments, and set its exit status beside go run's.
 
-    The executable is the copy in the build cache (:attr:`CommandLog.cached_executable`),
-    so nothing is built again. stdin is /dev/null; output is discarded. Raises
-    ValueError when the log has no cached executable, FileNotFoundError (naming
+    The executable is :attr:`CommandLog.program`: the copy in the build cache
+    (Go 1.24 and later), or, for a release whose go run stores none, the copy of
+    the ``$WORK`` executable :func:`command_log` kept; ``started_from`` says
+    which. Nothing is built again. stdin is /dev/null; output is discarded.
+    Raises ValueError when the log has neither, FileNotFoundError (naming
     the target and the missing file, and saying to run :func:`command_log`
-    again) when that cache entry is gone (``go clean -cache`` or cache
-    trimming), RuntimeError when the program runs longer than ``timeout``
-    seconds (it is killed).
+    again) when that file is gone (``go clean -cache``, cache trimming, or
+    the kept copy swept), RuntimeError when the program runs longer than
+    ``timeout`` seconds (it is killed).
     """
-    exe = log.cached_executable
+    exe, where = log.program
+    place = "build cache" if where == "build cache" else "kit's cache (its copy of the $WORK executable)"
     try:
         done = subprocess.run([exe, *log.args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, timeout=timeout)
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"the executable that `go run {log.target}` built is no longer in the build cache ({exe}); "
+            f"the executable that `go run {log.target}` built is no longer in the {place} ({exe}); "
             f"the cache was cleaned or trimmed since that run. Run gorun.command_log on {log.target} "
             f"again (it builds it anew) and pass the new log to exit_status") from None
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{exe} did not exit within {timeout} s and was killed") from None
-    return ExitStatus(log.target, log.args, done.returncode, log.go_said, log.returncode)
+    return ExitStatus(log.target, log.args, done.returncode, log.go_said, log.returncode, where)
+
+
+# Go 1.24 made go run store the executable it links in the build cache
+# (cmd/go/internal/run: CacheExecutable); before, it linked into $WORK, ran it
+# from there and removed it, and every go run linked again.
+CACHES_EXECUTABLE_SINCE = (1, 24)
+
+
+def caches_executable(go: GoToolchain | None = None) -> goroot.Citation | None:
+    """The line of ``cmd/go/internal/run`` that makes go run keep its executable
+    in the build cache (``... .CacheExecutable = true``), in the installed GOROOT;
+    None when this release has none (before Go 1.24: the executable lives in
+    $WORK only). Read from the source, so it follows the release; see
+    :data:`CACHES_EXECUTABLE_SINCE` for the release that changed it."""
+    tc = go or find_go()
+    hits = goroot.grep(r"\.CacheExecutable\s*=\s*true", "cmd/go/internal/run", toolchain=tc)
+    return hits[0] if hits else None
 
 
 # ---------------------------------------------------------------------------
@@ -536,3 +610,26 @@ def _check_hello(result, how: str):
         said = result.stderr.decode(errors="replace") if isinstance(result.stderr, bytes) else (result.stderr or "")
         raise RuntimeError(f"go run hello.go exited {result.returncode} under {how}: {said[-500:]}")
     return result
+
+
+def second_run_matches_release(first: CommandLog, second: CommandLog, caches: goroot.Citation | None, *,
+                               go: GoToolchain | None = None) -> bool:
+    """Whether the two logs of :func:`run_twice` show what this release's go run
+    does, ``caches`` being :func:`caches_executable`:
+
+    * it caches (Go 1.24 and later): the first run copies the executable into
+      the build cache (a ``cache-put``), the second only runs (no link), and it
+      starts that very copy;
+    * it does not (before Go 1.24): neither run copies anything, the second
+      links into ``$WORK`` again and starts the program from there.
+
+    False too when the source and the release number disagree (see
+    :data:`CACHES_EXECUTABLE_SINCE`): a change nobody has described."""
+    tc = go or find_go()
+    if (caches is not None) != (tc.version_tuple >= CACHES_EXECUTABLE_SINCE):
+        return False
+    if caches is not None:
+        return (bool(first.phase("cache-put")) and second.kinds() == ["run"] and second.ran_cached_binary
+                and second.ran == first.cached_executable)
+    return (not (first.phase("cache-put") or second.phase("cache-put") or second.ran_cached_binary)
+            and second.kinds() == ["link", "run"])

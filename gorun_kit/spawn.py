@@ -33,7 +33,7 @@ from .trace.strace import struct_fields
 __all__ = ["SpawnCall", "MethodRow", "MethodRun", "METHODS", "rows_markdown", "PATH_FOR_RUNS", "trace_method",
            "compare_methods", "run_methods", "spawn_calls", "flag_names", "clone_call", "kernel_functions", "KERNEL_PATHS",
            "SpawnStep", "go_spawn_steps", "ExecLimit", "exec_limits", "go_clone_constants",
-           "vfork_syscall_entry"]
+           "vfork_syscall_entry", "OS_PIDFD_SINCE", "os_pidfd", "pidfd_waits_hold"]
 
 PATH_FOR_RUNS = "/nonexistent-gorun-kit:/usr/bin:/bin"
 TIMEOUT = 60.0
@@ -257,8 +257,12 @@ def _path_search(t: trace.Trace, root: int, proc, execs: list[trace.SyscallEvent
 def _waits(mine: list[trace.SyscallEvent]) -> str:
     """How the launching process waited for its child (the probe's __WCLONE wait left out)."""
     waits = [c for c in mine if c.name in ("wait4", "waitid") and c.ret != -1]
-    return ", ".join(dict.fromkeys("waitid(P_PIDFD)" if "P_PIDFD" in _args(c) else c.name
-                                   for c in waits if "__WCLONE" not in _args(c))) or "?"
+    def name(c: trace.SyscallEvent) -> str:
+        if c.name == "waitid" and c.args and c.args[0] in ("P_PIDFD", "P_PID"):
+            return f"waitid({c.args[0]})"
+        return c.name
+
+    return ", ".join(dict.fromkeys(name(c) for c in waits if "__WCLONE" not in _args(c))) or "?"
 
 
 def _probe_text(probe: list[SpawnCall], mine: list[trace.SyscallEvent]) -> str:
@@ -396,6 +400,54 @@ def go_clone_constants(names: Iterable[str] = ("CLONE_VM", "CLONE_VFORK", "CLONE
     if missing:
         raise goroot.SourceNotFound(f"syscall/exec_linux.go defines no {', '.join(missing)}")
     return {n: found[n] for n in names}
+
+
+# Go 1.23 made os.StartProcess ask the spawn clone for a pidfd (CLONE_PIDFD,
+# after a one-time probe child) and wait on it with waitid(P_PIDFD); before,
+# os.(*Process).wait blocked in waitid(P_PID, ..., WNOWAIT) and reaped with wait4.
+OS_PIDFD_SINCE = (1, 23)
+
+
+def os_pidfd(*, toolchain=None):
+    """The line of ``os.startProcess`` that asks the spawn for a pidfd
+    (``ensurePidfd(...)``) in the installed GOROOT, as a
+    :class:`gorun_kit.goroot.Citation`; None when this release's ``os`` uses
+    no pidfd (before Go 1.23, :data:`OS_PIDFD_SINCE`). Read from the source,
+    so it follows the release; raises :class:`gorun_kit.goroot.SourceNotFound`
+    when ``os.startProcess`` itself is gone."""
+    from . import goroot
+    from .toolchain import find_go
+
+    tc = toolchain or find_go()
+    start = goroot.find_func("startProcess", "os", toolchain=tc)
+    for i, line in enumerate(goroot.func_source(start, max_lines=120, toolchain=tc).splitlines()):
+        if "ensurePidfd(" in line:
+            return goroot.Citation(start.file, start.line + i, "os.startProcess", line.strip(), tc.version)
+    return None
+
+
+def pidfd_waits_hold(rows: Sequence[MethodRow], pidfd, *, toolchain=None) -> bool:
+    """Whether the rows of Go's spawns (``go ...`` methods of :func:`run_methods`)
+    show what this release's ``os`` does, ``pidfd`` being :func:`os_pidfd`:
+
+    * with a pidfd (Go 1.23 and later): every clone has ``CLONE_PIDFD`` and the
+      parent waits with ``waitid(P_PIDFD)`` only;
+    * without (before Go 1.23): no clone has ``CLONE_PIDFD``, there is no probe
+      child, and the parent blocks in ``waitid(P_PID)`` (``WNOWAIT``), then reaps
+      with ``wait4``.
+
+    False too when the source and the release number disagree (a pidfd before
+    :data:`OS_PIDFD_SINCE`, or none from it on: a change nobody has described),
+    or when ``rows`` is empty."""
+    from .toolchain import find_go
+
+    tc = toolchain or find_go()
+    if not rows or (pidfd is not None) != (tc.version_tuple >= OS_PIDFD_SINCE):
+        return False
+    if pidfd is not None:
+        return all(r.wait == "waitid(P_PIDFD)" and "CLONE_PIDFD" in r.flags.split("|") for r in rows)
+    return all(r.wait == "waitid(P_PID), wait4" and "CLONE_PIDFD" not in r.flags.split("|") and not r.probe
+               for r in rows)
 
 
 def vfork_syscall_entry(goarch: str | None = None, *, toolchain=None):

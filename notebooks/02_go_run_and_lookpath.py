@@ -139,14 +139,17 @@ if LIVE:
 
 # %% tags=["claim:2.1-4", "claim:2.1-5"]
 if LIVE:
-    main_compile = [p for p in first.phase("compile") if p.package == "main"][0]
+    main_compile = next(ph for ph in first.phase("compile") if ph.package == "main")
     link = first.phase("link")[0]
     nb.confirm("2.1-4", "-dwarf=false" in main_compile.flags and {"-s", "-w"} <= set(link.flags),
                "go run compiles main with -dwarf=false and links with -s -w (no DWARF, no symbol table)",
                measured=f"compile {list(main_compile.flags)}, link {list(link.flags)}")
-    nb.confirm("2.1-5", first.phase("cache-put") and second.kinds() == ["run"] and second.ran_cached_binary
-               and second.ran == first.cached_executable,
-               "the first run links into $WORK and copies the binary into the build cache; the second run only starts that cached binary",
+    caches = gorun.caches_executable()  # None before Go 1.24: go run linked into $WORK only
+    print("go run keeps its executable in the build cache:", f"{caches.file}:{caches.line}: {caches.text}" if caches
+          else f"no ({eps['run.runRun'].go_version} predates Go 1.24: every go run links again into $WORK)")
+    nb.confirm("2.1-5", gorun.second_run_matches_release(first, second, caches),  # and the source agrees with the release
+               "the first run links into $WORK and copies the binary into the build cache; the second run only starts that cached binary"
+               if caches else "before Go 1.24 go run keeps no executable: each run links into $WORK again and starts it there",
                measured=f"phases {first.kinds()} then {second.kinds()}", quiet=True)
     print("ParseArgs/compilePackage in cmd/go:", len(goroot.grep(r"func .*\b(ParseArgs|compilePackage)\(", "cmd/go/internal/work")))
 
@@ -169,17 +172,20 @@ if LIVE:
                measured=args_log.output.splitlines()[0], quiet=True)
 
 # %% [markdown]
-# Does `go run` pass its program's exit status on? Start each program directly (the executable `go run`
-# kept in the build cache, same arguments) and set its status beside `go run`'s: `hello` from the runs
-# above, which exits 0, and `gorun_args`, which exits 3.
+# Does `go run` pass its program's exit status on? Start each program directly, with the same arguments,
+# and set its status beside `go run`'s: `hello` from the runs above, which exits 0, and `gorun_args`,
+# which exits 3. The executable started is the one `go run` kept in the build cache (Go 1.24 and later);
+# on an older release, which keeps none, it is the kit's copy of the file `go run` linked into `$WORK`.
+# The column "started from" says which.
 
 # %%
 if LIVE:
     from IPython.display import HTML, display
     statuses = {"hello": gorun.exit_status(first), "gorun_args": gorun.exit_status(args_log)}
-    display(HTML(rows_html([(name, " ".join(s.args) or "-", s.child, s.go_said or "-", s.go_run)
+    display(HTML(rows_html([(name, " ".join(s.args) or "-", s.started_from, s.child, s.go_said or "-", s.go_run)
                             for name, s in statuses.items()],
-                           ["program", "arguments", "its exit status, run directly", "go printed", "go run's exit status"])))
+                           ["program", "arguments", "started from", "its exit status, run directly", "go printed",
+                            "go run's exit status"])))
 
 # %% [markdown]
 # A program that exits 0 leaves `go run` at 0. Any other status is not passed on: go prints `exit status 3`
@@ -211,7 +217,11 @@ if LIVE:
 if LIVE:
     # Go 1.26 moved the search into lookPath (lookpath.go keeps a LookPath wrapper);
     # before, LookPath in lp_unix.go did it itself.
-    search = "lookPath" if goroot.grep(r"^func lookPath\(", "os/exec") else "LookPath"
+    try:
+        goroot.find_func("lookPath", "os/exec")  # the Linux one, Go 1.26 and later
+        search = "lookPath"
+    except goroot.SourceNotFound:
+        search = "LookPath"
     for fn in ("findExecutable", search):
         c = goroot.find_func(fn, "os/exec")
         print(f"--- {c.file}:{c.line}")
@@ -555,9 +565,9 @@ _ = lookpath_explorer()
 
 # %% tags=["claim:2.5-2", "claim:2.5-3", "claim:2.5-4"]
 if LIVE:
-    hooks = experiments.linkname_hooks(labs=COURSE)
-    display(HTML(rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks],
-                           ["variant", "what", "build", "compiler / linker / program says"])))
+    import IPython.display as ipd, gorun_kit.lookpath.experiments as lpx  # here: the cell needs no cell above but the first
+    hooks = lpx.linkname_hooks(labs=COURSE)
+    ipd.display(ipd.HTML(rows_html([(h.variant + (" " + h.ldflags if h.ldflags else ""), h.what, "built" if h.built else "FAILED", h.message) for h in hooks], ["variant", "what", "build", "compiler / linker / program says"])))
     by = {(h.variant, h.ldflags): h for h in hooks}
     nb.confirm("2.5-3", not by[("nounsafe", "")].built and 'import "unsafe"' in by[("nounsafe", "")].message,
                "the seed's snippet does not even compile: //go:linkname needs an unsafe import",
@@ -575,8 +585,10 @@ if LIVE:
 
 # %%
 if LIVE:
-    hit = goroot.grep(r"func \(l \*Loader\) checkLinkname", "cmd/link/internal/loader")[0]
-    print(f"{hit.file}:{hit.line}: {hit.text}")
+    from gorun_kit.toolchain import find_go
+    hits = goroot.grep(r"func \(l \*Loader\) checkLinkname", "cmd/link/internal/loader")
+    assert hits or find_go().version_tuple < (1, 23), "checkLinkname is gone from the linker"  # it arrived in 1.23
+    print(f"{hits[0].file}:{hits[0].line}: {hits[0].text}" if hits else f"none in {find_go().version}: the check arrived in Go 1.23")
 
 # %% [markdown]
 # ### `LD_PRELOAD`

@@ -355,3 +355,73 @@ def test_vfork_syscall_entry():
     assert spawn.vfork_syscall_entry("arm64").text.startswith("SVC")
     with pytest.raises((SourceNotFound, Exception)):
         spawn.vfork_syscall_entry("nosucharch")
+
+
+# --------------------------------------------------------------------------
+# os_pidfd and the wait column: what this release's os does (pidfd from Go 1.23)
+
+
+def _fake_os(tmp_path: Path, body: str) -> GoToolchain:
+    d = tmp_path / "src" / "os"
+    d.mkdir(parents=True)
+    (d / "exec_posix.go").write_text("package os\n\nfunc startProcess(name string, argv []string) (p *Process, err error) {\n"
+                                     + body + "}\n\nfunc other() {\n\tensurePidfd(nil)\n}\n")
+    return GoToolchain(go="/bin/false", goroot=str(tmp_path), version="go1.99", goos="linux", goarch="amd64",
+                       source="test")
+
+
+def test_os_pidfd_is_the_ensurePidfd_call_in_startProcess_or_none(tmp_path):
+    with_pidfd = _fake_os(tmp_path / "new", "\tsysattr := attr\n\tattrSys, dup := ensurePidfd(attr.Sys)\n\treturn\n")
+    cit = spawn.os_pidfd(toolchain=with_pidfd)
+    assert (cit.file, cit.line, cit.symbol) == ("src/os/exec_posix.go", 5, "os.startProcess")
+    assert cit.text == "attrSys, dup := ensurePidfd(attr.Sys)"
+    # a call outside startProcess does not count (1.22: no pidfd in startProcess)
+    assert spawn.os_pidfd(toolchain=_fake_os(tmp_path / "old", "\tpid, h, e := syscall.StartProcess(name, argv, nil)\n")) is None
+    assert spawn.OS_PIDFD_SINCE == (1, 23)
+
+
+def test_os_pidfd_on_the_installed_release():
+    from gorun_kit.toolchain import find_go
+
+    try:
+        tc = find_go()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no Go: {exc}")
+    cit = spawn.os_pidfd(toolchain=tc)
+    assert (cit is not None) == (tc.version_tuple >= spawn.OS_PIDFD_SINCE)
+    if cit is not None:
+        assert cit.file.endswith("os/exec_posix.go") and "ensurePidfd(" in cit.text
+
+
+def test_wait_column_names_the_waitid_idtype():
+    calls = _strace([
+        (300, f"execve({_hex('/lab')}, [{_hex('/lab')}], []) = 0"),
+        (300, "waitid(P_PID, 301, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=301, si_status=0}, WEXITED|WNOWAIT, NULL) = 0"),
+        (300, "wait4(301, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, {ru_utime={tv_sec=0, tv_usec=0}, ...}) = 301"),
+        (300, "waitid(P_PIDFD, 5, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=302, si_status=0}, WEXITED) = 0"),
+        (300, "waitid(P_PIDFD, 4, NULL, WEXITED|__WCLONE) = 0"),  # the probe's wait: left out
+        (300, "+++ exited with 0 +++"),
+    ])
+    t = parse_strace(calls, syscalls=SYSCALLS)
+    assert spawn._waits(t.syscalls()) == "waitid(P_PID), wait4, waitid(P_PIDFD)"
+
+
+def _go_row(flags: str, wait: str, probe: str = "") -> spawn.MethodRow:
+    return spawn.MethodRow("go os.StartProcess", ("/lab",), "clone", flags, "shared", "none (given a path)", wait, 1, "",
+                           probe, "strace -f", None, 0)
+
+
+@pytest.mark.parametrize("version,pidfd", [("go1.27.3", True), ("go1.23.0", True), ("go1.22.10", False)])
+def test_pidfd_waits_hold_checks_what_the_release_does(version, pidfd):
+    tc = GoToolchain(go="/bin/false", goroot="/nonexistent", version=version, goos="linux", goarch="amd64", source="test")
+    cit = goroot.Citation("src/os/exec_posix.go", 38, "os.startProcess", "ensurePidfd(attr.Sys)", version) if pidfd else None
+    new = [_go_row("CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD", "waitid(P_PIDFD)", probe="clone(...), no exit signal")]
+    old = [_go_row("CLONE_VM|CLONE_VFORK|SIGCHLD", "waitid(P_PID), wait4")]
+    assert spawn.pidfd_waits_hold(new if pidfd else old, cit, toolchain=tc)
+    assert not spawn.pidfd_waits_hold(old if pidfd else new, cit, toolchain=tc)  # the other release's behaviour
+    assert not spawn.pidfd_waits_hold([_go_row("CLONE_VM|CLONE_PIDFD|CLONE_VFORK|SIGCHLD", "waitid(P_PIDFD), wait4")],
+                                      cit, toolchain=tc)  # wait4 polling beside the pidfd: not what any release does
+    assert not spawn.pidfd_waits_hold([], cit, toolchain=tc)
+    # the source disagreeing with the release number is an undescribed change
+    other = None if pidfd else goroot.Citation("src/os/exec_posix.go", 38, "os.startProcess", "ensurePidfd(x)", version)
+    assert not spawn.pidfd_waits_hold(new, other, toolchain=tc) and not spawn.pidfd_waits_hold(old, other, toolchain=tc)

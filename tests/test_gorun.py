@@ -118,3 +118,20 @@ def test_go_run_fresh_hello_through_an_instrument_and_on_failure():
     with pytest.raises(RuntimeError, match="exited 2 under broken: compile: something went wrong"):
         gorun.go_run_fresh_hello(broken)
     assert list(Path(gorun.tempfile.gettempdir()).glob("gorun-kit-hello-*")) == leftovers
+
+
+def test_the_release_keeps_its_executable_as_its_source_says(twice):
+    # Go 1.24 and later store go run's executable in the build cache (run.go sets
+    # CacheExecutable); before, the kit keeps a copy of the $WORK file instead
+    from gorun_kit.toolchain import find_go
+
+    first, second, _ = twice
+    cit = gorun.caches_executable()
+    assert (cit is not None) == (find_go().version_tuple >= gorun.CACHES_EXECUTABLE_SINCE)
+    if cit is not None:
+        assert cit.file.endswith("cmd/go/internal/run/run.go")
+        assert first.kept_executable == second.kept_executable == ""
+        assert gorun.exit_status(first).started_from == "build cache"
+    else:
+        assert first.kept_executable and second.kinds() == ["link", "run"]
+        assert gorun.exit_status(first).started_from == "$WORK copy"
