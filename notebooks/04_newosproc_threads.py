@@ -413,9 +413,12 @@ if LIVE:
 # What works (`gorun_kit/threads/` and `gorun_kit/_src/runtime_patches/`):
 #
 # * the patch is made on a **copy** of `proc.go` in the cache and mapped in with
-#   `-overlay`, plus two added files of package `runtime`; the three calls are
-#   found by the structure of `newm`, `newm1` and `mstart1` and appended to the
-#   anchor line, so every line number in `proc.go` stays the same;
+#   `-overlay`, plus three added files of package `runtime`; the three calls of
+#   the thread hook are found by the structure of `newm`, `newm1` and `mstart1`
+#   and appended to the anchor line, so every line number in `proc.go` stays
+#   the same (three more calls, in `main` and `os_beforeExit`, start and stop
+#   the runtime's execution trace when `$GORUN_KIT_EXECTRACE` names a file;
+#   they serve the joined timelines at the end of this section);
 # * the child-side record is written **on the new thread**, after `minit` has set
 #   `m.procid = gettid()`;
 # * it allocates nothing on the heap and has no write barriers: `mstart0` is
@@ -691,6 +694,80 @@ if LIVE:
 
 # %%
 tviz.creation_tree(reports["locked"]) if LIVE else None
+
+# %% [markdown]
+# ### One timeline: the processes, the threads and the scheduler
+#
+# The hook says when each thread was made and why; the tracer says which
+# thread called `clone` and when; the runtime's own execution trace (the one
+# `runtime/trace` writes) says what each thread then did: which P it held,
+# which goroutine ran on it, when that goroutine sat in a system call. All
+# three use the thread's kernel tid and CLOCK_MONOTONIC, so
+# `gorun_kit.timeline` joins them exactly, and refuses to draw when they
+# disagree: every thread with execution-trace events must be one the tracer
+# saw cloned and the hook saw start, in the order clone, then `minit`, then
+# the first event. The patched runtime starts the execution trace itself,
+# right after `gcenable` in `runtime.main` (before any package `init` of the
+# program), so the programs need no change. `gorun-kit timeline PROGRAM` does
+# the same from a shell.
+#
+# The three experiments again, each as one timeline. Each thread is a lane:
+# grey is its life, black the stretch from `clone` to `minit`, and over it
+# the P it held, the goroutines it ran and their system calls. The lower
+# half zooms in on the thread creations, in microseconds. Each run also
+# writes a Perfetto file, `notebooks/timelines/04_<name>.json`; open it at
+# ui.perfetto.dev ("Open trace file") or in chrome://tracing to scroll and
+# zoom, with an arrow from each creating thread to the thread it made.
+
+# %%
+from gorun_kit import timeline
+from gorun_kit.timeline import chrome
+from gorun_kit.viz import timeline as timeline_viz
+
+joined = {}
+if LIVE:
+    out_dir = Path("timelines")
+    out_dir.mkdir(exist_ok=True)
+    for name, (lab, args) in experiments.items():
+        joined[name] = timeline.run(LABS / lab, args).timeline
+        chrome.write(joined[name], out_dir / f"04_{name}.json")
+        problems = chrome.problems(chrome.to_chrome(joined[name]))
+        print(f"{name}: joined and checked; Perfetto file timelines/04_{name}.json, {len(problems)} format problems")
+
+# %%
+for name, tl in joined.items():
+    display(timeline_viz.draw(tl, title=f"{name}: {experiments[name][0]} {' '.join(experiments[name][1])}"))
+
+# %% [markdown]
+# Per thread, the three instruments side by side: who cloned it (tracer), why
+# its M was made (hook), and the gaps clone -> `minit` -> first event in the
+# execution trace, in microseconds (the numbers vary from run to run):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name, tl in joined.items():
+    with_events = sum(j.exectrace == "events" for j in tl.threads)
+    print(f"--- {name}: {len(tl.threads)} threads, {with_events} with execution-trace events")
+    print(timeline.thread_table(tl))
+
+# %% [markdown]
+# What holds in every run: in the syscalls program, the Ms that sysmon asked
+# for (after `retake`) are cloned by sysmon's own thread and first show up in
+# the execution trace holding a P; in the locked program, the Ms for locked
+# goroutines are cloned by the template thread's tid:
+
+# %%
+if LIVE:
+    syscalls, locked_tl = joined["syscalls"], joined["locked"]
+    sysmon_tid = next(j.tid for j in syscalls.threads if j.start_fn == "runtime.sysmon")
+    retook = [j for j in syscalls.threads if j.reason and j.reason.startswith("sysmon took the P")]
+    template_tid = next(j.tid for j in locked_tl.threads if j.start_fn == "runtime.templateThread")
+    by_template = [j for j in locked_tl.threads if j.creator_tid == template_tid]
+    by_sysmon = [j for j in retook if j.creator_tid == sysmon_tid]
+    with_p = [j for j in retook if any(s.tid == j.tid and s.category == "proc" for s in syscalls.spans)]
+    assert retook and len(by_sysmon) == len(with_p) == len(retook) and by_template
+    print("syscalls: every thread made after retake was cloned by sysmon's thread and holds a P in the execution trace")
+    print("locked: the template thread cloned the Ms of the locked goroutines")
 
 # %% [markdown]
 # ## 4.5 From `newosproc` to the scheduler

@@ -107,13 +107,15 @@ def test_runtime_rejects_only_moved_variables_and_heap_closures(go):
     assert [Path(c.file).name for c in rules.enforced_at] == ["escape.go", "func.go"]
 
 
-def test_hook_diff_shows_exactly_the_three_splices(go):
+def test_hook_diff_shows_exactly_the_six_splices(go):
+    """Three for the thread records, three that start and stop the execution trace."""
     diff = scheduler.hook_diff(threads.patch(go))
     added = [l for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
     removed = [l for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
-    assert len(added) == len(removed) == 3
-    assert {re.search(r"gorunkitThreads\w+", l).group(0) for l in added} == {
-        "gorunkitThreadsNew", "gorunkitThreadsClone", "gorunkitThreadsStart"}
+    assert len(added) == len(removed) == 6
+    assert sorted(re.search(r"gorunkit(?:Threads|ExecTrace)\w+", l).group(0) for l in added) == [
+        "gorunkitExecTraceStart", "gorunkitExecTraceStop", "gorunkitExecTraceStop",
+        "gorunkitThreadsClone", "gorunkitThreadsNew", "gorunkitThreadsStart"]
     assert diff.startswith("--- src/runtime/proc.go (")
 
 

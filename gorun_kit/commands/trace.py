@@ -3,8 +3,10 @@ tracer (gorun_kit/_src/tracer) and print a readable summary. Exits with the trac
 command's exit status (128+N when signal N killed it; 126 when the command
 cannot be executed, 127 when it does not exist). The command reads our
 standard input and writes to our standard output; the summary goes to
-standard error. On --timeout, Ctrl-C, SIGTERM or SIGHUP the tree is killed
-and the records so far still go to --json.
+standard error. --perfetto writes the processes and threads as a timeline
+(Chrome Trace Event JSON) that ui.perfetto.dev and chrome://tracing open.
+On --timeout, Ctrl-C, SIGTERM or SIGHUP the tree is killed and the records
+so far still go to --json and --perfetto.
 
 With ``--attach PID`` it follows a process that already runs, until that
 process exits (its status) or ``--duration`` seconds pass (then it detaches,
@@ -23,6 +25,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="FILE", type=output_file,
                         help="write the records as JSON Lines to FILE ('-' for standard output); checked "
                              "before the command runs, written also after a timeout or interruption")
+    parser.add_argument("--perfetto", metavar="FILE", type=output_file,
+                        help="write the processes and threads as a timeline to FILE (.json, Chrome Trace Event "
+                             "format: open it at ui.perfetto.dev or chrome://tracing); also after a timeout")
     parser.add_argument("--mode", choices=("events", "seccomp", "syscalls"), default="events",
                         help="events (default): stop only at exec entry and clone/exec events; "
                              "seccomp: also at clone entry; syscalls: at every syscall")
@@ -55,6 +60,22 @@ def _write_json(t, dest: str | None, what: str = "records") -> bool:
     return True
 
 
+def _write_perfetto(t, dest: str | None, what: str = "timeline") -> bool:
+    """Write ``t`` as a timeline to --perfetto ``dest``; False, with the
+    reason said, if that failed."""
+    if dest is None or t is None:
+        return True
+    from ..timeline import chrome, from_trace
+
+    try:
+        chrome.write(from_trace(t), dest)
+    except (OSError, ValueError) as exc:
+        _say(f"cannot write the timeline to {dest!r}: {getattr(exc, 'strerror', None) or exc}")
+        return False
+    print(f"  {what} written to {dest}: open it at https://ui.perfetto.dev or chrome://tracing", file=sys.stderr)
+    return True
+
+
 def _check(args) -> str | None:
     """What is wrong with this combination of options, or None."""
     if (args.attach is None) == (not args.cmd):
@@ -63,6 +84,10 @@ def _check(args) -> str | None:
         return "--attach works with --mode events|syscalls and --duration (not --strace, --timeout or --mode seccomp)"
     if args.duration is not None and args.attach is None:
         return "--duration is for --attach; use --timeout for a command"
+    if args.perfetto is not None and (args.perfetto == "-" or not args.perfetto.lower().endswith(".json")):
+        return f"--perfetto {args.perfetto}: name a .json file (the timeline is Chrome Trace Event JSON)"
+    if args.perfetto is not None and args.strace:
+        return "--perfetto needs the course's tracer (its CLOCK_MONOTONIC times), not --strace (wall-clock times)"
     if args.attach is not None and args.attach <= 0:
         return f"--attach {args.attach}: give the positive process id of a running process"
     return None
@@ -96,9 +121,11 @@ def run(args) -> int:
     except trace.TraceTimeout as exc:
         _say(str(exc))
         _write_json(exc.partial, args.json, "the records until the timeout")
+        _write_perfetto(exc.partial, args.perfetto, "the timeline until the timeout")
         return 124
     except trace.TraceInterrupted as exc:
         _write_json(exc.partial, args.json, "the records until the interruption")
+        _write_perfetto(exc.partial, args.perfetto, "the timeline until the interruption")
         raise
     except trace.TracerError as exc:
         _say(str(exc))
@@ -107,7 +134,8 @@ def run(args) -> int:
     if args.execs:
         for e in t.execs:
             print(f"  [{e.pid}] {trace.escape(e.filename)} {list(e.argv)!r}", file=sys.stderr)
-    if not _write_json(t, args.json):
+    written = [_write_json(t, args.json), _write_perfetto(t, args.perfetto)]
+    if not all(written):
         return 2
     if t.returncode is None and args.attach is not None:
         print(f"  detached from {args.attach} after {args.duration} s; it is still running", file=sys.stderr)

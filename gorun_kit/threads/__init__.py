@@ -23,14 +23,14 @@ The names below are the package's API; ``from gorun_kit import threads`` and
 from __future__ import annotations
 
 from .crosscheck import CrossCheck, cross_checks
-from .hook import (CALLERS_EXTENSION, ENV, EXTENSION_TEMPLATE, SEED_PATCH, SUPPORTED, Patch, UnsupportedRelease,
+from .hook import (CALLERS_EXTENSION, ENV, EXECTRACE_ENV, EXTENSION_TEMPLATE, SEED_PATCH, SUPPORTED, Patch, UnsupportedRelease,
                    build, default_extension, patch, seed_patch_attempt)
 from .records import (Cause, MRecord, ThreadReport, causes_table, creation_cause, ms_from_records, parse_records,
                       path_through)
 from .run import TRACERS, TracedRun, observe, run_hooked
 
 __all__ = [
-    "ENV", "SUPPORTED", "CALLERS_EXTENSION", "EXTENSION_TEMPLATE", "SEED_PATCH", "TRACERS",
+    "ENV", "EXECTRACE_ENV", "SUPPORTED", "CALLERS_EXTENSION", "EXTENSION_TEMPLATE", "SEED_PATCH", "TRACERS",
     "UnsupportedRelease", "Patch", "MRecord", "ThreadReport", "CrossCheck", "TracedRun",
     "patch", "build", "default_extension", "seed_patch_attempt", "parse_records", "ms_from_records",
     "observe", "run_hooked", "cross_checks", "Cause", "creation_cause", "causes_table", "path_through",

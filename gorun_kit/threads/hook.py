@@ -1,9 +1,11 @@
-"""The hook's source: a patched ``proc.go`` and two added runtime files, mapped
+"""The hook's source: a patched ``proc.go`` and three added runtime files, mapped
 into a build with ``go build -overlay``.
 
-:func:`patch` reads ``proc.go`` of the chosen toolchain, splices three calls
-into it (found by the structure of the functions, never by line number) and
-adds the hook file made from ``gorun_kit/_src/runtime_patches/threads_hook.go.tmpl``;
+:func:`patch` reads ``proc.go`` of the chosen toolchain, splices six calls
+into it, found by the structure of the functions, never by line number:
+three for the thread records, and three that start and stop the runtime's
+execution trace when ``$GORUN_KIT_EXECTRACE`` names a file. It adds the
+files made from ``gorun_kit/_src/runtime_patches/*.go.tmpl``;
 the generated files go into the kit's cache and an overlay JSON maps them into
 ``GOROOT/src/runtime``. GOROOT itself is only read.
 """
@@ -21,15 +23,19 @@ from ..cache import store_text
 from ..records import Record
 from ..toolchain import GoToolchain, find_go
 
-__all__ = ["ENV", "SUPPORTED", "CALLERS_EXTENSION", "UnsupportedRelease", "Anchor", "ANCHORS", "Patch",
+__all__ = ["ENV", "EXECTRACE_ENV", "SUPPORTED", "CALLERS_EXTENSION", "UnsupportedRelease", "Anchor", "ANCHORS", "Patch",
            "default_extension", "patch", "build", "SEED_PATCH", "seed_patch_attempt"]
 
 ENV = "GORUN_KIT_THREADS"  # the variable naming where a hooked program writes its records
+# the variable naming the file a hooked program writes the runtime's execution trace to
+EXECTRACE_ENV = "GORUN_KIT_EXECTRACE"
 SUPPORTED = ("1.22", "1.23", "1.24", "1.25", "1.26", "1.27")
 TEMPLATE = _src.source("runtime_patches", "threads_hook.go.tmpl")
 EXTENSION_TEMPLATE = TEMPLATE.with_name("threads_ext.go.tmpl")
 HOOK_FILE = "gorunkit_threads_hook.go"  # the names the added files have inside GOROOT/src/runtime
 EXT_FILE = "gorunkit_threads_ext.go"
+EXECTRACE_TEMPLATE = TEMPLATE.with_name("exectrace.go.tmpl")
+EXECTRACE_FILE = "gorunkit_exectrace.go"
 # A ready-made extension: each "new" record gets via=<the call chain into newm>.
 CALLERS_EXTENSION = TEMPLATE.with_name("threads_ext_callers.go.tmpl")
 _CACHE_AREA = "threads"
@@ -59,6 +65,11 @@ ANCHORS = (
     Anchor(r"^func newm\(fn func\(\), pp \*p, id int64\) \{$", r"^\s*mp := allocm\(pp, fn, id\)\s*$", "gorunkitThreadsNew(mp)"),
     Anchor(r"^func newm1\(mp \*m\) \{$", "", "gorunkitThreadsClone(mp)"),
     Anchor(r"^func mstart1\(\) \{$", r"^\s*minit\(\)\s*$", "gorunkitThreadsStart()"),
+    # The execution trace (exectrace.go.tmpl): started once the scheduler runs
+    # and before the program's own init; stopped on both ways out that run Go code.
+    Anchor(r"^func main\(\) \{$", r"^\s*gcenable\(\)\s*$", "gorunkitExecTraceStart()"),
+    Anchor(r"^func main\(\) \{$", r"^\s*fn\(\)\s*$", "gorunkitExecTraceStop()"),
+    Anchor(r"^func os_beforeExit\(exitCode int\) \{$", "", "gorunkitExecTraceStop()"),
 )
 
 
@@ -140,17 +151,17 @@ def _check_release(tc: GoToolchain) -> Path:
     proc_go = tc.src("runtime", "proc.go")
     if not proc_go.is_file():
         raise UnsupportedRelease(tc, f"{proc_go} is missing")
-    for name in (HOOK_FILE, EXT_FILE):
+    for name in (HOOK_FILE, EXT_FILE, EXECTRACE_FILE):
         if tc.src("runtime", name).exists():
             raise UnsupportedRelease(tc, f"GOROOT already has runtime/{name} (a patched GOROOT?)")
     return proc_go
 
 
-def _hook_source(tc: GoToolchain) -> str:
-    """The hook template with this release's import paths filled in."""
-    hook = TEMPLATE.read_text()
+def _hook_source(tc: GoToolchain, template: Path = TEMPLATE, env: str = ENV) -> str:
+    """A runtime template with this release's import paths filled in."""
+    hook = template.read_text()
     for key, value in {
-        "@ENV@": ENV,
+        "@ENV@": env,
         "@ATOMIC@": _import_path(tc, ["proc.go", "os_linux.go"], r"(?:runtime/internal|internal/runtime)/atomic"),
         "@SYSCALL@": _import_path(tc, ["os_linux.go"], r"(?:runtime/internal|internal/runtime)/syscall(?:/linux)?"),
     }.items():
@@ -178,7 +189,9 @@ def patch(go: GoToolchain | None = None, *, extension: str | None = None) -> Pat
                          "gorun_kit.threads.default_extension() and edit its two functions)")
     files = {str(proc_go): store_text(_CACHE_AREA, "proc.go", patched),
              str(tc.src("runtime", HOOK_FILE)): store_text(_CACHE_AREA, HOOK_FILE, _hook_source(tc)),
-             str(tc.src("runtime", EXT_FILE)): store_text(_CACHE_AREA, EXT_FILE, ext)}
+             str(tc.src("runtime", EXT_FILE)): store_text(_CACHE_AREA, EXT_FILE, ext),
+             str(tc.src("runtime", EXECTRACE_FILE)): store_text(_CACHE_AREA, EXECTRACE_FILE,
+                                                               _hook_source(tc, EXECTRACE_TEMPLATE, EXECTRACE_ENV))}
     overlay = write_overlay(files)
     return Patch(tc.version, str(overlay), tuple((k, str(v)) for k, v in files.items()), tuple(spliced))
 

@@ -235,13 +235,17 @@ ALLOCATOR_CALLS = re.compile(r"^runtime\.(mallocgc\w*|newobject|makeslice\w*|gro
                              r"(\.abi0)?$")
 
 
-def hook_calls(binary: str | Path, *, prefix: str = "gorunkit") -> dict[str, tuple[str, ...]]:
+def hook_calls(binary: str | Path, *, prefix: str = "gorunkit",
+               exclude: str = "gorunkitExecTrace") -> dict[str, tuple[str, ...]]:
     """The functions each compiled function of the hook calls directly.
 
     Disassembles ``binary`` with GNU objdump and returns, for every function
     whose symbol contains ``prefix`` (``runtime.gorunkitThreadsStart``,
-    ``runtime.(*gorunkitLine).dec``, ...), the sorted distinct targets of its
-    ``call`` instructions. Match the values against :data:`ALLOCATOR_CALLS`
+    ``runtime.(*gorunkitLine).dec``, ...) and not ``exclude``, the sorted
+    distinct targets of its ``call`` instructions. The default ``exclude``
+    leaves out the execution-trace starter (exectrace.go.tmpl): it runs on an
+    ordinary goroutine in ``runtime.main`` and ``os.Exit``, where allocating
+    is allowed, not on the paths that create threads. Match the values against :data:`ALLOCATOR_CALLS`
     to see whether the hook calls the allocator or a write barrier. Direct
     calls only: what the callees do is not followed. Raises
     :class:`~gorun_kit.binary.ToolchainMissing` without objdump and
@@ -261,7 +265,7 @@ def hook_calls(binary: str | Path, *, prefix: str = "gorunkit") -> dict[str, tup
     for line in out.splitlines():
         h = header.match(line)
         if h:
-            current = h.group(1) if prefix in h.group(1) else None
+            current = h.group(1) if prefix in h.group(1) and not (exclude and exclude in h.group(1)) else None
             if current:
                 found.setdefault(current, set())
             continue
