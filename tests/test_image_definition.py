@@ -203,3 +203,45 @@ def test_helm_values_make_the_working_copy_of_the_image(values, dockerfile, cour
     assert f"default_url=/lab/tree/{START}" in cmd
     hub_config = (REPO / "deploy" / "jupyterhub" / "jupyterhub_config.py").read_text()
     assert 'default_url = f"/lab/tree/{classroom.WORKING_COPY}/notebooks/00_start_here.ipynb"' in hub_config
+
+
+def _workspace_argv(words: list[str]) -> list[str]:
+    """The arguments after ``course workspace`` in a command line, up to a redirection or ``||``."""
+    at = next(i for i in range(len(words) - 1) if words[i:i + 2] == ["course", "workspace"])
+    rest = words[at + 2:]
+    ends = [i for i, w in enumerate(rest) if w in ("||", "&&", ";") or w.startswith((">", "2>"))]
+    return rest[:min(ends, default=len(rest))]
+
+
+def test_every_hub_makes_the_working_copy_of_the_students_variant(values, monkeypatch, tmp_path):
+    """Both hubs pass the student's id, so a student works on the variant the grader checks:
+    on Kubernetes the pod's JUPYTERHUB_USER, on one machine the student's login name."""
+    command = values["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"]
+    assert command[:2] == ["sh", "-c"]
+    helm = _workspace_argv(shlex.split(command[2]))
+    assert helm[helm.index("--student") + 1] == "$JUPYTERHUB_USER", helm
+
+    sys.path.insert(0, str(REPO / "deploy" / "jupyterhub"))
+    import classroom
+
+    seen = []
+    monkeypatch.setattr(classroom.pwd, "getpwnam", lambda name: type("E", (), {
+        "pw_dir": str(tmp_path), "pw_uid": 4242, "pw_gid": 4242})())
+    monkeypatch.setattr(classroom.subprocess, "run", lambda argv, **kw: seen.append(argv) or
+                        subprocess.CompletedProcess(argv, 0, "made", ""))
+    classroom.make_working_copy(Path("/opt/gorun-course/.venv/bin/gorun-kit"), "ada")
+    hub = _workspace_argv(seen[0])
+    assert hub[hub.index("--student") + 1] == "ada", hub
+
+
+def test_the_image_hides_the_solutions_before_students_run(dockerfile, course_dir):
+    """The image closes the same files the one-machine hub does (classroom.instructor_only_paths,
+    tests/test_classroom_plan.py), after the last step that adds course files and before the
+    student's user is switched to."""
+    words = [word for word, _ in dockerfile]
+    hide = next(i for i, (word, rest) in enumerate(dockerfile)
+                if word == "RUN" and f"deploy/jupyterhub/classroom.py hide-instructor-files {course_dir}" in rest)
+    setup = next(i for i, (word, rest) in enumerate(dockerfile) if word == "RUN" and "make setup" in rest)
+    assert max(i for i, w in enumerate(words) if w == "COPY") < hide and setup < hide < words.index("USER")
+    # and nothing after it opens them again
+    assert all(word != "RUN" or "chmod" not in rest for word, rest in dockerfile[hide + 1:])

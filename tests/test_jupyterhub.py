@@ -127,7 +127,7 @@ def course_permissions():
     targets = [REPO / ".venv" / "bin" / "python", *(REPO / rel for rel in classroom.STUDENTS_READ)]
     closed = classroom.unreachable_for_students(targets)
     saved = {path: path.stat().st_mode & 0o7777
-             for path in [*(REPO / rel for rel in classroom.INSTRUCTOR_ONLY), *closed] if path.exists()}
+             for path in [*classroom.instructor_only_paths(REPO), *closed] if path.exists()}
     try:
         for path in closed:
             if path.is_dir():

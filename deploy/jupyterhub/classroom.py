@@ -11,20 +11,32 @@ lead a write where the student could write anyway.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pwd
+import re
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
+from gorun_kit.course.files import is_reference_solution
+from gorun_kit.course.markup import has_marker
+
 __all__ = ["WORKING_COPY", "INSTRUCTOR_ONLY", "STUDENTS_READ", "working_copy_hook", "make_working_copy",
-           "hide_instructor_files", "unreachable_for_students"]
+           "holds_solutions", "instructor_only_paths", "hide_instructor_files", "unreachable_for_students"]
 
 WORKING_COPY = "gorun-course"  # in each student's home
 # Parts of the course checkout that hold solutions or hidden tests: the instructor's exercises,
-# the tests, and the git history that contains both. Students' servers must not read them.
-INSTRUCTOR_ONLY = ("notebooks/exercises", "tests", ".git")
+# the tests, the git history that contains both, and what running the tests leaves behind
+# (hypothesis's constants quote the tests' sources). Students' servers must not read them, nor
+# any other file that holds solutions (holds_solutions), wherever it sits: the C lab's
+# reference tracer.c, say, in labs_c/, which students otherwise read.
+INSTRUCTOR_ONLY = ("notebooks/exercises", "tests", ".git", ".hypothesis", ".pytest_cache", "test-artifacts")
+# Installed third-party code, not the course's: not searched for solutions.
+_NOT_COURSE = (".venv", "node_modules")
+# An nbgrader marker line (a notebook's cell, its jupytext script): the marker alone, maybe commented.
+_NOTEBOOK_MARKER = re.compile(r"^\s*(?:#|//)?\s*### BEGIN (?:SOLUTION|HIDDEN TESTS)\s*$", re.M)
 # What the students' servers read from the checkout: the kit, its labs, the student release.
 STUDENTS_READ = ("gorun_kit", "labs_c", "labs_go", "release")
 
@@ -69,12 +81,51 @@ def working_copy_hook(gorun_kit: Path):
     return hook
 
 
+def holds_solutions(path: Path) -> bool:
+    """True when file ``path`` holds solutions or hidden tests by the course's markup
+    (gorun_kit.course.markup): a lab source (C, Go) with solution regions, as the release
+    recognises it; a notebook with a marker in a code cell; any other text with an nbgrader
+    marker line. A file that only mentions the markers (the kit's markup code, the docs) does not."""
+    if is_reference_solution(path):
+        return True
+    try:
+        text = path.read_text(errors="replace")
+    except (OSError, UnicodeError):
+        return False
+    if "### BEGIN " not in text:
+        return False
+    if path.suffix == ".ipynb":
+        try:
+            cells = json.loads(text).get("cells", [])
+        except (ValueError, AttributeError):
+            return True  # unreadable as a notebook but holding a marker: keep it from students
+        for cell in cells:
+            source = cell.get("source", "") if isinstance(cell, dict) else ""
+            source = "".join(source) if isinstance(source, list) else str(source)
+            if cell.get("cell_type") == "code" and (has_marker(source, "solution") or has_marker(source, "hidden")):
+                return True
+        return False
+    return _NOTEBOOK_MARKER.search(text) is not None
+
+
+def instructor_only_paths(root: Path) -> list[Path]:
+    """What students must not read in the checkout at ``root``: the INSTRUCTOR_ONLY parts there
+    are, and every other file of the course that :func:`holds_solutions`, found by reading them all."""
+    out = [root / rel for rel in INSTRUCTOR_ONLY if (root / rel).exists()]
+    skip = {root / rel for rel in (*INSTRUCTOR_ONLY, *_NOT_COURSE)}
+    for directory, dirs, files in os.walk(root):
+        here = Path(directory)
+        dirs[:] = sorted(d for d in dirs if here / d not in skip and not (here / d).is_symlink())
+        out += [here / name for name in sorted(files)
+                if (here / name).is_file() and not (here / name).is_symlink() and holds_solutions(here / name)]
+    return out
+
+
 def hide_instructor_files(root: Path) -> list[Path]:
-    """Take group and other access away from INSTRUCTOR_ONLY under ``root``; what changed."""
+    """Take group and other access away from :func:`instructor_only_paths` under ``root``; what changed."""
     changed = []
-    for rel in INSTRUCTOR_ONLY:
-        path = root / rel
-        if path.exists() and path.stat().st_mode & 0o077:
+    for path in instructor_only_paths(root):
+        if path.stat().st_mode & 0o077:
             path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o077)
             changed.append(path)
     return changed

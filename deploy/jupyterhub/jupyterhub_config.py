@@ -8,8 +8,9 @@
 #   starts, `gorun-kit course workspace` (run as the student) makes or refreshes the working
 #   copy ~/gorun-course: the student release and the chapters; files the student changed are
 #   never touched (classroom.py).
-# - The instructor's exercise notebooks, the tests and the git history hold solutions and
-#   hidden tests: the hub takes the students' read access to them away when it starts.
+# - The instructor's exercise notebooks, the tests, the git history and every other file that
+#   holds solution markers (the C lab's reference tracer.c) hold solutions and hidden tests: the
+#   hub takes the students' read access to them away when it starts (classroom.py).
 #
 # Settings from the environment (defaults in brackets):
 #   GORUN_HUB_URL       where the hub listens             [http://:8000]

@@ -53,7 +53,7 @@ from . import layout
 from .markup import check_notebook_markup, is_solution_cell, is_test_cell, nbgrader_meta
 
 __all__ = ["CellResult", "ExerciseResult", "GradeReport", "restore_protected", "grade",
-           "cell_points", "DEFAULT_TIMEOUT"]
+           "cell_points", "DEFAULT_TIMEOUT", "WITHHELD", "withheld_paths", "defined_names"]
 
 DEFAULT_TIMEOUT = 600.0  # seconds per exercise notebook
 
@@ -312,20 +312,32 @@ WITHHELD = {
 
 
 def withheld_paths(exercise: str) -> list[str]:
-    """The files and directories of the modules :data:`WITHHELD` lists for ``exercise``."""
+    """What the student's sandbox hides so that no module :data:`WITHHELD` lists for
+    ``exercise`` can be loaded, by import or by hand: a package's directory (its
+    ``__pycache__`` inside it); for a single-file module, every file of its name beside
+    it (the source, a legacy ``.pyc``, an extension module) and the ``__pycache__``
+    directory it would be compiled into, whose ``.pyc`` loads without the source."""
     import importlib.util
 
-    out = []
+    out: list[str] = []
     for name in WITHHELD.get(exercise, ()):
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             continue
         origin = Path(spec.origin)
-        out.append(str(origin.parent if origin.name == "__init__.py" else origin))
-    return out
+        if origin.name == "__init__.py":
+            out.append(str(origin.parent))
+            continue
+        stem = origin.name.split(".")[0]
+        out += [str(p) for p in sorted(origin.parent.glob(f"{stem}.*"))]
+        caches = {origin.parent / "__pycache__"}
+        with contextlib.suppress(ValueError):  # a pycache prefix (sys.pycache_prefix) puts them elsewhere
+            caches.add(Path(importlib.util.cache_from_source(str(origin))).parent)
+        out += [str(c) for c in sorted(caches) if c.is_dir()]
+    return list(dict.fromkeys(out))
 
 
-def _defined_names(source: str) -> list[str]:
+def defined_names(source: str) -> list[str]:
     """The top-level names an answer cell defines (functions, classes, assignments)."""
     import ast
 
@@ -363,7 +375,7 @@ def _checker_cells(instructor) -> tuple[list[dict], list[int]]:
         if cell.get("cell_type") != "code":
             continue
         if is_solution_cell(cell):
-            cells.append({"bind": _defined_names(cell.get("source", ""))})
+            cells.append({"bind": defined_names(cell.get("source", ""))})
         else:
             cells.append({"source": cell.get("source", ""), "bind": None})
         where.append(index)

@@ -19,6 +19,17 @@ namespace (what they define does not leak into the student's), and nothing a
 check does -- an exception, output on stderr -- escapes as an error of the
 cell: the cell always finishes and says what happened.
 
+An answer that calls a kit module the grader withholds for its exercise
+(``grade.WITHHELD``: the LookPath model for the LookPath exercise, say) would
+pass here and score 0 at grading, where that module cannot be imported. So the
+answers are inspected as they are in the kernel (:func:`withheld_uses`): the
+functions and classes the answer cells define, and the helpers they call, are
+searched for a withheld module they import or name, or a global of theirs that
+is one or comes from one. Each use is reported with the checks, which then do
+not count as passed. The imports themselves are not blocked: the visible checks
+use the same modules to compute the expected answers, and a module an earlier
+cell imported is served from ``sys.modules`` without asking any import hook.
+
 Which checks have hidden parts: in an instructor's copy, the ``### BEGIN
 HIDDEN TESTS`` markers (the code between them is dropped before anything
 runs); in a student copy, the record the release writes into the notebook's
@@ -29,19 +40,21 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import os
 import sys
 import traceback
+import types
 from pathlib import Path
 
 import nbformat
 
 from ..records import Record
-from .markup import HIDDEN_STUB, has_marker, is_test_cell, nbgrader_meta, strip_region
+from .markup import HIDDEN_STUB, has_marker, is_solution_cell, is_test_cell, nbgrader_meta, strip_region
 
 __all__ = ["Check", "SelfCheck", "public_checks", "hidden_record", "records_hidden", "find_notebook", "evaluate",
-           "check_my_work", "METADATA_KEY"]
+           "withheld_uses", "check_my_work", "METADATA_KEY"]
 
 METADATA_KEY = "gorun_kit"  # notebook metadata the release writes: {"hidden_checks": [...], ...}
 
@@ -64,14 +77,21 @@ class SelfCheck(Record):
     checks: tuple[Check, ...]
     variant: str = ""
     hidden_known: bool = True  # False: a copy that does not record which checks have hidden parts
+    withheld: tuple[str, ...] = ()  # how the answers use a kit module the grader withholds (withheld_uses)
 
     @property
     def passed(self) -> bool:
-        return all(c.status == "passed" for c in self.checks)
+        """What grading would say of the visible checks: each passed, and no answer needs a withheld module."""
+        return all(c.status == "passed" for c in self.checks) and not self.withheld
 
     def render(self) -> str:
         head = f"check my work: {self.exercise}" + (f", {self.variant}" if self.variant else "")
         lines = [head]
+        if self.withheld:
+            lines.append("WARNING: your answer uses kit modules that are withheld while this exercise is graded:")
+            lines.extend(f"  {use}" for use in self.withheld)
+            lines.append("at grading they cannot be imported, so the checks below that call this answer score 0 "
+                         "there, even if they pass here. Write the answer without them.")
         width = max((len(c.grade_id) for c in self.checks), default=0)
         for c in self.checks:
             detail = f": {c.detail}" if c.detail and c.status != "passed" else ""
@@ -193,11 +213,114 @@ def _run_one(gid: str, source: str, namespace: dict) -> tuple[str, str]:
     return "passed", label[:600]
 
 
+def _withheld_name(name: str, modules: tuple[str, ...]) -> str | None:
+    return next((m for m in modules if name == m or name.startswith(m + ".")), None)
+
+
+def _module_of(value) -> str:
+    """The module ``value`` is, or comes from ("" when it has none)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    if isinstance(value, functools.partial):
+        return _module_of(value.func)
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)):
+        return getattr(value, "__module__", "") or ""
+    return getattr(type(value), "__module__", "") or ""
+
+
+def _code_strings(code: types.CodeType) -> set[str]:
+    """The names and string constants of ``code`` and the code nested in it."""
+    out = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out |= _code_strings(const)
+        elif isinstance(const, str):
+            out.add(const)
+        elif isinstance(const, tuple):
+            out |= {c for c in const if isinstance(c, str)}
+    return out
+
+
+def withheld_uses(exercise: str, namespace: dict, answers) -> list[str]:
+    """How the answer names ``answers`` in ``namespace`` use the kit modules the grader
+    withholds for ``exercise`` (``grade.WITHHELD``), one line each; [] when they do not.
+
+    An answer uses a module when it is one or comes from one, when its code imports or
+    names it (``import gorun_kit.lookpath``, ``from gorun_kit import lookpath``,
+    ``importlib.import_module("gorun_kit.lookpath")``), or when a global, default or
+    closure value it reads is one or comes from one. The student's own helpers that an
+    answer reads (defined in the same namespace) are searched the same way."""
+    from .grade import WITHHELD
+
+    modules = WITHHELD.get(f"{exercise}.ipynb", ())
+    if not modules:
+        return []
+    home = namespace.get("__name__", "__main__")
+    uses: list[str] = []
+    seen: set[int] = set()
+
+    def note(path: str, module: str) -> None:
+        line = f"{path} uses {module}"
+        if line not in uses:
+            uses.append(line)
+
+    def visit(path: str, value) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        module = _withheld_name(_module_of(value), modules)
+        if module:
+            note(path, module)
+            return
+        if isinstance(value, type) and value.__module__ == home:
+            for attr, member in vars(value).items():
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if isinstance(member, (types.FunctionType, property)):
+                    visit(f"{path}.{attr}", member.fget if isinstance(member, property) else member)
+            return
+        if not isinstance(value, types.FunctionType) or value.__module__ != home:
+            return
+        strings = _code_strings(value.__code__)
+        for name in modules:
+            parent, _, leaf = name.rpartition(".")
+            if any(_withheld_name(s, (name,)) for s in strings) or (parent and parent in strings and leaf in strings):
+                note(path, name)
+        reads = [value.__globals__.get(n) for n in value.__code__.co_names if n in value.__globals__]
+        reads += list(value.__defaults__ or ()) + list((value.__kwdefaults__ or {}).values())
+        reads += [cell.cell_contents for cell in value.__closure__ or () if _filled(cell)]
+        for read in reads:
+            visit(path if read is value else f"{path} -> {_label(read)}", read)
+
+    for name in answers:
+        if name in namespace:
+            visit(name, namespace[name])
+    return uses
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _label(value) -> str:
+    return getattr(value, "__qualname__", None) or getattr(value, "__name__", None) or type(value).__name__
+
+
 def evaluate(exercise: str, namespace: dict, *, notebook: str | os.PathLike | None = None) -> SelfCheck:
     """Run the visible part of every check of ``exercise`` against ``namespace``
-    (a copy of it: the checks' own names stay out of the student's)."""
+    (a copy of it: the checks' own names stay out of the student's), and find the
+    answers' uses of kit modules the grader withholds (:func:`withheld_uses`)."""
+    from .grade import defined_names
+
     path = Path(notebook) if notebook is not None else find_notebook(exercise)
     nb = nbformat.read(path, as_version=4)
+    answers = [name for cell in nb.cells if cell.get("cell_type") == "code" and is_solution_cell(cell)
+               for name in defined_names(cell.get("source", ""))]
+    withheld = withheld_uses(exercise, namespace, answers)
     scratch = dict(namespace)
     checks = []
     for gid, points, source, hidden in public_checks(nb, str(path)):
@@ -209,7 +332,7 @@ def evaluate(exercise: str, namespace: dict, *, notebook: str | os.PathLike | No
         label = of(exercise).line()
     except ValueError as exc:
         label = f"variant unknown: {exc}"
-    return SelfCheck(exercise, str(path), tuple(checks), label, records_hidden(nb))
+    return SelfCheck(exercise, str(path), tuple(checks), label, records_hidden(nb), tuple(withheld))
 
 
 def check_my_work(exercise: str, namespace: dict) -> None:
