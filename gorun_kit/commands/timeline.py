@@ -84,6 +84,8 @@ def run(args) -> int:
         print(f"gorun-kit timeline: {exc}", file=sys.stderr)
         return 124
     except BuildError as exc:
+        if Path(exc.what).resolve() != Path(args.program).resolve():
+            raise  # not the program: the kit's own tracer, whose error names itself
         raise ValueError(f"{args.program} does not build with the hook:\n{exc.output.rstrip()}")
     except TimelineMismatch as exc:
         print(f"gorun-kit timeline: {exc}", file=sys.stderr)
@@ -135,7 +137,7 @@ def _summary_lines(timeline) -> list[str]:
         lines.append(f"no Go thread joined: {len(timeline.tracks())} tracks of processes and threads only")
     for pid in pids:
         joins = [j for j in timeline.threads if j.pid == pid]
-        lines.append(f"threads of pid {pid} ({timeline.name_of(pid)}), times in ms since the trace began:")
+        lines.append(f"threads of pid {pid} ({timeline.name_of(pid)}), times in ms since the first traced event:")
         lines.append(f"  {'tid':>7} {'M':>4} {'by tid':>7}  {'clone->minit':>12}  {'1st event':>11}  why made")
         for j in joins:
             m = "-" if j.m is None else f"M{j.m}"

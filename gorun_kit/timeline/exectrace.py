@@ -7,7 +7,7 @@ on, and ``go tool trace -d=1`` in Go 1.22, where ``-d`` was an integer level.
 :func:`dump_mode` asks the tool's own usage text which form it has.
 
 That text is a debugging aid, not a stable interface, so this module relies
-on a small part of it, and ``tests/test_timeline_exectrace.py`` pins that part
+on a small part of it, and ``tests/test_timeline.py`` pins that part
 on each release it is run with:
 
 * one line per event, ``M=<tid> P=<id> G=<id> <Kind> Time=<ns> key=value ...``;
@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Iterable
 
 from ..records import Record
+from ..sessions import run_tool
 from ..toolchain import GoToolchain, find_go, go_env
 
-__all__ = ["ExecTraceEvent", "ExecTraceError", "dump_mode", "parse_dump", "read"]
+__all__ = ["ExecTraceEvent", "ExecTraceError", "dump_mode", "trace_tool", "parse_dump", "read"]
 
 _EVENT = re.compile(r"^M=(-?\d+) P=(-?\d+) G=(-?\d+) (\w+) Time=(-?\d+)(.*)$")
 _FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)|(\w+->\w+)')
@@ -143,20 +144,60 @@ def parse_dump(lines: Iterable[str]) -> tuple[ExecTraceEvent, ...]:
     return tuple(events)
 
 
+def trace_tool(go: GoToolchain | None = None) -> str:
+    """The path of the toolchain's ``trace`` tool. Older releases ship it
+    prebuilt in ``GOROOT/pkg/tool`` (1.22 does); newer ones (1.27 does) build
+    it on the first ``go tool trace`` and keep it in the build cache, and
+    ``go tool -n trace`` says where.
+    Running it directly saves the ``go`` command's start-up (about 0.2 s)."""
+    tc = go or find_go()
+    path = _trace_tool(tc)
+    if not os.path.isfile(path):  # the build cache was trimmed since
+        _trace_tool.cache_clear()
+        path = _trace_tool(tc)
+    return path
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")
+
+
+@functools.lru_cache(maxsize=None)
+def _trace_tool(tc: GoToolchain) -> str:
+    prebuilt = Path(tc.goroot, "pkg", "tool", f"{tc.goos}_{tc.goarch}", "trace")
+    if prebuilt.is_file():
+        return str(prebuilt)
+    env = go_env(toolchain=tc)
+    where = run_tool([tc.go, "tool", "-n", "trace"], env=env, timeout=300)
+    path = _text(where.stdout).strip()
+    if where.returncode != 0 or not os.path.isfile(path):
+        run_tool([tc.go, "tool", "trace", "-h"], env=env, timeout=300)  # builds it into the cache
+        where = run_tool([tc.go, "tool", "-n", "trace"], env=env, timeout=300)
+        path = _text(where.stdout).strip()
+    if where.returncode != 0 or not os.path.isfile(path):
+        said = (_text(where.stderr) or _text(where.stdout)).strip()[-300:]
+        raise ExecTraceError(f"{tc.version} has no `go tool trace` to read execution traces with "
+                             f"({said or 'go tool -n trace printed nothing'})")
+    return path
+
+
 def dump_mode(go: GoToolchain | None = None) -> str:
     """The ``-d`` value that makes this toolchain's ``go tool trace`` print
     parsed events: "parsed" (Go 1.23 on) or "1" (Go 1.22). Read from the
     tool's own usage text; raises ExecTraceError when it offers neither."""
-    tc = go or find_go()
-    usage = subprocess.run([tc.go, "tool", "trace", "-h"], capture_output=True, text=True,
-                           env=go_env(toolchain=tc), timeout=60)
-    text = usage.stdout + usage.stderr
+    return _dump_mode(trace_tool(go))
+
+
+@functools.lru_cache(maxsize=None)
+def _dump_mode(tool: str) -> str:
+    usage = run_tool([tool, "-h"], timeout=60)
+    text = _text(usage.stdout) + _text(usage.stderr)
     if re.search(r"-d=mode:.*\bparsed\b", text):
         return "parsed"
     if re.search(r"-d=int:.*parsed events", text):
         return "1"
-    raise ExecTraceError(f"{tc.version}'s `go tool trace` offers no dump of parsed events (its usage has no -d=parsed "
-                         f"or -d=int); the kit reads execution traces of Go 1.22 and later")
+    raise ExecTraceError(f"{tool} offers no dump of parsed events (its usage has no -d=parsed or -d=int); "
+                         f"the kit reads execution traces of Go 1.22 and later")
 
 
 def read(path: str | os.PathLike, *, go: GoToolchain | None = None, timeout: float = 300) -> tuple[ExecTraceEvent, ...]:
@@ -174,9 +215,12 @@ def read(path: str | os.PathLike, *, go: GoToolchain | None = None, timeout: flo
         raise ExecTraceError(f"execution trace {os.fspath(path)!r} is empty: the program never flushed it "
                              f"(a fatal panic or signal ends a program without the exit hooks that do)")
     tc = go or find_go()
-    proc = subprocess.run([tc.go, "tool", "trace", f"-d={dump_mode(tc)}", os.fspath(p)], capture_output=True,
-                          text=True, errors="replace", env=go_env(toolchain=tc), timeout=timeout)
+    tool = trace_tool(tc)
+    proc = run_tool([tool, f"-d={_dump_mode(tool)}", os.fspath(p)], env=go_env(toolchain=tc), timeout=timeout)
+    if proc.timed_out:
+        raise ExecTraceError(f"`go tool trace` ({tc.version}) did not finish reading {os.fspath(path)!r} "
+                             f"within {timeout} s; it was stopped")
     if proc.returncode != 0:
         raise ExecTraceError(f"`go tool trace` ({tc.version}) cannot read {os.fspath(path)!r}: "
-                             f"{(proc.stderr or proc.stdout).strip()[-600:]}")
-    return parse_dump(proc.stdout.splitlines())
+                             f"{(_text(proc.stderr) or _text(proc.stdout)).strip()[-600:]}")
+    return parse_dump(_text(proc.stdout).splitlines())

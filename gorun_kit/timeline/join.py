@@ -125,7 +125,9 @@ def exectrace_spans(pid: int, events: Sequence[ExecTraceEvent], t_end: int) -> l
 
 
 def _range_span(pid: int, name: str, scope: str | None, m: int, start: int, end: int) -> Span:
-    category = "gc" if "GC" in name or "sweep" in name or "mark" in name else "runtime"
+    # "stop-the-world (GC sweep termination)" names GC but is a stop of the world
+    gc = not name.startswith("stop-the-world") and ("GC" in name or "sweep" in name or "mark" in name)
+    category = "gc" if gc else "runtime"
     tid = None if scope in (None, "", "None") or m < 0 else m  # "None": a range of the whole process (GC mark phase)
     return Span(pid, tid, name, category, start, end, _args(scope=scope))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -46,13 +47,15 @@ class TimelineRun(Record):
     """A timeline and what the program printed.
 
     ``exectrace_bytes``: the size of the runtime's execution trace (0 when
-    the program never flushed it: see ``timeline.notes``)."""
+    the program never flushed it: see ``timeline.notes``). ``phases``: the
+    seconds each step took (build, traced run, reading the trace, join)."""
 
     timeline: Timeline
     binary: str
     stdout: str
     stderr: str
     exectrace_bytes: int
+    phases: tuple[tuple[str, float], ...] = ()
 
 
 def calls_trace_start(binary: str | os.PathLike) -> bool:
@@ -95,19 +98,22 @@ def run(program: str | os.PathLike, args: Sequence[str] = (), *, go: GoToolchain
     timeline, with ``notes`` saying what is missing.
     """
     tc = go or find_go()
+    phases = [("build", time.perf_counter())]
     binary = build(program, go=tc, extension=CALLERS_EXTENSION.read_text())
     if calls_trace_start(binary.path):
         raise OwnExecTrace(
             f"{os.fspath(program)} links {_TRACE_START} (its own code, or a package such as net/http/pprof, can "
             "start an execution trace): the timeline starts the runtime's one execution trace itself, and a "
             "second trace.Start would fail with \"tracing is already enabled\". Remove the call, or trace it "
-            "without the runtime's view: gorun-kit trace --perfetto FILE -- PROGRAM")
+            f"without the runtime's view: gorun-kit trace --perfetto FILE -- {binary.path}")
     work = scratch_dir(_AREA, "run")
     try:
         hook_file, exec_file = work / "threads.txt", work / "exec.trace"
         run_env = dict(os.environ if env is None else env)
         run_env.update({ENV: str(hook_file), EXECTRACE_ENV: str(exec_file)})
+        phases.append(("traced run", time.perf_counter()))
         t = tracer.run([binary.path, *args], env=run_env, timeout=timeout, confine=True, writable=[str(work)])
+        phases.append(("go tool trace", time.perf_counter()))
         hook_text = hook_file.read_text(errors="replace") if hook_file.exists() else ""
         size = exec_file.stat().st_size if exec_file.exists() else 0
         events, problem = (), None
@@ -120,6 +126,10 @@ def run(program: str | os.PathLike, args: Sequence[str] = (), *, go: GoToolchain
         shutil.rmtree(work, ignore_errors=True)
     stdout = (t.stdout or b"").decode("utf-8", errors="replace")
     stderr = (t.stderr or b"").decode("utf-8", errors="replace")
+    phases.append(("join", time.perf_counter()))
     timeline = join(t, hook_text, events, go_version=tc.version,
                     notes=_notes(t.returncode, stderr, size, problem))
-    return TimelineRun(timeline=timeline, binary=binary.path, stdout=stdout, stderr=stderr, exectrace_bytes=size)
+    phases.append(("", time.perf_counter()))
+    took = tuple((name, end - start) for (name, start), (_, end) in zip(phases, phases[1:]))
+    return TimelineRun(timeline=timeline, binary=binary.path, stdout=stdout, stderr=stderr, exectrace_bytes=size,
+                       phases=took)
