@@ -1,14 +1,19 @@
-"""Tracer overhead: the same workload plain, under our tracer (events mode),
-under ``strace -f`` and under ``strace -f --seccomp-bpf -e trace=process``.
+"""Tracer overhead: the same workload plain, under our tracer (events mode,
+``--env delta``), under ``strace -f`` and under ``strace -f --seccomp-bpf -e
+trace=process``; optionally also under an older build of the tracer
+(``baseline``), so that before and after are measured in the same run.
 
-Two workloads (issue 3): a shell loop running /bin/true 500 times, and a Go
-program (labs_go/trace_spawnbench) with 8 goroutines blocked in nanosleep
-running /bin/true 200 times through os/exec. The methods alternate inside
-each round (the starting method rotates from round to round), and each
-ratio is the median of one method over the median of plain, measured in the
-same run. Our tracer writes its records to a real file, so the cost of
-reading and writing every argv/envp is included; its stop counts come from
-its own ``end`` record, so the time can be explained per child.
+Two workloads: a shell loop running /bin/true 500 times, and a Go program
+(labs_go/trace_spawnbench) with 8 goroutines blocked in nanosleep running
+/bin/true 200 times through os/exec. Both run with a 25 KB environment (ours
+padded with variables), the size that makes reading and writing envp
+matter. The methods alternate inside each round (the starting method
+rotates from round to round), and each ratio is the median of one method
+over the median of plain, measured in the same run. Our tracer writes its
+records to a real file, so the cost of reading and writing every argv/envp
+is included; its stop counts come from its own ``end`` record, so the time
+can be explained per child. Every traced run is checked (``check_run``),
+and one more run per workload, untimed, runs with ``--verify``.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -27,6 +33,9 @@ NAME = "tracer"
 HELP = "tracer overhead: plain vs our tracer vs strace -f (two workloads)"
 
 METHODS = ("plain", "tracer", "strace -f", "strace -f --seccomp-bpf -e trace=process")
+BASELINE = "tracer (baseline)"  # the method of an older tracer build, when measure() is given one
+ENV_BYTES = 25 * 1024  # the size of the environment the workloads run with
+PAD = "GORUN_KIT_BENCH_PAD"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +54,7 @@ class TracerBenchRow(Record):
 class TracerBenchResult(Record):
     rows: tuple[TracerBenchRow, ...]
     runs: int
-    stops: dict  # workload -> the tracer's stop counts and bytes read for one run
+    stops: dict  # workload -> the tracer's stop counts, bytes read, output size ("baseline": the same of it)
     children: dict  # workload -> processes created in one traced run
     machine: str
 
@@ -64,6 +73,20 @@ class Workload(Record):
     name: str
     argv: tuple[str, ...]
     true_runs: int  # exec records of /bin/true one traced run must hold
+    env: tuple[str, ...] = ()  # "NAME=value" the run gets (() : ours); its PAD variables reach every /bin/true
+
+
+def bench_env(size: int = ENV_BYTES) -> tuple[str, ...]:
+    """Our environment, padded with PAD<i> variables to about ``size`` bytes
+    (each string and its NUL counted)."""
+    env = [f"{k}={v}" for k, v in os.environ.items() if not k.startswith(PAD)]
+    total, i = sum(len(os.fsencode(e)) + 1 for e in env), 0
+    while total < size:
+        pad = f"{PAD}{i}=" + "x" * min(200, max(1, size - total - 30))
+        env.append(pad)
+        total += len(pad) + 1
+        i += 1
+    return tuple(env)
 
 
 class TraceCheckFailed(RuntimeError):
@@ -85,19 +108,24 @@ def workloads(n_true: int = 500, n_go: int = 200, sleepers: int = 8, *,
         if isinstance(n, bool) or not isinstance(n, int) or n < (0 if name == "sleepers" else 1):
             raise ValueError(f"{name} must be a positive integer (sleepers may be 0), got {n!r}")
     go = build_go(Path(labs, "labs_go", "trace_spawnbench")).path
+    env = bench_env()
     return (
         Workload(f"sh loop of {n_true} {TRUE}", ("/bin/sh", "-c", f"for i in $(seq {n_true}); do {TRUE}; done"),
-                 n_true),
+                 n_true, env),
         Workload(f"Go: {sleepers} sleepers + {n_go} exec.Command",
-                 (go, "-n", str(n_go), "-sleepers", str(sleepers), "-prog", TRUE), n_go),
+                 (go, "-n", str(n_go), "-sleepers", str(sleepers), "-prog", TRUE), n_go, env),
     )
 
 
-def check_run(path: str, workload: Workload) -> list[dict]:
+def check_run(path: str, workload: Workload, *, with_env: bool = False) -> list[dict]:
     """The records of one traced run of ``workload`` (JSON Lines at ``path``),
     after checking them: a start and an end record with exit status 0,
     exactly ``workload.true_runs`` exec records of /bin/true, and every exec
-    record complete (argv and envp read in full). Raises TraceCheckFailed."""
+    record complete (argv and envp read in full); then the envp of every
+    exec rebuilt (``gorun_kit.trace``, also from delta records). ``with_env``
+    (the run was started with ``workload.env``): each /bin/true got argv
+    ["/bin/true"] and every PAD variable of ``workload.env``, byte for byte.
+    Raises TraceCheckFailed."""
     def fail(what: str) -> TraceCheckFailed:
         return TraceCheckFailed(f"tracer bench, workload {workload.name!r}: {what} (records in {path})")
 
@@ -118,27 +146,41 @@ def check_run(path: str, workload: Workload) -> list[dict]:
     if incomplete:
         raise fail(f"{len(incomplete)} of {len(execs)} exec records are incomplete, the first: "
                    f"pid {incomplete[0]['pid']} {incomplete[0]['filename']}")
+    from ..trace import TraceFormatError, from_lines
+
+    try:
+        t = from_lines(json.dumps(r) for r in recs)
+    except TraceFormatError as exc:
+        raise fail(f"the envp of the records cannot be rebuilt: {exc}") from None
+    pads = {e for e in workload.env if e.startswith(PAD)} if with_env else set()
+    for e in t.execs:
+        if e.filename == TRUE and (e.argv != (TRUE,) or not pads <= set(e.envp)):
+            raise fail(f"the exec of {TRUE} in pid {e.pid} has argv {list(e.argv)!r} and "
+                       f"{len(pads - set(e.envp))} of the {len(pads)} padding variables missing from its envp")
     return recs
 
 
-def _commands(cmd: tuple[str, ...], tracer: str, strace: str, out: str) -> dict[str, list[str]]:
+def _commands(cmd: tuple[str, ...], tracer: str, strace: str, out: str, baseline: str | None = None,
+              baseline_out: str = "") -> dict[str, list[str]]:
     return {
         "plain": list(cmd),
-        "tracer": [tracer, "--output", out, "--", *cmd],
+        "tracer": [tracer, "--env", "delta", "--output", out, "--", *cmd],
+        **({BASELINE: [baseline, "--output", baseline_out, "--", *cmd]} if baseline else {}),
         "strace -f": [strace, "-f", "-o", "/dev/null", "--", *cmd],
         "strace -f --seccomp-bpf -e trace=process": [strace, "-f", "--seccomp-bpf", "-e", "trace=process", "-o",
                                                      "/dev/null", "--", *cmd],
     }
 
 
-def _time(argv: list[str]) -> tuple[float, float]:
+def _time(argv: list[str], env: tuple[str, ...] = ()) -> tuple[float, float]:
     """(wall seconds, CPU seconds user+sys of the whole tree, tracer included).
 
     The CPU time comes from wait4's rusage: every process's time is added to
     its parent's when it is reaped, so the top process carries the tree's."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                             env=dict(e.split("=", 1) for e in env) if env else None)
         _, status, ru = os.wait4(p.pid, 0)
         dt = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -148,44 +190,76 @@ def _time(argv: list[str]) -> tuple[float, float]:
     return dt, ru.ru_utime + ru.ru_stime
 
 
+def _tracer_stats(recs: list[dict], path: str, cpu_ns: list[int], runs: int, w: Workload) -> dict:
+    """What one tracer's checked runs say: stop counts, reads, output size (of the last run), its own CPU
+    (median over the runs)."""
+    end = recs[-1]
+    return {"stops": end["stops"], "tracer_cpu_s": statistics.median(cpu_ns) / 1e9,
+            "mem_read_calls": end["mem_read_calls"], "mem_read_bytes": end["mem_read_bytes"],
+            "records": end["records"], "output_bytes": os.path.getsize(path),
+            "execs": sum(r["type"] == "exec" for r in recs), "true_execs": w.true_runs, "checked_runs": runs,
+            "incomplete_execs": 0}
+
+
+def verify_run(tracer: str, w: Workload, out: str) -> dict:
+    """One run of ``w`` under ``tracer --verify`` (untimed): the end record's
+    "verify" and the envp rebuilt here, checked against /proc's checksums.
+    Raises TraceCheckFailed on any mismatch."""
+    from ..trace import load
+
+    subprocess.run([tracer, "--env", "delta", "--verify", "--output", out, "--", *w.argv], check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=dict(e.split("=", 1) for e in w.env) or None)
+    check_run(out, w, with_env=True)
+    v = load(out).stats["verify"]
+    if v["mismatches"] or v["rebuilt_checked"] != v["execs"]:
+        raise TraceCheckFailed(f"tracer bench, workload {w.name!r}: --verify found {v['mismatches']} mismatches "
+                               f"({v['first']})")
+    return v
+
+
 def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8, *,
-            labs: str | os.PathLike) -> TracerBenchResult:
+            labs: str | os.PathLike, baseline: str | None = None) -> TracerBenchResult:
     """Run both workloads (:func:`workloads`, from the course checkout ``labs``)
-    ``runs`` times with every method, alternating."""
+    ``runs`` times with every method, alternating. ``baseline``: the path of
+    another tracer build (e.g. an older one), measured as one more method
+    (``BASELINE``), its runs checked the same way."""
     from ..toolchain import find_tool
     from ..trace import tracer_binary
 
     if runs < 1:
         raise ValueError("runs must be at least 1")
     tracer, strace = tracer_binary(), find_tool("strace").path
+    methods = METHODS[:2] + ((BASELINE,) if baseline else ()) + METHODS[2:]
     rows, stops, children = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="gorun-kit-bench-") as tmp:
-        out = os.path.join(tmp, "trace.jsonl")
+        out, bout = os.path.join(tmp, "trace.jsonl"), os.path.join(tmp, "baseline.jsonl")
         for w in workloads(n_true, n_go, sleepers, labs=labs):
             name = w.name
-            cmds = _commands(w.argv, tracer, strace, out)
-            _time(cmds["plain"])  # warm the page cache
-            times: dict[str, list[float]] = {m: [] for m in METHODS}
-            cpu: dict[str, list[float]] = {m: [] for m in METHODS}
+            cmds = _commands(w.argv, tracer, strace, out, baseline, bout)
+            _time(cmds["plain"], w.env)  # warm the page cache
+            times: dict[str, list[float]] = {m: [] for m in methods}
+            cpu: dict[str, list[float]] = {m: [] for m in methods}
+            tracer_ns: dict[str, list[int]] = {"tracer": [], BASELINE: []}
             with progress.step(f"tracer bench: {name} ({runs} rounds)"):
                 for i in range(runs):
-                    order = METHODS[i % len(METHODS):] + METHODS[:i % len(METHODS)]
+                    order = methods[i % len(methods):] + methods[:i % len(methods)]
                     for m in order:
-                        wall, used = _time(cmds[m])
+                        wall, used = _time(cmds[m], w.env)
                         times[m].append(wall)
                         cpu[m].append(used)
                         if m == "tracer":  # every traced run, outside the timed part
-                            recs = check_run(out, w)
-            end = recs[-1]
-            execs = [r for r in recs if r["type"] == "exec"]
-            stops[name] = {"stops": end["stops"], "tracer_cpu_s": end["tracer_cpu_ns"] / 1e9,
-                           "mem_read_calls": end["mem_read_calls"],
-                           "mem_read_bytes": end["mem_read_bytes"], "records": end["records"],
-                           "execs": len(execs), "true_execs": w.true_runs, "checked_runs": runs,
-                           "incomplete_execs": 0}
+                            recs = check_run(out, w, with_env=True)
+                            tracer_ns[m].append(recs[-1]["tracer_cpu_ns"])
+                        elif m == BASELINE:
+                            brecs = check_run(bout, w, with_env=True)
+                            tracer_ns[m].append(brecs[-1]["tracer_cpu_ns"])
+            stops[name] = _tracer_stats(recs, out, tracer_ns["tracer"], runs, w)
+            if baseline:
+                stops[name]["baseline"] = _tracer_stats(brecs, bout, tracer_ns[BASELINE], runs, w)
+            stops[name]["verify"] = verify_run(tracer, w, out)
             children[name] = sum(1 for r in recs if r["type"] == "spawn" and not r["is_thread"])
             base, cbase = statistics.median(times["plain"]), statistics.median(cpu["plain"])
-            for m in METHODS:
+            for m in methods:
                 med, cmed = statistics.median(times[m]), statistics.median(cpu[m])
                 rows.append(TracerBenchRow(name, m, tuple(times[m]), med, med / base, cmed, cmed / cbase,
                                            min(times[m]) / min(times["plain"])))
@@ -198,19 +272,29 @@ def add_arguments(parser) -> None:
     parser.add_argument("--n-true", type=int, default=500, help="iterations of the shell loop")
     parser.add_argument("--n-go", type=int, default=200, help="exec.Command runs in the Go workload")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
+    parser.add_argument("--baseline", metavar="TRACER",
+                        help="another tracer executable (e.g. built from an older tracer.c) to measure as well")
 
 
 def run(args) -> int:
-    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go, labs=args.labs)
+    if args.baseline is not None and not (os.path.isfile(args.baseline) and os.access(args.baseline, os.X_OK)):
+        print(f"gorun-kit bench tracer: --baseline {args.baseline!r} is not an executable file; "
+              f"build the tracer to compare with and give its path", file=sys.stderr)
+        return 2
+    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go, labs=args.labs, baseline=args.baseline)
     print(f"tracer overhead, median of {result.runs} alternating rounds ({result.machine})")
     print(result.table())
     for name, s in result.stops.items():
         n = max(result.children[name], 1)
-        per = {k: round(v / n, 2) for k, v in s["stops"].items() if v}
-        print(f"\n{name}: {result.children[name]} processes; our stops per process: {per}; "
-              f"tracer's own CPU {s['tracer_cpu_s']:.3f} s; "
-              f"memory reads {s['mem_read_calls']} calls / {s['mem_read_bytes']} bytes; "
-              f"{s['execs']} exec records, {s['incomplete_execs']} incomplete")
+        print(f"\n{name}: {result.children[name]} processes, {s['execs']} exec records checked in each traced "
+              f"run, {s['verify']['execs']} verified against /proc ({s['verify']['mismatches']} mismatches)")
+        for label, st in (("tracer", s), ("baseline", s.get("baseline"))):
+            if st is None:
+                continue
+            per = {k: round(v / n, 2) for k, v in st["stops"].items() if v}
+            print(f"  {label}: stops per process {per}; own CPU {st['tracer_cpu_s'] / n * 1e6:.0f} us per process "
+                  f"(median); memory reads {st['mem_read_calls'] / n:.2f} calls / {st['mem_read_bytes'] / n / 1024:.1f} "
+                  f"KiB per process; output {st['output_bytes'] / 1024:.1f} KiB")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result.to_dict(), f, indent=2)

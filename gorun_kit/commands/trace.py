@@ -10,7 +10,12 @@ so far still go to --json and --perfetto.
 
 With ``--attach PID`` it follows a process that already runs, until that
 process exits (its status) or ``--duration`` seconds pass (then it detaches,
-leaves the process running and exits 0)."""
+leaves the process running and exits 0).
+
+``--verify`` compares every exec record with /proc/<pid>/cmdline and
+environ at the exec stop (and the envp rebuilt from the records with the
+tracer's checksum of environ), prints the counts, and exits 3 when any
+differ."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +36,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--mode", choices=("events", "seccomp", "syscalls"), default="events",
                         help="events (default): stop only at exec entry and clone/exec events; "
                              "seccomp: also at clone entry; syscalls: at every syscall")
+    parser.add_argument("--env", choices=("delta", "full", "none"), default="delta", dest="env_records",
+                        help="how each exec's environment is recorded: delta (default: what changed), full, none")
+    parser.add_argument("--verify", action="store_true",
+                        help="check every exec record against /proc/<pid>/cmdline and environ; exit 3 on a mismatch")
     parser.add_argument("--timeout", type=seconds, default=None, metavar="S",
                         help="kill the tree after S seconds")
     parser.add_argument("--strace", action="store_true", help="use strace -f instead (the cross-check)")
@@ -80,6 +89,8 @@ def _check(args) -> str | None:
     """What is wrong with this combination of options, or None."""
     if (args.attach is None) == (not args.cmd):
         return "give either a command (after --) or --attach PID, not both or neither"
+    if args.strace and (args.verify or args.env_records != "delta"):
+        return "--verify and --env are options of the course's tracer, not of --strace"
     if args.attach is not None and (args.strace or args.timeout is not None or args.mode == "seccomp"):
         return "--attach works with --mode events|syscalls and --duration (not --strace, --timeout or --mode seccomp)"
     if args.duration is not None and args.attach is None:
@@ -97,10 +108,27 @@ def _trace(args):
     from .. import trace
 
     if args.attach is not None:
-        return trace.attach(args.attach, mode=args.mode, duration=args.duration)
+        return trace.attach(args.attach, mode=args.mode, duration=args.duration, env_records=args.env_records,
+                            verify=args.verify)
     if args.strace:
         return trace.strace_run(args.cmd, timeout=args.timeout, capture=False, stdin=None)
-    return trace.run(args.cmd, mode=args.mode, timeout=args.timeout, capture=False, stdin=None)
+    return trace.run(args.cmd, mode=args.mode, timeout=args.timeout, capture=False, stdin=None,
+                     env_records=args.env_records, verify=args.verify)
+
+
+def _report_verify(t) -> bool:
+    """Print what --verify found; True when every exec record agreed."""
+    from .. import trace
+
+    v = t.stats.get("verify")
+    if v is None:
+        _say("--verify: the tracer wrote no verification (its end record is missing)")
+        return False
+    print(f"  verify: {v['execs']} exec records checked against /proc/<pid>/cmdline and environ "
+          f"({v.get('rebuilt_checked', 0)} rebuilt envps checked), {v['mismatches']} mismatches", file=sys.stderr)
+    if v["mismatches"]:
+        print(f"  first mismatch: {trace.escape(v.get('first') or '?')}", file=sys.stderr)
+    return v["mismatches"] == 0
 
 
 def run(args) -> int:
@@ -137,6 +165,8 @@ def run(args) -> int:
     written = [_write_json(t, args.json), _write_perfetto(t, args.perfetto)]
     if not all(written):
         return 2
+    if args.verify and not _report_verify(t):
+        return 3
     if t.returncode is None and args.attach is not None:
         print(f"  detached from {args.attach} after {args.duration} s; it is still running", file=sys.stderr)
         return 0

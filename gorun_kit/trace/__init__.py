@@ -5,7 +5,8 @@ Public API
 
 Running::
 
-    run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True, stdin=DEVNULL) -> Trace
+    run(cmd, *, env=None, cwd=None, mode="events", timeout=None, capture=True, stdin=DEVNULL,
+        env_records="delta", verify=False) -> Trace
         Trace ``cmd`` (a list of arguments) with the C tracer (gorun_kit/_src/tracer). ``mode``:
         "events" (default: seccomp stops only at execve/execveat, clone flags
         from the PTRACE_EVENT_CLONE/FORK/VFORK stops), "seccomp" (seccomp stops
@@ -16,7 +17,14 @@ Running::
         TraceInterrupted (a KeyboardInterrupt, ``.partial``), TracerError
         (ptrace not permitted, the tracer killed, ...). Nothing is left
         running, and no file: the records go to a file with no name.
-    attach(pid, *, mode="events", duration=None) -> Trace
+        ``env_records`` (ENV_MODES): the tracer writes each envp as a
+        difference ("delta", the default), in full, or not at all ("none":
+        ``envp`` is ()); ``ExecEvent.envp`` is always the full environment.
+        ``verify``: every exec record is compared with /proc/<pid>/cmdline
+        and environ at the exec stop, and the envp this module rebuilds with
+        the tracer's CRC-32 of environ: ``stats["verify"]`` = {"execs",
+        "mismatches", "first", "rebuilt_checked"}.
+    attach(pid, *, mode="events", duration=None, env_records="delta", verify=False) -> Trace
         Follow a running process (``tracer --attach``) until it exits or
         ``duration`` seconds pass; then detach (it runs on; ``returncode`` is
         None). Execs come from /proc at the exec event; failed execs are not
@@ -29,7 +37,9 @@ Running::
         file descriptors the traced program inherits.
     parse_strace(lines, *, command=(), returncode=None, syscalls=()) -> Trace
         The parser behind strace_run, for output made with ``strace_args()``.
-    load(path) -> Trace            a tracer JSON Lines file (``--output``)
+    load(path) -> Trace            a tracer JSON Lines file (``--output``; schema 1 or 2)
+    apply_env_edits(base, edits), env_edits(base, new)
+                                   the delta format of envp (schema 2, ``--env delta``)
     tracer_binary() -> str         the built tracer executable
 
 Records (frozen dataclasses with ``to_dict()``; ``type`` is a class constant):
@@ -86,10 +96,10 @@ glibc-fork, posix_spawn, vfork, fork, process.
 """
 from __future__ import annotations
 
-from .records import (CLONE_FLAGS, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
+from .records import (CLONE_FLAGS, SCHEMA_VERSION, SPAWN_KINDS, Event, ExecEvent, ExecFailedEvent, ExitEvent, Lifetime,
                       Process, SpawnEvent, SyscallEvent, Thread, Trace, TraceFormatError, classify_spawn,
-                      escape, from_lines, load, parse_records)
-from .runner import (ATTACH_MODES, MODES, CommandNotExecutable, CommandNotFound, ProcessNotFound, TraceError,
+                      apply_env_edits, env_edits, escape, from_lines, load, parse_records)
+from .runner import (ATTACH_MODES, ENV_MODES, MODES, CommandNotExecutable, CommandNotFound, ProcessNotFound, TraceError,
                      TraceInterrupted, TracerError, TraceTimeout, attach, run, tracer_binary, tracer_source)
 from .strace import parse_strace, strace_args, strace_run
 
@@ -97,7 +107,8 @@ __all__ = [
     "run", "attach", "strace_run", "load", "from_lines", "parse_records", "parse_strace", "strace_args", "tracer_binary",
     "tracer_source",
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "SyscallEvent", "Event", "Process", "Thread", "Lifetime", "Trace",
-    "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES", "ATTACH_MODES",
+    "classify_spawn", "SPAWN_KINDS", "CLONE_FLAGS", "MODES", "ATTACH_MODES", "ENV_MODES", "SCHEMA_VERSION",
+    "apply_env_edits", "env_edits",
     "TraceError", "TracerError", "TraceTimeout", "TraceInterrupted", "CommandNotFound", "CommandNotExecutable",
     "ProcessNotFound", "TraceFormatError", "escape",
 ]

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import unicodedata
+import zlib
 from collections import Counter
 from typing import IO, ClassVar, Iterable, Iterator, Mapping, Union
 
@@ -22,8 +23,10 @@ from .flags import CLONE_FLAGS
 __all__ = [
     "SpawnEvent", "ExecEvent", "ExecFailedEvent", "ExitEvent", "Event", "Process", "Thread",
     "Lifetime", "Trace", "TraceFormatError", "parse_records", "load", "classify_spawn", "SPAWN_KINDS",
-    "CLONE_FLAGS", "SyscallEvent", "escape",
+    "CLONE_FLAGS", "SyscallEvent", "escape", "apply_env_edits", "env_edits", "SCHEMA_VERSION",
 ]
+
+SCHEMA_VERSION = 2  # the tracer's start record says which ("version"); 1: every exec record has its full envp
 
 class TraceFormatError(ValueError):
     """A line of a trace file is not a record of the documented schema."""
@@ -187,6 +190,99 @@ _TYPES = {c.type: c for c in (SpawnEvent, ExecEvent, ExecFailedEvent, ExitEvent)
 _TUPLE_FIELDS = {"argv", "envp", "flag_names"}
 
 
+def apply_env_edits(base: tuple[str, ...], edits) -> tuple[str, ...]:
+    """The environment an exec record of delta mode stands for: ``base`` with
+    each ``[start, end, strings]`` of ``edits`` applied in order (``base[start:end]``
+    replaced by ``strings``, indices into the list as it is after the edits
+    before). No edits: ``base`` itself. Raises ValueError for an edit that
+    does not fit ``base``."""
+    env = base
+    for edit in edits:
+        if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[2], (list, tuple))):
+            raise ValueError(f"an env edit must be [start, end, [strings]], not {edit!r}")
+        start, end, strings = edit
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(env)):
+            raise ValueError(f"env edit [{start!r}, {end!r}, ...] does not fit an environment of {len(env)} strings")
+        env = (*env[:start], *strings, *env[end:])
+    return env
+
+
+def env_edits(base: Iterable[str], new: Iterable[str]) -> list:
+    """The edits that turn ``base`` into ``new`` as the tracer writes them:
+    one hunk between the longest common prefix and suffix, or none when
+    they are equal (so ``apply_env_edits(base, env_edits(base, new)) == new``)."""
+    base, new = tuple(base), tuple(new)
+    p = 0
+    while p < len(base) and p < len(new) and base[p] == new[p]:
+        p += 1
+    q = 0
+    while q < len(base) - p and q < len(new) - p and base[-1 - q] == new[-1 - q]:
+        q += 1
+    if p == len(base) == len(new):
+        return []
+    return [[p, len(base) - q, list(new[p:len(new) - q])]]
+
+
+class _EnvState:
+    """What a reader of delta records must remember, as the tracer keeps it:
+    the environment of each live process (start record: the command's;
+    spawn: the creator's; exec: its envp; gone at its last thread's exit),
+    the envp of the last exec record (base 0), and the --verify checks of
+    the rebuilt envp."""
+
+    def __init__(self, start: Mapping | None):
+        start = start or {}
+        self.version = start.get("version", 1)
+        self.mode = start.get("env", "full") if self.version >= 2 else "full"
+        self.envs: dict[int, tuple[str, ...]] = {}
+        self.last: tuple[str, ...] = ()
+        if self.mode == "delta" and "envp" in start:
+            self.envs[start["pid"]] = tuple(start["envp"])
+        self.checked = self.mismatches = 0
+        self.first: str | None = None
+
+    def spawn(self, d: Mapping) -> None:
+        if self.mode == "delta" and not d.get("is_thread"):
+            self.envs[d["child_pid"]] = self.envs.get(d["parent_pid"], ())
+
+    def exit(self, d: Mapping) -> None:
+        if d.get("last_thread"):
+            self.envs.pop(d.get("pid"), None)
+
+    def base(self, pid: int) -> tuple[str, ...]:
+        return self.last if pid == 0 else self.envs.get(pid, ())
+
+    def exec(self, d: dict, lineno: int) -> None:
+        """Fill in d["envp"] (the full environment) from the record's fields."""
+        if self.mode == "delta":
+            if "env_edits" not in d or "env_base" not in d:
+                raise TraceFormatError(f"line {lineno}: {d.get('type')} record of delta mode lacks env_base/env_edits")
+            try:
+                d["envp"] = apply_env_edits(self.base(d["env_base"]), d["env_edits"])
+            except (ValueError, TypeError) as exc:
+                raise TraceFormatError(f"line {lineno}: {exc}") from None
+            if d["type"] == "exec":
+                self.envs[d["pid"]] = self.last = d["envp"]
+        elif self.mode == "none":
+            d.setdefault("envp", ())
+        if "environ_crc32" in d:
+            self.checked += 1
+            got = zlib.crc32(b"".join(os.fsencode(e) + b"\0" for e in d["envp"]))
+            if got != d["environ_crc32"]:
+                self.mismatches += 1
+                self.first = self.first or f"pid {d.get('pid')}: the envp rebuilt from the records differs from /proc"
+
+    def merge_verify(self, end: dict | None) -> None:
+        """Add this reader's own checks to the end record's "verify" (from --verify)."""
+        if end is None or "verify" not in end:
+            return
+        v = dict(end["verify"])
+        v["rebuilt_checked"] = self.checked
+        v["mismatches"] = v.get("mismatches", 0) + self.mismatches
+        v["first"] = v.get("first") or self.first
+        end["verify"] = v
+
+
 def _make(cls, d: Mapping, lineno: int):
     names = {f.name for f in dataclasses.fields(cls)}
     required = {f.name for f in dataclasses.fields(cls)
@@ -199,9 +295,17 @@ def _make(cls, d: Mapping, lineno: int):
 
 
 def parse_records(lines: Iterable[str]) -> tuple[dict | None, tuple[Event, ...], dict | None]:
-    """Parse JSON Lines: returns (start record, events, end record)."""
+    """Parse JSON Lines: returns (start record, events, end record).
+
+    Schema 2 (``"version": 2`` in the start record) may write envp as a
+    difference (``"env": "delta"``) or not at all (``"none"``: envp is ());
+    every ExecEvent/ExecFailedEvent still gets its full envp, rebuilt here.
+    Files without a version (schema 1) have the full envp in every record.
+    With --verify, the end record's "verify" also counts the rebuilt envps
+    that differ from the CRC-32 the tracer took of /proc/<pid>/environ."""
     start = end = None
     events: list[Event] = []
+    env = _EnvState(None)
     for lineno, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
@@ -213,12 +317,20 @@ def parse_records(lines: Iterable[str]) -> tuple[dict | None, tuple[Event, ...],
         kind = d.get("type")
         if kind == "start":
             start = d
+            env = _EnvState(d)
         elif kind == "end":
             end = d
         elif kind in _TYPES:
+            if kind == "spawn":
+                env.spawn(d)
+            elif kind in ("exec", "exec_failed"):
+                env.exec(d, lineno)
+            elif kind == "exit":
+                env.exit(d)
             events.append(_make(_TYPES[kind], d, lineno))
         else:
             raise TraceFormatError(f"line {lineno}: unknown record type {kind!r}")
+    env.merge_verify(end)
     return start, tuple(events), end
 
 
@@ -484,7 +596,8 @@ class Trace:
         an open text file is written to. Non-UTF-8 bytes stay ``\\udcXX``
         escapes (ensure_ascii), as the tracer writes them."""
         start = {"type": "start", "ts_ns": self.start_ns or 0, "pid": self.root_pid, "mode": self.mode,
-                 "argv": list(self.command), "attached": self.attached, "version": 1}
+                 "argv": list(self.command), "attached": self.attached,
+                 "version": SCHEMA_VERSION}  # full envp in every record (no "env": the default)
         records = [start, *self.to_dicts()] + ([dict(self.stats)] if self.stats else [])
         text = "".join(json.dumps(d, ensure_ascii=True, separators=(",", ":")) + "\n" for d in records)
         if hasattr(path, "write"):

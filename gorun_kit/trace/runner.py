@@ -27,10 +27,11 @@ from .records import Trace, TraceFormatError, from_lines
 
 __all__ = ["run", "attach", "tracer_binary", "tracer_source", "TraceError", "TracerError", "TraceTimeout",
            "TraceInterrupted", "CommandNotFound", "CommandNotExecutable", "ProcessNotFound", "MODES",
-           "ATTACH_MODES", "TRACER_EXIT_ERROR"]
+           "ATTACH_MODES", "ENV_MODES", "TRACER_EXIT_ERROR"]
 
 MODES = ("events", "seccomp", "syscalls")
 ATTACH_MODES = ("events", "syscalls")  # a seccomp filter cannot be put into a running process
+ENV_MODES = ("delta", "full", "none")  # how exec records carry envp (the tracer's --env); delta first: the default
 TRACER_EXIT_ERROR = 125  # the tracer's own failure (cannot ptrace, bad usage)
 _GRACE = 10.0  # seconds the tracer gets to kill and reap the tree after SIGTERM
 
@@ -133,7 +134,8 @@ def _resolve(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Pa
 
 def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | os.PathLike | None = None,
         mode: str = "events", timeout: float | None = None, capture: bool = True,
-        stdin=subprocess.DEVNULL, confine: bool = False, writable: Sequence[str] = ()) -> Trace:
+        stdin=subprocess.DEVNULL, confine: bool = False, writable: Sequence[str] = (), env_records: str = "delta",
+        verify: bool = False) -> Trace:
     """Run ``cmd`` under the tracer and return its :class:`Trace`.
 
     ``env``/``cwd`` as for subprocess (PATH in ``env`` is the one searched);
@@ -143,7 +145,12 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
     default: /dev/null). ``confine``: ``cmd`` runs code the caller does not
     trust; the tracer and ``cmd`` run in the sandbox ``$GORUN_KIT_CONFINE``
     names, if any (``writable``: the directories ``cmd`` writes; see
-    :func:`gorun_kit.sessions.confined`). Raises CommandNotFound (CommandNotExecutable),
+    :func:`gorun_kit.sessions.confined`). ``env_records``: how the tracer
+    writes each envp (ENV_MODES: "delta", a difference from an environment
+    it wrote before, "full", "none"); ``ExecEvent.envp`` is the full
+    environment in the first two. ``verify``: compare every exec record
+    with /proc/<pid>/cmdline and environ at the exec stop; the counts are
+    ``Trace.stats["verify"]``. Raises CommandNotFound (CommandNotExecutable),
     TraceTimeout, TraceInterrupted, TracerError; a command that fails is
     not an error (see ``returncode``).
     """
@@ -152,12 +159,14 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
     cmd = [os.fsdecode(c) for c in cmd]  # bytes arguments kept exactly (surrogateescape)
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {', '.join(MODES)}")
+    _check_env_records(env_records)
     _resolve(cmd, env, cwd)
     tracer = tracer_binary()
     with tempfile.TemporaryFile(prefix="gorun-kit-trace-") as out:  # no name on disk (O_TMPFILE)
         pipe = subprocess.PIPE if capture else None
         try:
-            argv = [tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--", *cmd]
+            argv = [tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--env", env_records,
+                    *(["--verify"] if verify else []), "--", *cmd]
             done = sessions.run_tool(sessions.confined(argv, writable=writable, env=env) if confine else argv,
                                      env=env, cwd=cwd, timeout=timeout, stdin=stdin, stdout=pipe, stderr=pipe,
                                      pass_fds=(out.fileno(),), stop_signal=signal.SIGTERM, grace=_GRACE)
@@ -172,7 +181,13 @@ def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | 
         return _parse(out, cmd, done.returncode, done.stdout, done.stderr, strict=True)
 
 
-def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> Trace:
+def _check_env_records(env_records: str) -> None:
+    if env_records not in ENV_MODES:
+        raise ValueError(f"env_records={env_records!r}: use one of {', '.join(ENV_MODES)}")
+
+
+def attach(pid: int, *, mode: str = "events", duration: float | None = None, env_records: str = "delta",
+           verify: bool = False) -> Trace:
     """Follow the running process ``pid`` (every thread, and everything it
     creates from now on) until it exits or ``duration`` seconds have passed.
 
@@ -180,7 +195,7 @@ def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> 
     process runs on, untouched; the trace's ``returncode`` is then None.
     Exec records come from /proc at the exec event (``source == "proc"``)
     and failed execs are not seen: see gorun_kit/_src/tracer/README.md. ``mode`` is
-    one of ATTACH_MODES. Raises ProcessNotFound, and TracerError when ptrace
+    one of ATTACH_MODES; ``env_records`` and ``verify`` as for :func:`run`. Raises ProcessNotFound, and TracerError when ptrace
     is not permitted (another tracer, Yama ptrace_scope, no CAP_SYS_PTRACE).
     """
     if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
@@ -188,6 +203,7 @@ def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> 
     if mode not in ATTACH_MODES:
         raise ValueError(f"mode={mode!r}: attaching supports {', '.join(ATTACH_MODES)} "
                          "(a seccomp filter cannot be installed into a process that already runs)")
+    _check_env_records(env_records)
     if pid == os.getpid():
         raise ValueError(f"pid={pid} is this Python process; a process cannot trace itself")
     if not procfs.exists(pid):
@@ -201,7 +217,8 @@ def attach(pid: int, *, mode: str = "events", duration: float | None = None) -> 
     with tempfile.TemporaryFile(prefix="gorun-kit-trace-") as out:  # no name on disk (O_TMPFILE)
         # after ``duration``, SIGTERM: the tracer detaches and the process goes on
         try:
-            done = sessions.run_tool([tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--attach", str(pid)],
+            done = sessions.run_tool([tracer, "--output-fd", str(out.fileno()), "--mode", mode, "--env", env_records,
+                                      *(["--verify"] if verify else []), "--attach", str(pid)],
                                      timeout=duration, pass_fds=(out.fileno(),), stop_signal=signal.SIGTERM,
                                      grace=_GRACE)
         except KeyboardInterrupt as exc:

@@ -1,8 +1,9 @@
 /*
  * tracer: record every clone and every exec of a program tree with ptrace.
  *
- *   tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] -- CMD [ARG...]
- *   tracer [--output FILE | --output-fd N] [--mode events|syscalls] --attach PID
+ *   tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] [--env full|delta|none]
+ *          [--verify] -- CMD [ARG...]
+ *   tracer [--output FILE | --output-fd N] [--mode events|syscalls] [--env ...] [--verify] --attach PID
  *
  * The lab of chapter 3. It starts CMD, follows every thread and every child
  * it creates (and theirs), and writes one JSON object per line for each
@@ -26,10 +27,17 @@
  *    stopped until we have written its parent's spawn record.
  *  - The argv and envp of an execve are pointers into the OLD program's
  *    memory. The PTRACE_EVENT_EXEC stop comes after the new program has
- *    replaced the old one, so by then those pointers point at nothing. They
- *    must be read at syscall ENTRY. In the default mode a seccomp filter
- *    stops the tracee at the entry of execve/execveat only, so the other
- *    syscalls run at full speed.
+ *    replaced the old one, so by then those pointers point at nothing: the
+ *    filename and argv are read at syscall ENTRY (argv cannot be taken from
+ *    the new stack: a #! script's is rewritten). The envp is copied by the
+ *    kernel unchanged onto the new program's stack: it is read there, at the
+ *    PTRACE_EVENT_EXEC stop, in one piece (or, when the exec fails, from the
+ *    caller's memory, which is then intact). In the default mode a seccomp
+ *    filter stops the tracee at the entry of execve/execveat only, so the
+ *    other syscalls run at full speed.
+ *  - --env delta writes each envp as the difference from an environment
+ *    written before (see struct env); --verify compares every exec record
+ *    with /proc/<pid>/cmdline and environ at the exec stop.
  *
  * Modes:
  *   events   (default) seccomp stops for execve/execveat only; clone flags are
@@ -361,6 +369,7 @@ static void json_errno(int err)
  */
 #define PAGE 4096u
 #define WINDOW_PAGES 16u
+#define CALL_PAGES 64u /* pages one process_vm_readv asks for, at most (one iovec each) */
 
 /* A window of the tracee's memory, so that the many short strings of an
  * environment cost a few syscalls instead of one each. Valid only while the
@@ -409,12 +418,12 @@ static size_t peek_read(struct reader *rd, pid_t tid, uint64_t addr, unsigned ch
 }
 
 /* Describe the remote range [addr, addr+n) as one iovec per page (at most
- * WINDOW_PAGES + 1 of them); returns how many, and in *covered their length. */
+ * CALL_PAGES + 1 of them); returns how many, and in *covered their length. */
 static size_t page_iovecs(uint64_t addr, size_t n, struct iovec *remote, size_t *covered)
 {
 	size_t k = 0;
 	*covered = 0;
-	while (*covered < n && k < WINDOW_PAGES + 1) {
+	while (*covered < n && k < CALL_PAGES + 1) {
 		uint64_t a = addr + *covered;
 		size_t chunk = PAGE - (a % PAGE);
 		if (chunk > n - *covered)
@@ -433,7 +442,7 @@ static size_t mem_read(struct reader *rd, pid_t tid, uint64_t addr, unsigned cha
 {
 	if (!rd->vm_readv_works)
 		return peek_read(rd, tid, addr, dst, n);
-	struct iovec remote[WINDOW_PAGES + 1];
+	struct iovec remote[CALL_PAGES + 1];
 	size_t covered;
 	size_t k = page_iovecs(addr, n, remote, &covered);
 	struct iovec local = {dst, covered};
@@ -630,7 +639,7 @@ enum {
 	T_STARTED = 2,      /* its initial stop was seen (or it never gets one) */
 	T_HELD = 4,         /* stopped at its initial stop, waiting for the parent's event */
 	T_IN_SYSCALL = 8,   /* syscalls mode: between entry and exit stop */
-	T_EXEC_PENDING = 16,/* execve entered: argv/envp saved, outcome not known yet */
+	T_EXEC_PENDING = 16,/* execve entered: filename/argv saved, outcome not known yet */
 	T_WANT_EXIT = 32,   /* resume with PTRACE_SYSCALL to see this execve's return value */
 	T_CLONE_PENDING = 64,/* seccomp mode: clone flags read at entry */
 };
@@ -640,8 +649,85 @@ struct pending_exec {
 	int dirfd, at_flags;
 	struct buf filename;
 	struct strv argv, envp;
+	uint64_t envp_addr; /* the caller's envp: read only if the exec fails */
 	int incomplete;
+	int has_crc;        /* --verify: environ_crc32 holds the CRC-32 of /proc/<pid>/environ */
+	uint32_t environ_crc32;
 };
+
+/*
+ * The environment a process has as far as the trace can tell: the envp of
+ * its last exec, or its parent's at fork. Shared between parent and child
+ * (never changed once made: an exec makes a new one), freed with the last
+ * reference. Kept in delta mode, where an exec record says only how its
+ * envp differs from this.
+ */
+struct env {
+	int refs;
+	size_t count;
+	struct buf data; /* the strings, each with its NUL */
+	size_t *off;     /* string i is data.p + off[i]; off[count] == data.len */
+};
+
+/* An env made from v's strings; v's buffer is taken over (v is left empty). */
+static struct env *env_take(struct strv *v)
+{
+	struct env *e = calloc(1, sizeof *e);
+	if (!e)
+		die("%s", "out of memory");
+	e->refs = 1;
+	e->data = v->data;
+	memset(v, 0, sizeof *v);
+	e->off = xrealloc(NULL, (e->data.len + 1) * sizeof *e->off); /* every string is at least its NUL */
+	size_t pos = 0;
+	while (pos < e->data.len) {
+		e->off[e->count++] = pos;
+		const unsigned char *nul = memchr(e->data.p + pos, 0, e->data.len - pos);
+		pos = nul ? (size_t)(nul - e->data.p) + 1 : e->data.len;
+	}
+	e->off[e->count] = e->data.len;
+	return e;
+}
+
+static struct env *env_ref(struct env *e)
+{
+	if (e)
+		e->refs++;
+	return e;
+}
+
+static void env_unref(struct env *e)
+{
+	if (e && --e->refs == 0) {
+		free(e->data.p);
+		free(e->off);
+		free(e);
+	}
+}
+
+/* The one hunk that turns base into now: base[start:base_end] is replaced
+ * by now[start:now_end]; everything before start and after the ends is the
+ * same in both (the common prefix and suffix, element by element, bytes
+ * exact). start == base_end == now_end: nothing changed. */
+struct hunk {
+	size_t start, base_end, now_end;
+};
+
+static int env_same(const struct env *a, size_t i, const struct env *b, size_t j)
+{
+	size_t la = a->off[i + 1] - a->off[i], lb = b->off[j + 1] - b->off[j];
+	return la == lb && memcmp(a->data.p + a->off[i], b->data.p + b->off[j], la) == 0;
+}
+
+static struct hunk env_hunk(const struct env *base, const struct env *now)
+{
+	size_t nb = base ? base->count : 0, nn = now->count, p = 0, q = 0;
+	while (p < nb && p < nn && env_same(base, p, now, p))
+		p++;
+	while (q < nb - p && q < nn - p && env_same(base, nb - 1 - q, now, nn - 1 - q))
+		q++;
+	return (struct hunk){p, nb - q, nn - q};
+}
 
 struct task {
 	pid_t tid, pid;
@@ -658,9 +744,20 @@ struct proc {
 	struct proc *next;
 };
 
+/* Delta mode: the environment of each live process, as a reader rebuilds
+ * it from the records: set by the start record (the command's), by a spawn
+ * record (the child gets its creator's) and by an exec record (its envp);
+ * forgotten at the exit record of its last thread. */
+struct envslot {
+	pid_t pid;
+	struct env *env;
+	struct envslot *next;
+};
+
 #define NBUCKET 4096
 
 enum mode { MODE_EVENTS, MODE_SECCOMP, MODE_SYSCALLS };
+enum env_mode { ENV_FULL, ENV_DELTA, ENV_NONE };
 
 /* How many stops of each kind: where the time goes (in the "end" record). */
 struct stop_counts {
@@ -669,8 +766,17 @@ struct stop_counts {
 
 /* Everything one run of the tracer knows: passed to every function that
  * looks at tracees, instead of living in globals. */
+/* --verify: exec records compared with /proc/<pid>/cmdline and environ at the exec stop. */
+struct verify {
+	unsigned long long execs, mismatches;
+	char first[512]; /* what the first mismatch was */
+};
+
 struct tracer {
 	enum mode mode;
+	enum env_mode env_mode;
+	int verifying; /* --verify */
+	struct verify verify;
 	int attaching;  /* --attach: at the end, detach instead of killing */
 	int stopping;   /* a signal asked us to stop: every tracee is killed (or detached) */
 	pid_t root_pid;
@@ -680,6 +786,8 @@ struct tracer {
 	struct task *tasks[NBUCKET];
 	struct proc *procs[NBUCKET];
 	struct reported *reported[NBUCKET];
+	struct envslot *envs[NBUCKET];
+	struct env *last_exec; /* the envp of the last exec record: base 0, the other candidate */
 };
 
 /* A process whose exit we have recorded while its parent (not us) had yet
@@ -775,6 +883,68 @@ static struct proc *proc_get(struct tracer *tr, pid_t pid)
 	return p;
 }
 
+static struct env *env_of(const struct tracer *tr, pid_t pid)
+{
+	if (pid == 0)
+		return tr->last_exec;
+	for (struct envslot *s = tr->envs[pid % NBUCKET]; s; s = s->next)
+		if (s->pid == pid)
+			return s->env;
+	return NULL; /* never named: empty */
+}
+
+/* pid's environment is now e (a new reference is taken). */
+static void env_set(struct tracer *tr, pid_t pid, struct env *e)
+{
+	struct envslot *s;
+	for (s = tr->envs[pid % NBUCKET]; s && s->pid != pid; s = s->next)
+		;
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s)
+			die("%s", "out of memory");
+		s->pid = pid;
+		s->next = tr->envs[pid % NBUCKET];
+		tr->envs[pid % NBUCKET] = s;
+	}
+	env_ref(e);
+	env_unref(s->env);
+	s->env = e;
+}
+
+/* pid ended: its environment can no longer be a base. */
+static void env_forget(struct tracer *tr, pid_t pid)
+{
+	for (struct envslot **pp = &tr->envs[pid % NBUCKET]; *pp; pp = &(*pp)->next)
+		if ((*pp)->pid == pid) {
+			struct envslot *s = *pp;
+			*pp = s->next;
+			env_unref(s->env);
+			free(s);
+			return;
+		}
+}
+
+/* A new process (not a thread) starts with its creator's environment. */
+static void proc_inherit_env(struct tracer *tr, pid_t child, pid_t parent)
+{
+	if (tr->env_mode == ENV_DELTA)
+		env_set(tr, child, env_of(tr, parent));
+}
+
+/* The base an exec record of pid is written against: pid's own environment,
+ * or (0) the envp of the last exec record, whichever leaves the shorter hunk
+ * (a shell hands its children its variables in its own order, not in the
+ * order it got them: its children's execs are alike, but unlike its own). */
+static pid_t env_base_for(const struct tracer *tr, pid_t pid, const struct env *now)
+{
+	if (!tr->last_exec || tr->last_exec == env_of(tr, pid))
+		return pid;
+	struct hunk a = env_hunk(env_of(tr, pid), now), b = env_hunk(tr->last_exec, now);
+	size_t ca = (a.now_end - a.start) + (a.base_end - a.start), cb = (b.now_end - b.start) + (b.base_end - b.start);
+	return cb < ca ? 0 : pid;
+}
+
 static void proc_free(struct tracer *tr, struct proc *p)
 {
 	struct proc **pp = &tr->procs[p->pid % NBUCKET];
@@ -826,6 +996,41 @@ static const char *mode_name(enum mode mode)
 	return mode == MODE_EVENTS ? "events" : mode == MODE_SECCOMP ? "seccomp" : "syscalls";
 }
 
+/* The strings e[from:to) as a JSON array. */
+static void json_env_range(const struct env *e, size_t from, size_t to)
+{
+	putc('[', out);
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
+			putc(',', out);
+		json_bytes(e->data.p + e->off[i], e->off[i + 1] - e->off[i] - 1);
+	}
+	putc(']', out);
+}
+
+/* How the envp of an exec is written: in full (full), not at all (none), or
+ * (delta) as the hunk that turns the process's environment (base) into it. */
+static void json_envp(const struct tracer *tr, const struct pending_exec *px, pid_t base_pid,
+		      const struct env *now)
+{
+	const struct env *base = tr->env_mode == ENV_DELTA ? env_of(tr, base_pid) : NULL;
+	if (tr->env_mode == ENV_FULL) {
+		fputs(",\"envp\":", out);
+		json_strv(&px->envp);
+	} else if (tr->env_mode == ENV_DELTA) {
+		struct hunk h = env_hunk(base, now);
+		fprintf(out, ",\"env_base\":%d,\"env_edits\":[", base_pid);
+		if (h.start != h.base_end || h.start != h.now_end) {
+			fprintf(out, "[%zu,%zu,", h.start, h.base_end);
+			json_env_range(now, h.start, h.now_end);
+			putc(']', out);
+		}
+		putc(']', out);
+	}
+	if (px->has_crc)
+		fprintf(out, ",\"environ_crc32\":%u", (unsigned)px->environ_crc32);
+}
+
 static void emit_start(const struct tracer *tr, char **cmd)
 {
 	record_begin("start", now_ns());
@@ -836,7 +1041,16 @@ static void emit_start(const struct tracer *tr, char **cmd)
 			putc(',', out);
 		json_str(*a);
 	}
-	fprintf(out, "],\"attached\":%s,\"version\":1", tr->attaching ? "true" : "false");
+	fprintf(out, "],\"attached\":%s,\"version\":2", tr->attaching ? "true" : "false");
+	/* Delta mode: the environment the command starts with (ours), the base of
+	 * its first exec; absent with --attach (nothing is known: an empty base). */
+	if (tr->env_mode != ENV_FULL)
+		fprintf(out, ",\"env\":\"%s\"", tr->env_mode == ENV_DELTA ? "delta" : "none");
+	if (tr->env_mode == ENV_DELTA && !tr->attaching) {
+		const struct env *e = env_of(tr, tr->root_pid);
+		fputs(",\"envp\":", out);
+		json_env_range(e, 0, e ? e->count : 0);
+	}
 	record_end();
 }
 
@@ -856,8 +1070,8 @@ static void emit_spawn(uint64_t ts, struct task *parent, pid_t child_pid, pid_t 
 	record_end();
 }
 
-static void emit_exec(const char *type, uint64_t ts, struct task *t, pid_t former_tid, int err,
-		      const char *source)
+static void emit_exec(const struct tracer *tr, const char *type, uint64_t ts, struct task *t, pid_t former_tid,
+		      int err, const char *source, pid_t base, const struct env *now)
 {
 	struct pending_exec *px = &t->px;
 	record_begin(type, ts);
@@ -870,8 +1084,7 @@ static void emit_exec(const char *type, uint64_t ts, struct task *t, pid_t forme
 		json_str("");
 	fputs(",\"argv\":", out);
 	json_strv(&px->argv);
-	fputs(",\"envp\":", out);
-	json_strv(&px->envp);
+	json_envp(tr, px, base, now);
 	if (px->nr == __NR_execveat)
 		fprintf(out, ",\"dirfd\":%d,\"at_flags\":%d", px->dirfd, px->at_flags);
 	if (strcmp(type, "exec") == 0) {
@@ -926,6 +1139,12 @@ static void emit_end(const struct tracer *tr, int exit_status)
 		"\"mem_read_calls\":%llu,\"mem_read_bytes\":%llu,\"peek_words\":%llu,\"records\":%llu",
 		s->seccomp, s->syscall, s->spawn_event, s->exec_event, s->initial, s->group, s->interrupt, s->signal,
 		tr->mem.calls, tr->mem.bytes, tr->mem.peek_words, n_records);
+	if (tr->verifying) {
+		fprintf(out, ",\"verify\":{\"execs\":%llu,\"mismatches\":%llu,\"first\":", tr->verify.execs,
+			tr->verify.mismatches);
+		json_str(tr->verify.mismatches ? tr->verify.first : NULL);
+		putc('}', out);
+	}
 	record_end();
 }
 
@@ -940,6 +1159,47 @@ static void emit_end(const struct tracer *tr, int exit_status)
  * rax. For execve(filename, argv, envp): rdi = filename, rsi = argv, rdx = envp.
  * For execveat(dirfd, pathname, argv, envp, flags): rdi, rsi, rdx, r10, r8.
  */
+/* The filename and the argv of an execve at its entry. They usually lie
+ * apart (the filename in the caller's data, the pointer array on its stack
+ * or heap): one process_vm_readv fetches the start of both; a second fetches the argv strings (read_strings). Only
+ * what did not fit is read on through the window. */
+static int read_filename_argv(struct reader *rd, pid_t tid, uint64_t filename, uint64_t argv, struct buf *fn,
+			      struct strv *av)
+{
+	static unsigned char fbuf[PAGE];
+	static uint64_t pbuf[PAGE / 8];
+	/* 256 bytes each, or to the end of the page: most filenames and argv
+	 * arrays are shorter; what is longer is read on. */
+	size_t fl = PAGE - filename % PAGE, al = (PAGE - argv % PAGE) / 8 * 8;
+	if (fl > 256)
+		fl = 256;
+	if (al > 256)
+		al = 256;
+	ssize_t got = -1;
+	if (rd->vm_readv_works && argv && al) {
+		struct iovec local[2] = {{fbuf, fl}, {pbuf, al}};
+		struct iovec remote[2] = {{(void *)filename, fl}, {(void *)argv, al}};
+		rd->calls++;
+		got = process_vm_readv(tid, local, 2, remote, 2, 0);
+		if (got > 0)
+			rd->bytes += (size_t)got;
+		else if (got < 0 && (errno == ENOSYS || errno == EPERM))
+			rd->vm_readv_works = 0; /* as in mem_read: PEEKDATA from now on */
+	}
+	int rc = 0;
+	const unsigned char *nul = got > 0 ? memchr(fbuf, 0, (size_t)got < fl ? (size_t)got : fl) : NULL;
+	if (nul)
+		buf_add(fn, fbuf, (size_t)(nul - fbuf) + 1);
+	else if (read_string(rd, tid, filename, fn) < 0)
+		rc = -1;
+	size_t n = 0, have = got > (ssize_t)fl ? ((size_t)got - fl) / 8 : 0;
+	while (n < have && pbuf[n])
+		n++;
+	if (n < have) /* the NULL that ends argv was in what we got */
+		return read_strings(rd, tid, pbuf, n, av) < 0 ? -1 : rc;
+	return read_strv(rd, tid, argv, av) < 0 ? -1 : rc;
+}
+
 static void save_exec_args(struct tracer *tr, struct task *t, const struct user_regs_struct *r)
 {
 	struct pending_exec *px = &t->px;
@@ -957,13 +1217,70 @@ static void save_exec_args(struct tracer *tr, struct task *t, const struct user_
 		argv = r->rsi;
 		envp = r->rdx;
 	}
-	if (read_string(&tr->mem, t->tid, filename, &px->filename) < 0)
+	if (read_filename_argv(&tr->mem, t->tid, filename, argv, &px->filename, &px->argv) < 0)
 		px->incomplete = 1;
-	if (read_strv(&tr->mem, t->tid, argv, &px->argv) < 0)
-		px->incomplete = 1;
-	if (read_strv(&tr->mem, t->tid, envp, &px->envp) < 0)
-		px->incomplete = 1;
+	/* The envp is not read here: a successful exec leaves an exact copy on
+	 * the new stack (read_new_stack_env), a failed one leaves the caller's
+	 * memory as it was (read at the syscall-exit stop). */
+	px->envp_addr = envp;
 	t->flags |= T_EXEC_PENDING;
+}
+
+/*
+ * The envp of an exec that has just succeeded, from the NEW program's stack.
+ * The kernel copied the strings there, contiguous, and built the initial
+ * stack the program starts with: at rsp, argc, then argv[0..argc), NULL,
+ * envp[...], NULL, the auxiliary vector; the argv strings, the envp strings
+ * and the filename lie just below the top of the stack mapping. Nothing of
+ * the new program has run yet. One process_vm_readv from rsp asks for
+ * STACK_READ bytes: it stops short at the end of the mapping, so it usually
+ * gets the pointers and every string at once. A string beyond what it got
+ * (a huge environment) is read on through the window.
+ *
+ * The argv is NOT taken from here: for a #! script (and binfmt_misc) the
+ * kernel rewrote it (the interpreter, its argument and the script's path in
+ * place of argv[0]), and since Linux 5.18 an empty argv becomes [""]. Only
+ * the envp is always copied unchanged. A 32-bit program's stack has 4-byte
+ * pointers: then 1 is returned and the caller reads /proc/<pid>/environ.
+ */
+#define STACK_READ (256u * 1024u)
+
+static int read_new_stack_env(struct tracer *tr, struct task *t, struct strv *v)
+{
+	static unsigned char stack[STACK_READ];
+	struct user_regs_struct r;
+	v->data.len = 0;
+	v->count = 0;
+	if (!get_regs(t, &r))
+		return -1;
+	if (r.cs != 0x33) /* not __USER_CS: a 32-bit (compat) program */
+		return 1;
+	size_t got = mem_read(&tr->mem, t->tid, r.rsp, stack, sizeof stack);
+	size_t nwords = got / 8, i;
+	const uint64_t *w = (const uint64_t *)stack;
+	if (nwords < 1)
+		return -1;
+	if (w[0] + 2 > nwords) /* more argv pointers than was read: read the envp array where it is */
+		return read_strv(&tr->mem, t->tid, r.rsp + 8 * (w[0] + 2), v);
+	uint64_t envp = r.rsp + 8 * (w[0] + 2);
+	size_t first = (size_t)w[0] + 2;
+	for (i = first; i < nwords && w[i]; i++) {
+		uint64_t a = w[i];
+		const unsigned char *nul = NULL;
+		if (a >= r.rsp && a < r.rsp + got)
+			nul = memchr(stack + (a - r.rsp), 0, r.rsp + got - a);
+		if (nul) {
+			buf_add(&v->data, stack + (a - r.rsp), (size_t)(nul - (stack + (a - r.rsp))) + 1);
+			v->count++;
+		} else if (read_string(&tr->mem, t->tid, a, &v->data) < 0) {
+			return -1;
+		} else {
+			v->count++;
+		}
+	}
+	if (i == nwords) /* the pointer array goes on beyond what was read: read it all again */
+		return read_strv(&tr->mem, t->tid, envp, v);
+	return 0;
 }
 
 /* struct clone_args (linux/sched.h), the first 8 fields: all that clone3's
@@ -1069,12 +1386,14 @@ static void on_spawn_event(struct tracer *tr, struct task *t, uint64_t ts)
 		int is_thread = (a.flags & CLONE_THREAD) != 0;
 		pid_t child_pid = is_thread ? t->pid : child_tid;
 		proc_get(tr, child_pid)->nthreads++;
+		if (!is_thread)
+			proc_inherit_env(tr, child_pid, t->pid);
 		emit_spawn(ts, t, child_pid, child_tid, a.nr, a.flags, a.exit_signal);
 		adopt_child(tr, child_tid, child_pid);
 	} else {
 		fprintf(stderr, "tracer: warning: no spawn record for %d: the clone arguments of %d are gone\n",
 			child_tid, t->tid);
-		proc_get(tr, child_tid)->nthreads++;
+		proc_get(tr, child_tid)->nthreads++; /* no record: a reader cannot know its env, nor do we */
 		adopt_child(tr, child_tid, child_tid);
 	}
 	resume(tr, t, 0);
@@ -1127,11 +1446,18 @@ static void on_syscall_stop(struct tracer *tr, struct task *t, uint64_t ts)
 		 * successful execve never gets here with T_EXEC_PENDING set, because
 		 * its PTRACE_EVENT_EXEC stop came first and wrote the exec record. */
 		long ret = (long)r.rax;
+		if (ret < 0 && tr->env_mode != ENV_NONE &&
+		    read_strv(&tr->mem, t->tid, t->px.envp_addr, &t->px.envp) < 0)
+			t->px.incomplete = 1; /* the exec failed: the caller's memory is as it passed it */
 		if (ret < 0 && t->px.incomplete)
 			fprintf(stderr, "tracer: warning: the argv/envp of a failed exec in %d could not be read (not "
 				"dumpable, and no CAP_SYS_PTRACE?): its record has \"complete\": false\n", t->pid);
-		if (ret < 0)
-			emit_exec("exec_failed", ts, t, 0, (int)-ret, "entry");
+		if (ret < 0) {
+			struct env *now = tr->env_mode == ENV_DELTA ? env_take(&t->px.envp) : NULL;
+			pid_t base = now ? env_base_for(tr, t->pid, now) : 0;
+			emit_exec(tr, "exec_failed", ts, t, 0, (int)-ret, "entry", base, now);
+			env_unref(now);
+		}
 		px_free(&t->px);
 		t->flags &= ~T_EXEC_PENDING;
 	}
@@ -1198,13 +1524,132 @@ static pid_t exec_former_tid(struct tracer *tr, struct task *t)
 	return (pid_t)former;
 }
 
+/* CRC-32 (the one of zlib, gzip and PNG), so that a reader can check its own
+ * reconstruction of an envp against /proc with zlib.crc32. */
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	static uint32_t table[256];
+	if (!table[1])
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+			for (int k = 0; k < 8; k++)
+				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++)
+		c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+/* String i of a NUL-separated list, and its length (without the NUL). */
+static const unsigned char *nth_string(const struct buf *b, size_t i, size_t *len)
+{
+	size_t pos = 0;
+	for (;;) {
+		const unsigned char *nul = memchr(b->p + pos, 0, b->len - pos);
+		size_t end = nul ? (size_t)(nul - b->p) : b->len;
+		if (i-- == 0) {
+			*len = end - pos;
+			return b->p + pos;
+		}
+		pos = end + 1;
+	}
+}
+
+static int same_strings(const struct buf *a, size_t i, const struct buf *b, size_t j)
+{
+	size_t la, lb;
+	const unsigned char *pa = nth_string(a, i, &la), *pb = nth_string(b, j, &lb);
+	return la == lb && memcmp(pa, pb, la) == 0;
+}
+
+/* Is cmdline what the kernel makes of argv? The same strings; or, for a #!
+ * script (or binfmt_misc), the interpreter's words, then the script's path,
+ * then argv[1:]; and since Linux 5.18 an empty argv is [""]. */
+static int cmdline_matches(const struct pending_exec *px, const struct buf *cmdline)
+{
+	struct strv c = {*cmdline, 0};
+	strv_from_nul_list(&c);
+	static const unsigned char empty[1] = {0};
+	struct buf a = px->argv.data;
+	size_t na = px->argv.count;
+	if (na == 0) {
+		a = (struct buf){(unsigned char *)empty, 1, 1};
+		na = 1;
+	}
+	if (c.count == na && a.len == cmdline->len && memcmp(a.p, cmdline->p, a.len) == 0)
+		return 1;
+	if (c.count < na + 1 || c.count > na + 2)
+		return 0;
+	size_t shift = c.count - na; /* the interpreter, and its one argument if it has one */
+	for (size_t i = 1; i < na; i++)
+		if (!same_strings(&a, i, cmdline, i + shift))
+			return 0;
+	/* the script's path as the kernel knew it: the filename (execveat of a
+	 * relative path: /dev/fd/N/path, not compared) */
+	if (px->nr == __NR_execveat)
+		return 1;
+	size_t ln;
+	const unsigned char *p = nth_string(cmdline, shift, &ln);
+	return px->filename.len == ln + 1 && memcmp(px->filename.p, p, ln) == 0;
+}
+
+static void verify_mismatch(struct tracer *tr, pid_t pid, const char *what)
+{
+	if (tr->verify.mismatches++ == 0)
+		snprintf(tr->verify.first, sizeof tr->verify.first, "pid %d: %s", pid, what);
+}
+
+/*
+ * --verify: the record about to be written against what the kernel says the
+ * new program got (/proc/<pid>/cmdline and environ; nothing of it has run
+ * yet, so both are exactly what the exec passed). The envp is compared as a
+ * reader will rebuild it: the base with the record's hunk applied.
+ */
+static void verify_exec(struct tracer *tr, struct task *t, const struct env *base, const struct env *now)
+{
+	struct pending_exec *px = &t->px;
+	struct buf cmdline = {0}, environ_ = {0};
+	tr->verify.execs++;
+	if (read_proc_file(t->tid, "cmdline", &cmdline) < 0 || read_proc_file(t->tid, "environ", &environ_) < 0) {
+		verify_mismatch(tr, t->pid, "/proc/<pid>/cmdline or environ could not be read");
+	} else {
+		if (!cmdline_matches(px, &cmdline))
+			verify_mismatch(tr, t->pid, "argv differs from /proc/<pid>/cmdline");
+		if (tr->env_mode != ENV_NONE) {
+			px->has_crc = 1;
+			px->environ_crc32 = crc32_of(environ_.p, environ_.len);
+			int same;
+			if (now) { /* base[:start] + now[start:now_end] + base[base_end:] */
+				struct hunk h = env_hunk(base, now);
+				size_t pre = base ? base->off[h.start] : 0;
+				size_t mid = now->off[h.now_end] - now->off[h.start];
+				size_t post = base ? base->data.len - base->off[h.base_end] : 0;
+				same = pre + mid + post == environ_.len &&
+				       (!pre || memcmp(base->data.p, environ_.p, pre) == 0) &&
+				       (!mid || memcmp(now->data.p + now->off[h.start], environ_.p + pre, mid) == 0) &&
+				       (!post || memcmp(base->data.p + base->off[h.base_end], environ_.p + pre + mid, post) == 0);
+			} else {
+				same = px->envp.data.len == environ_.len &&
+				       (!environ_.len || memcmp(px->envp.data.p, environ_.p, environ_.len) == 0);
+			}
+			if (!same)
+				verify_mismatch(tr, t->pid, "envp (as rebuilt from the record) differs from /proc/<pid>/environ");
+		}
+	}
+	free(cmdline.p);
+	free(environ_.p);
+}
+
 /*
  * PTRACE_EVENT_EXEC: the execve has succeeded. This stop comes AFTER the
  * kernel replaced the old program with the new one: rsi and rdx (if they
  * were still intact) would point into an address space that no longer
  * exists, and PTRACE_PEEKDATA there fails with EIO or reads the new
- * program's bytes. That is why argv and envp were copied at the syscall
- * ENTRY stop (save_exec_args); here we only write them out.
+ * program's bytes. That is why the filename and argv were copied at the
+ * syscall ENTRY stop (save_exec_args). The envp is read now, from the new
+ * stack (read_new_stack_env).
  */
 static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 {
@@ -1213,6 +1658,15 @@ static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 	if (former != t->tid)
 		take_over_former(tr, t, former);
 	const char *source = "entry";
+	if ((t->flags & T_EXEC_PENDING) && !t->px.incomplete && tr->env_mode != ENV_NONE) {
+		int rc = read_new_stack_env(tr, t, &t->px.envp);
+		if (rc != 0) { /* a 32-bit program, or its stack could not be read: /proc has the same bytes */
+			t->px.envp.data.len = 0;
+			if (read_proc_file(t->tid, "environ", &t->px.envp.data) < 0)
+				t->px.incomplete = 1;
+			strv_from_nul_list(&t->px.envp);
+		}
+	}
 	if (!(t->flags & T_EXEC_PENDING) || t->px.incomplete) {
 		/* No entry stop, or it could not read the caller's memory: a process
 		 * that is not dumpable (prctl(PR_SET_DUMPABLE, 0), a setuid program)
@@ -1225,7 +1679,27 @@ static void on_exec_event(struct tracer *tr, struct task *t, uint64_t ts)
 	if (t->px.incomplete)
 		fprintf(stderr, "tracer: warning: the argv/envp of the exec in %d could not be read (not dumpable, "
 			"and no CAP_SYS_PTRACE?): its exec record has \"complete\": false\n", t->pid);
-	emit_exec("exec", ts, t, former, 0, source);
+	struct env *now = NULL;
+	pid_t base = 0;
+	if (tr->env_mode == ENV_DELTA) {
+		now = env_take(&t->px.envp);
+		base = env_base_for(tr, t->pid, now);
+		struct hunk h = env_hunk(env_of(tr, base), now);
+		if (h.start == h.base_end && h.start == h.now_end && env_of(tr, base)) { /* the same: share the base's */
+			env_unref(now);
+			now = env_ref(env_of(tr, base));
+		}
+	}
+	if (tr->verifying)
+		verify_exec(tr, t, now ? env_of(tr, base) : NULL, now);
+	emit_exec(tr, "exec", ts, t, former, 0, source, base, now);
+	if (now) { /* from now on what a record naming this pid as its base means */
+		struct env *old = tr->last_exec;
+		tr->last_exec = env_ref(now);
+		env_unref(old);
+		env_set(tr, t->pid, now);
+		env_unref(now);
+	}
 	px_free(&t->px);
 	t->flags &= ~(T_EXEC_PENDING | T_WANT_EXIT);
 	resume(tr, t, 0);
@@ -1250,6 +1724,8 @@ static void on_death(struct tracer *tr, pid_t tid, int status, uint64_t ts)
 		last = p->nthreads <= 0;
 	}
 	emit_exit(ts, pid, tid, status, last);
+	if (last && pid > 0 && tr->env_mode == ENV_DELTA)
+		env_forget(tr, pid);
 	/* A process that is not our own child stays a zombie of its parent:
 	 * remember it, in case that parent leaves it to us. (One of our own
 	 * children is reaped now and never comes back: its entry is harmless,
@@ -1505,6 +1981,14 @@ static void trace_command(struct tracer *tr, char **cmd)
 	 * otherwise it was seized running and gets no initial stop. */
 	root->flags = T_KNOWN | (tr->mode == MODE_SYSCALLS ? 0 : T_STARTED);
 	proc_get(tr, tr->root_pid)->nthreads = 1;
+	if (tr->env_mode == ENV_DELTA) { /* the command gets our environment (execvp) */
+		struct strv v = {{0}, 0};
+		for (char **e = environ; *e; e++)
+			buf_add(&v.data, *e, strlen(*e) + 1);
+		struct env *e = env_take(&v);
+		env_set(tr, tr->root_pid, e);
+		env_unref(e);
+	}
 }
 
 /* Kill every process we trace. SIGKILL also ends a ptrace-stopped task. */
@@ -1680,14 +2164,18 @@ struct options {
 	const char *output;
 	int output_fd; /* --output-fd: an open file to write to, -1 if not given */
 	enum mode mode;
+	enum env_mode env_mode;
+	int verify;
 	pid_t attach_pid;
 	char **cmd;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] -- CMD [ARG...]\n"
-			"       tracer [--output FILE | --output-fd N] [--mode events|syscalls] --attach PID\n");
+	fprintf(stderr, "usage: tracer [--output FILE | --output-fd N] [--mode events|seccomp|syscalls] "
+			"[--env full|delta|none] [--verify] -- CMD [ARG...]\n"
+			"       tracer [--output FILE | --output-fd N] [--mode events|syscalls] [--env full|delta|none] "
+			"[--verify] --attach PID\n");
 	exit(TRACER_EXIT_ERROR);
 }
 
@@ -1710,10 +2198,12 @@ static struct options parse_options(int argc, char **argv)
 		{"output-fd", required_argument, NULL, 'f'},
 		{"mode", required_argument, NULL, 'm'},
 		{"attach", required_argument, NULL, 'a'},
+		{"env", required_argument, NULL, 'e'},
+		{"verify", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct options o = {NULL, -1, MODE_EVENTS, 0, NULL};
+	struct options o = {NULL, -1, MODE_EVENTS, ENV_FULL, 0, 0, NULL};
 	int c;
 	while ((c = getopt_long(argc, argv, "+o:m:a:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1727,6 +2217,17 @@ static struct options parse_options(int argc, char **argv)
 			break;
 		}
 		case 'm': o.mode = parse_mode(optarg); break;
+		case 'e':
+			if (strcmp(optarg, "full") == 0)
+				o.env_mode = ENV_FULL;
+			else if (strcmp(optarg, "delta") == 0)
+				o.env_mode = ENV_DELTA;
+			else if (strcmp(optarg, "none") == 0)
+				o.env_mode = ENV_NONE;
+			else
+				die("unknown --env '%s' (use full, delta or none)", optarg);
+			break;
+		case 'v': o.verify = 1; break;
 		case 'a':
 			o.attach_pid = (pid_t)atoi(optarg);
 			if (o.attach_pid <= 0)
@@ -1797,6 +2298,8 @@ int main(int argc, char **argv)
 	static struct tracer tr; /* static: its hash tables are large for a stack */
 	struct options opt = parse_options(argc, argv);
 	tr.mode = opt.mode;
+	tr.env_mode = opt.env_mode;
+	tr.verifying = opt.verify;
 	tr.attaching = opt.attach_pid != 0;
 	tr.root_status = -1;
 	reader_init(&tr.mem);
