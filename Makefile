@@ -128,3 +128,36 @@ clean-setup:
 # own solutions; a student's work: make grade ARGS="release/notebooks/exercises".
 grade: setup
 	GORUN_KIT_PROGRESS=0 $(PY) -m gorun_kit course grade $(ARGS)
+
+# Mutation testing with mutmut (the `mutation` extra; not part of `make test` or CI, see
+# docs/testing.md). For each module of MODULE (default: every module pyproject.toml's
+# [tool.mutmut] mutates) mutmut starts from an empty mutants/ (git-ignored), runs the tests
+# listed there once to learn which test covers which function, then runs only the covering
+# tests against every mutant of that module; the counts are printed per module.
+# `.venv/bin/mutmut show <name>` shows one mutant afterwards.
+MUTATION_MODULES := gorun_kit/lookpath gorun_kit/build.py gorun_kit/cache.py
+MODULE ?= $(MUTATION_MODULES)
+MUTMUT := $(if $(filter python,$(PY)),mutmut,.venv/bin/mutmut)
+# A mutant can send the kit's cache, a scratch directory or a sweep anywhere (cache_dir()
+# falling back to HOME, mkdtemp without dir= landing in $$TMPDIR): it runs with HOME, TMPDIR
+# and the kit cache inside mutants/, so what it writes or sweeps is mutmut's copy, never the
+# user's files. Go keeps the user's build and module caches (warm builds).
+MUTATION_ENV = env -u XDG_CACHE_HOME GORUN_KIT_PROGRESS=0 \
+    GOCACHE="$${GOCACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/go-build}" GOPATH="$${GOPATH:-$$HOME/go}" \
+    HOME="$$PWD/mutants/home" TMPDIR="$$PWD/mutants/tmp" GORUN_KIT_CACHE="$$PWD/mutants/home/kit-cache"
+.PHONY: mutation
+mutation: setup
+	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -q -e '.[mutation]'
+	@set -e; for m in $(MODULE); do \
+	    [ -e "$$m" ] || { echo "make mutation: MODULE=$$m does not exist (give a package directory or a .py file)" >&2; exit 2; }; \
+	    glob="$$(echo "$${m%.py}" | sed 's,/*$$,,; s,/,.,g').*"; \
+	    rm -rf mutants; mkdir -p mutants/tmp mutants/home; \
+	    echo "== mutation: $$m (mutants $$glob; mutmut's output in mutants/run.log)"; \
+	    $(MUTATION_ENV) $(MUTMUT) run "$$glob" > mutants/run.log 2>&1 || { tail -40 mutants/run.log >&2; exit 1; }; \
+	    $(MUTMUT) results --all true | awk -v mod="$$m" -v prefix="$${glob%\*}" ' \
+	        index($$1, prefix) == 1 { s = $$0; sub(/^[^:]*: /, "", s); n[s]++; total++ } \
+	        END { k = n["killed"] + n["timeout"]; \
+	              printf "%s: %d mutants: killed %d, survived %d, no tests %d, timeout %d, suspicious %d, skipped %d, not checked %d; score %.0f%%\n", \
+	                     mod, total, n["killed"], n["survived"], n["no tests"], n["timeout"], n["suspicious"], n["skipped"], \
+	                     n["not checked"], total ? 100 * k / total : 0 }'; \
+	done

@@ -47,8 +47,10 @@ _SOURCE_SUFFIXES = {".go", ".c", ".h", ".s", ".S", ".syso", ".mod", ".sum"}
 _GO_ENV_KEYS = ("GOFLAGS", "GOAMD64", "GO386", "GOARM", "GOARM64", "GOEXPERIMENT", "GOFIPS140", "GOPPC64",
                 "GORISCV64", "GOMIPS", "GOMIPS64", "GOWASM", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS",
                 "CGO_FFLAGS", "CGO_LDFLAGS", "CC", "CXX", "AR", "PKG_CONFIG")
-# ... and what changes what the C compiler finds.
+# ... and what changes what the C compiler finds (for build_c, and for go build under cgo,
+# where pkg-config's search path also decides the flags of a `#cgo pkg-config:` line).
 _C_ENV_KEYS = ("CPATH", "C_INCLUDE_PATH", "LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH")
+_CGO_ENV_KEYS = _C_ENV_KEYS + ("CPLUS_INCLUDE_PATH", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR", "PKG_CONFIG_SYSROOT_DIR")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,7 +365,7 @@ def _go_key(tc: GoToolchain, src: Path, inputs: Sequence[Path], flags: dict, env
             overlay: str | os.PathLike | Mapping | None) -> tuple[str, Path | None, dict]:
     """(cache key, overlay JSON path, its Replace mapping) of a Go build: the key
     covers the toolchain, every input's bytes, the flags, the environment that
-    changes the output, the C compiler under cgo and every overlay file's bytes."""
+    changes the output, the C compiler and its environment under cgo and every overlay file's bytes."""
     h = _Hasher()
     h.field("toolchain", [tc.version, tc.goroot])
     h.field("source", str(src))
@@ -374,6 +376,7 @@ def _go_key(tc: GoToolchain, src: Path, inputs: Sequence[Path], flags: dict, env
     if flags["cgo"]:
         cc = find_tool("cc")
         h.field("cgo-compiler", [cc.path, cc.version])
+        h.field("cgo-env", {k: env[k] for k in _CGO_ENV_KEYS if env.get(k)})
     overlay_path, replace = _overlay_fields(overlay, h)
     return h.hexdigest(), overlay_path, replace
 
@@ -506,7 +509,9 @@ def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags:
     headers = _c_headers(compiler.path, srcs, cflags)
     for p in sorted(set(srcs)) + headers:
         h.file(str(p), p)
-    h.field("flags", {"cflags": list(cflags), "ldflags": list(ldflags), "shared": shared, "cross": cross})
+    # the output's name too: an entry holds one file, named as the first caller asked
+    h.field("flags", {"cflags": list(cflags), "ldflags": list(ldflags), "shared": shared, "cross": cross,
+                      "name": name})
     h.field("env", {k: os.environ[k] for k in _C_ENV_KEYS if os.environ.get(k)})
     key = h.hexdigest()
 

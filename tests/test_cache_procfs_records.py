@@ -60,6 +60,7 @@ def test_store_text_is_named_by_content(private_cache):
 @linux
 def test_sweep_removes_only_abandoned_scratch_directories(private_cache):
     mine = cache.scratch_dir("tmp", "build")
+    assert mine.parent == private_cache.resolve() / "tmp"  # never sweep a directory that is not the cache's
     assert cache.owner_pid(mine) == os.getpid()
     orphan = mine.parent / f"build.{_dead_pid()}.xyz"
     orphan.mkdir()
@@ -79,6 +80,7 @@ def test_sweep_leaves_entries_of_another_pid_namespace_to_age(private_cache):
     """A grading sandbox shares the cache from its own pid namespace: its pids mean
     nothing here (and ours nothing there), so only an entry's age may condemn it."""
     mine = cache.scratch_dir("tmp", "build")
+    assert mine.parent == private_cache.resolve() / "tmp"  # never sweep a directory that is not the cache's
     ns = cache._pid_namespace()
     assert mine.name.split(".")[1] == f"{os.getpid()}n{ns}"
     foreign = mine.parent / f"build.{_dead_pid()}n{ns + 1}.abc"

@@ -94,8 +94,10 @@ def clean(path: str) -> str:
         text = "\\" + text
     elif not text:
         text = "."
-    # postClean: a relative result whose first element holds ':' would read as a volume.
-    if not volume and not rooted and ":" in text.split("\\", 1)[0]:
+    # postClean: a relative result whose first element holds ':' would read as a volume. Go
+    # runs it only when cleaning changed the path (its lazybuf was written): Clean("ab:c") is "ab:c".
+    changed = text != path[:len(text)]
+    if not volume and not rooted and changed and ":" in text.split("\\", 1)[0]:
         text = ".\\" + text
     return volume + text
 
