@@ -749,9 +749,10 @@ if nb.live("go", "cc", "strace", "ptrace"):
 # `kernel_clone` wakes the child (`wake_up_new_task`) before it reports the
 # parent's event, so the child's stop can reach the tracer first, and the
 # tracer holds such a child until the parent's event names it. The child then
-# makes its seccomp stop at `execve` entry (where the tracer copies argv and
-# envp), its exec event stop, and ends; its `SIGCHLD` gives the parent one
-# last stop, which the tracer passes on.
+# makes its seccomp stop at `execve` entry (where the tracer copies the
+# filename and argv), its exec event stop (where it reads envp from the new
+# program's stack, laid out in one piece by the kernel), and ends; its
+# `SIGCHLD` gives the parent one last stop, which the tracer passes on.
 
 # %% [markdown]
 # ### Your turn: the student version
