@@ -718,6 +718,8 @@ tviz.creation_tree(reports["locked"]) if LIVE else None
 # writes a Perfetto file, `notebooks/timelines/04_<name>.json`; open it at
 # ui.perfetto.dev ("Open trace file") or in chrome://tracing to scroll and
 # zoom, with an arrow from each creating thread to the thread it made.
+# `timeline.thread_table(tl)` lists the same per thread: who cloned it, why its
+# M was made, and the gaps clone -> `minit` -> first event.
 
 # %%
 from gorun_kit import timeline
@@ -737,18 +739,6 @@ if LIVE:
 # %%
 for name, tl in joined.items():
     display(timeline_viz.draw(tl, title=f"{name}: {experiments[name][0]} {' '.join(experiments[name][1])}"))
-
-# %% [markdown]
-# Per thread, the three instruments side by side: who cloned it (tracer), why
-# its M was made (hook), and the gaps clone -> `minit` -> first event in the
-# execution trace, in microseconds (the numbers vary from run to run):
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-for name, tl in joined.items():
-    with_events = sum(j.exectrace == "events" for j in tl.threads)
-    print(f"--- {name}: {len(tl.threads)} threads, {with_events} with execution-trace events")
-    print(timeline.thread_table(tl))
 
 # %% [markdown]
 # What holds in every run: in the syscalls program, the Ms that sysmon asked

@@ -82,8 +82,10 @@ def test_oldest_supported_release_claim_cells(tmp_path):
 
     A claim cell may fail there (that is what the report is for), but not
     with an error that means the run itself is broken (a NameError from a
-    cell the slice left out, a missing module, a timeout). The same slice on the pinned
-    release must pass everywhere, which proves the slicing leaves nothing out.
+    cell the slice left out, a missing module, a timeout): that check is what
+    proves the slicing leaves nothing out. On the pinned release only the
+    fixture runs as well (nbval runs every chapter's cells there), for the
+    report's comparison of releases.
     """
     root = layout.course_root()
     paths = [FIXTURE] + [p for p in layout.chapter_notebooks(root) + layout.exercise_notebooks(root)
@@ -91,14 +93,14 @@ def test_oldest_supported_release_claim_cells(tmp_path):
     tc, go = R._toolchain_for(R.OLDEST_SUPPORTED)
     assert tc.version.startswith("go1.22")
     old, old_notes = R.run_notebooks(go, paths, claims_only=True, root=root)
-    new, new_notes = R.run_notebooks(None, paths, claims_only=True, root=root)
+    new, new_notes = R.run_notebooks(None, [FIXTURE], claims_only=True, root=root)
     report = R.MatrixReport((R.ReleaseRun(tc.version, tc.go, tuple(old), tuple(old_notes), 0),
                              R.ReleaseRun("pinned", "", tuple(new), tuple(new_notes), 0)))
     out = root / "test-artifacts" / "course-run-1.22"
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").write_text(report.render_markdown())
     (out / "report.json").write_text(json.dumps(report.to_dict(), indent=2))
-    assert len(old) == len(new) > 2
+    assert len(old) > len(new) > 0 and {o.notebook for o in old} >= {o.notebook for o in new}
     broken = [o for o in new if o.status != "passed"]
     assert not broken, f"claim cells fail on the pinned release in a claims-only run: {broken}"
     # The detail starts with the root cause (the first failing cell the claim cell needs).

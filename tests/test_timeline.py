@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gorun_kit import sessions, timeline
+from gorun_kit import timeline
 from gorun_kit.threads.hook import ENV, EXECTRACE_ENV
 from gorun_kit.timeline import exectrace
 from gorun_kit.timeline.join import TimelineMismatch, exectrace_spans, join
@@ -246,8 +246,19 @@ def test_the_execution_trace_is_on_the_monotonic_clock(demo):
     assert {s.tid for s in g} <= {j.tid for j in tl.threads}
 
 
+def _left_running(binary: str) -> list[int]:
+    """Our descendants still running ``binary`` (other tests' servers may be our children too)."""
+    from gorun_kit import procfs
+
+    pid = procfs.descendant_running(os.getpid(), binary)
+    return [pid] if pid else []
+
+
 def test_nothing_is_left_behind(demo):
-    assert not sessions.descendants(os.getpid())
+    assert _left_running(demo.binary) == []
+    from gorun_kit.cache import cache_dir
+
+    assert not list((cache_dir() / "timeline" / "runs").glob(f"run.{os.getpid()}n*"))  # our scratch is gone
 
 
 # ---------------------------------------------------------------------------
@@ -272,7 +283,7 @@ def test_a_program_that_panics_gets_a_timeline_that_says_what_is_missing(tmp_pat
     assert len(tl.notes) == 1 and "fatal panic" in tl.notes[0]
     assert ("never flushed" in tl.notes[0]) == (got.exectrace_bytes == 0)
     assert any(s.category == "process" for s in tl.spans) and tl.threads
-    assert not sessions.descendants(os.getpid())
+    assert _left_running(got.binary) == []
 
 
 def test_a_program_that_starts_its_own_trace_is_refused(tmp_path):
