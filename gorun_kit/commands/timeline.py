@@ -68,6 +68,7 @@ def run(args) -> int:
     from ..threads import UnsupportedRelease
     from ..timeline import OwnExecTrace, TimelineMismatch, chrome
     from ..timeline import run as timeline_run
+    from ..timeline.run import died_in_panic
     from ..toolchain import ToolchainMissing
     from ..trace import TraceTimeout
 
@@ -108,14 +109,9 @@ def run(args) -> int:
         from ..viz import timeline as tlviz
 
         tlviz.draw(timeline).savefig(args.png, dpi=120, bbox_inches="tight")
-    if _panicked(timeline.exit_status, result.stderr):
+    if died_in_panic(timeline.exit_status, result.stderr):
         return 1
     return timeline.exit_status if timeline.exit_status is not None else 125
-
-
-def _panicked(status: int | None, stderr: str) -> bool:
-    """A Go program that died in a panic or fatal error exits 2 and says so on stderr."""
-    return status == 2 and ("\npanic: " in "\n" + stderr or "fatal error: " in stderr)
 
 
 def _us(ns: int | None) -> str:

@@ -27,7 +27,7 @@ from .exectrace import ExecTraceError, read
 from .join import join
 from .model import Timeline
 
-__all__ = ["TimelineRun", "OwnExecTrace", "run", "calls_trace_start"]
+__all__ = ["TimelineRun", "OwnExecTrace", "run", "calls_trace_start", "died_in_panic"]
 
 _AREA = "timeline/runs"
 _TRACE_START = "runtime/trace.Start"
@@ -65,10 +65,15 @@ def calls_trace_start(binary: str | os.PathLike) -> bool:
     return any(s.name in _STARTERS for s in read_symbols(binary))
 
 
+def died_in_panic(exit_status: int | None, stderr: str) -> bool:
+    """A Go program that died in a panic or fatal error exits 2 and says so on stderr."""
+    return exit_status == 2 and ("\npanic: " in "\n" + stderr or "fatal error: " in stderr)
+
+
 def _notes(exit_status: int | None, stderr: str, size: int, problem: str | None) -> list[str]:
     """What the timeline lacks, and why: the runtime flushes its execution
     trace only on the two exits that run Go code (main returns, os.Exit)."""
-    panicked = exit_status == 2 and ("\npanic: " in "\n" + stderr or "fatal error: " in stderr)
+    panicked = died_in_panic(exit_status, stderr)
     killed = exit_status is not None and exit_status > 128
     if not (panicked or killed or size == 0 or problem):
         return []
