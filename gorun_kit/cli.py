@@ -109,16 +109,48 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_args(self, args=None, namespace=None):
+        """Parse ``args``; everything after the first ``--`` belongs to the program a
+        command runs, wherever the command's options stand (``timeline PROG -o F -- A``
+        as well as ``timeline -o F PROG -- A``).
+
+        argparse alone fills a trailing ``nargs="*"`` positional once, at the first
+        positional it meets, and then calls the words after ``--`` unrecognized."""
+        args = list(sys.argv[1:] if args is None else args)
+        tail = None
+        if "--" in args:
+            at = args.index("--")
+            args, tail = args[:at], args[at + 1:]
         # argparse's own "unrecognized arguments: a b" cannot show an empty
         # or blank argument, nor one with a newline: quote each
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:
             self.error("unrecognized arguments: " + " ".join(repr(a) for a in extras))
+        if tail is not None:
+            dest = getattr(namespace, "_trailing", None)
+            if dest is None:
+                if tail:
+                    self.error("unrecognized arguments: " + " ".join(repr(a) for a in ["--", *tail]))
+            else:
+                setattr(namespace, dest, [*(getattr(namespace, dest) or []), *tail])
         return namespace
 
 
 def _load(name: str):
     return importlib.import_module(f"gorun_kit.commands.{name}")
+
+
+def _mark_trailing(parser: argparse.ArgumentParser) -> None:
+    """Give every innermost (sub)command the default ``_trailing``: the dest of its last
+    positional when that takes any number of words (a program's arguments), else None."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+                    _mark_trailing(sub)
+                    continue
+                positionals = [a for a in sub._actions if not a.option_strings]
+                last = positionals[-1] if positionals else None
+                sub.set_defaults(_trailing=last.dest if last and last.nargs == argparse.ZERO_OR_MORE else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
+    _mark_trailing(parser)
     return parser
 
 

@@ -51,6 +51,12 @@ def test_hiding_takes_students_access_from_marked_files_only(tmp_path):
         "labs_c/lab/answer.c": ("int f(void) {\n    /* ### BEGIN SOLUTION TODO 1 */\n    return 1;\n"
                                 "    /* ### END SOLUTION */\n    //| return 0;\n}\n", True),
         "labs_c/lab/helper.c": ("int g(void) { return 2; }\n", False),
+        # what labs_c/Makefile builds from a solution is closed with it, and only that
+        "labs_c/build/lab/answer": ("\x7fELF compiled answer\n", True),
+        "labs_c/build/lab/helper": ("\x7fELF compiled helper\n", False),
+        "labs_c/build/solo": ("\x7fELF one-program lab\n", True),
+        "labs_c/solo/main.c": ("int main(void) {\n    /* ### BEGIN SOLUTION TODO 1 */\n    return 0;\n"
+                               "    /* ### END SOLUTION */\n    //| return 1;\n}\n", True),
         "labs_go/x/main.go": ("package main\n// ### BEGIN SOLUTION\nfunc main() {}\n// ### END SOLUTION\n", True),
         "gorun_kit/markup.py": ('BEGIN = "### BEGIN SOLUTION"\n"""\n    /* ### BEGIN SOLUTION TODO 1 */\n"""\n', False),
         "scripts/ex_script.py": ("def f():\n    ### BEGIN HIDDEN TESTS\n    assert f()\n    ### END HIDDEN TESTS\n", True),

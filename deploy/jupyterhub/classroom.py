@@ -118,7 +118,19 @@ def instructor_only_paths(root: Path) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if here / d not in skip and not (here / d).is_symlink())
         out += [here / name for name in sorted(files)
                 if (here / name).is_file() and not (here / name).is_symlink() and holds_solutions(here / name)]
-    return out
+    return out + [b for p in list(out) for b in _built_from(root, p) if b not in out]
+
+
+def _built_from(root: Path, source: Path) -> list[Path]:
+    """The programs labs_c/Makefile builds from lab source ``source`` that exist: a solution
+    compiled is a solution too (``objdump -d`` reads it back). ``labs_c/LAB/NAME.c`` becomes
+    ``labs_c/build/LAB/NAME`` in a lab of several programs, ``labs_c/build/LAB`` otherwise."""
+    labs = root / "labs_c"
+    if source.suffix not in (".c", ".h") or source.parent.parent != labs:
+        return []
+    lab = source.parent.name
+    built = [labs / "build" / lab / source.stem, labs / "build" / lab]
+    return [b for b in built if b.is_file() and not b.is_symlink()]
 
 
 def hide_instructor_files(root: Path) -> list[Path]:
