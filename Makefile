@@ -145,6 +145,11 @@ MUTMUT := $(if $(filter python,$(PY)),mutmut,.venv/bin/mutmut)
 MUTATION_ENV = env -u XDG_CACHE_HOME GORUN_KIT_PROGRESS=0 \
     GOCACHE="$${GOCACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/go-build}" GOPATH="$${GOPATH:-$$HOME/go}" \
     HOME="$$PWD/mutants/home" TMPDIR="$$PWD/mutants/tmp" GORUN_KIT_CACHE="$$PWD/mutants/home/kit-cache"
+.PHONY: mutation-tracer
+# The C tracer's named mutants (scripts/tracer_mutants.py); ARGS e.g. --only NAME, -j 2
+mutation-tracer: setup
+	flock /tmp/gorun-kit-bench.lock $(PY) scripts/tracer_mutants.py $(ARGS)
+
 .PHONY: mutation
 mutation: setup
 	@$(PY) -c 'import mutmut' 2>/dev/null || $(PY) -m pip install -q -e '.[mutation]'

@@ -141,7 +141,8 @@ def module_requires_nothing(directory: str | os.PathLike) -> bool:
 
 
 def _module_path(root: Path) -> str:
-    m = re.search(r"^module\s+(\S+)", (root / "go.mod").read_text(), re.M)
+    # a stray non-UTF-8 byte is go's to report (as a BuildError), not a UnicodeDecodeError here
+    m = re.search(r"^module\s+(\S+)", (root / "go.mod").read_text(errors="replace"), re.M)
     return m.group(1).strip('"') if m else ""
 
 
@@ -430,8 +431,8 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
         cmd = _go_build_argv(tc, work / name, src, flags, overlay_path)
         with progress.step(f"go build {src.name}" + (" (with overlay)" if overlay_path else "")):
             proc = _compile(cmd, cwd=src.parent if src.is_file() else src, env=env)
-        if proc.returncode != 0:
-            raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
+            if proc.returncode != 0:  # inside the step: its last line says "failed", not "done"
+                raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
         return Binary(path=str(work / name), kind="go", command=tuple(cmd), toolchain=tc.version, key=key,
                       cached=False)
 
@@ -528,8 +529,8 @@ def build_c(sources: str | os.PathLike | Iterable[str | os.PathLike], *, cflags:
         cmd += ["-o", str(out), *map(str, srcs), *ldflags]
         with progress.step(f"cc {' '.join(s.name for s in srcs)}"):
             proc = _compile(cmd, cwd=work)
-        if proc.returncode != 0:
-            raise BuildError(", ".join(map(str, srcs)), cmd, proc.stderr + proc.stdout)
+            if proc.returncode != 0:
+                raise BuildError(", ".join(map(str, srcs)), cmd, proc.stderr + proc.stdout)
         return Binary(path=str(out), kind="c-shared" if shared else "c", command=tuple(cmd),
                       toolchain=compiler.version, key=key, cached=False)
 

@@ -14,6 +14,12 @@ records to a real file, so the cost of reading and writing every argv/envp
 is included; its stop counts come from its own ``end`` record, so the time
 can be explained per child. Every traced run is checked (``check_run``),
 and one more run per workload, untimed, runs with ``--verify``.
+
+``floor``: also the course checkout's ``benchmarks/null_tracer.c``, a tracer
+that takes the same stops as ours and does nothing at them but resume, in
+the variants of ``FLOOR``: what the stops cost by themselves, the least any
+tracer with this stop set can cost. Their stop counts come from one more
+untimed run each (``--count``).
 """
 from __future__ import annotations
 
@@ -36,6 +42,15 @@ METHODS = ("plain", "tracer", "strace -f", "strace -f --seccomp-bpf -e trace=pro
 BASELINE = "tracer (baseline)"  # the method of an older tracer build, when measure() is given one
 ENV_BYTES = 25 * 1024  # the size of the environment the workloads run with
 PAD = "GORUN_KIT_BENCH_PAD"
+# method -> the null tracer's --stops (see benchmarks/null_tracer.c), when measure() is given floor=True
+FLOOR = {
+    "null tracer": "full",  # our options, filter and stops; only the resume at each stop
+    "null tracer + requests": "requests",  # and our ptrace requests at each stop, results unused
+    "null tracer, no exec entry stop": "no-entry",  # no seccomp filter
+    "null tracer, spawn stops only": "spawn-only",  # nor PTRACE_O_TRACEEXEC
+}
+NULL_TRACER = ("benchmarks", "null_tracer.c")  # its source, in the course checkout
+CFLAGS = ("-O2", "-g", "-Wall", "-Wextra", "-std=gnu11")  # the tracer's own (gorun_kit.trace.runner)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,12 +175,45 @@ def check_run(path: str, workload: Workload, *, with_env: bool = False) -> list[
     return recs
 
 
+def build_null_tracer(labs: str | os.PathLike, into: str | os.PathLike) -> str:
+    """Compile the course checkout ``labs``'s null tracer (``NULL_TRACER``)
+    with the tracer's flags into the directory ``into``; its path. Raises
+    FileNotFoundError when ``labs`` has no such source, BuildError with the
+    compiler's messages when it does not compile."""
+    from ..build import BuildError
+    from ..toolchain import find_tool
+
+    src = os.path.join(labs, *NULL_TRACER)
+    if not os.path.isfile(src):
+        raise FileNotFoundError(f"the null tracer's source {src} is missing: pass labs= a course checkout "
+                                f"(it holds {'/'.join(NULL_TRACER)})")
+    exe = os.path.join(into, "null_tracer")
+    cmd = [find_tool("cc").path, *CFLAGS, "-o", exe, src]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(src, cmd, proc.stderr + proc.stdout)
+    return exe
+
+
+def floor_stops(null_tracer: str, stops: str, w: Workload) -> dict:
+    """One untimed run of ``w`` under ``null_tracer --stops STOPS --count``: the
+    stops it took and its waitpid reports (its own JSON line on stderr)."""
+    p = subprocess.run([null_tracer, "--stops", stops, "--count", "--", *w.argv], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       env=dict(e.split("=", 1) for e in w.env) or None)
+    if p.returncode != 0:
+        raise RuntimeError(f"null tracer --stops {stops}, workload {w.name!r}: exit status {p.returncode}: "
+                           f"{p.stderr[-500:]}")
+    return json.loads(p.stderr.strip().splitlines()[-1])
+
+
 def _commands(cmd: tuple[str, ...], tracer: str, strace: str, out: str, baseline: str | None = None,
-              baseline_out: str = "") -> dict[str, list[str]]:
+              baseline_out: str = "", null_tracer: str | None = None) -> dict[str, list[str]]:
     return {
         "plain": list(cmd),
         "tracer": [tracer, "--env", "delta", "--output", out, "--", *cmd],
         **({BASELINE: [baseline, "--output", baseline_out, "--", *cmd]} if baseline else {}),
+        **({m: [null_tracer, "--stops", stops, "--", *cmd] for m, stops in FLOOR.items()} if null_tracer else {}),
         "strace -f": [strace, "-f", "-o", "/dev/null", "--", *cmd],
         "strace -f --seccomp-bpf -e trace=process": [strace, "-f", "--seccomp-bpf", "-e", "trace=process", "-o",
                                                      "/dev/null", "--", *cmd],
@@ -218,24 +266,28 @@ def verify_run(tracer: str, w: Workload, out: str) -> dict:
 
 
 def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8, *,
-            labs: str | os.PathLike, baseline: str | None = None) -> TracerBenchResult:
+            labs: str | os.PathLike, baseline: str | None = None, floor: bool = False) -> TracerBenchResult:
     """Run both workloads (:func:`workloads`, from the course checkout ``labs``)
     ``runs`` times with every method, alternating. ``baseline``: the path of
     another tracer build (e.g. an older one), measured as one more method
-    (``BASELINE``), its runs checked the same way."""
+    (``BASELINE``), its runs checked the same way. ``floor``: the null tracer
+    of ``labs`` (:func:`build_null_tracer`, built into a temporary directory)
+    in each variant of ``FLOOR``, as more methods; ``stops[workload]["floor"]``
+    holds each variant's stop counts."""
     from ..toolchain import find_tool
     from ..trace import tracer_binary
 
     if runs < 1:
         raise ValueError("runs must be at least 1")
     tracer, strace = tracer_binary(), find_tool("strace").path
-    methods = METHODS[:2] + ((BASELINE,) if baseline else ()) + METHODS[2:]
+    methods = METHODS[:2] + ((BASELINE,) if baseline else ()) + (tuple(FLOOR) if floor else ()) + METHODS[2:]
     rows, stops, children = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="gorun-kit-bench-") as tmp:
         out, bout = os.path.join(tmp, "trace.jsonl"), os.path.join(tmp, "baseline.jsonl")
+        null_tracer = build_null_tracer(labs, tmp) if floor else None
         for w in workloads(n_true, n_go, sleepers, labs=labs):
             name = w.name
-            cmds = _commands(w.argv, tracer, strace, out, baseline, bout)
+            cmds = _commands(w.argv, tracer, strace, out, baseline, bout, null_tracer)
             _time(cmds["plain"], w.env)  # warm the page cache
             times: dict[str, list[float]] = {m: [] for m in methods}
             cpu: dict[str, list[float]] = {m: [] for m in methods}
@@ -257,6 +309,8 @@ def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8
             if baseline:
                 stops[name]["baseline"] = _tracer_stats(brecs, bout, tracer_ns[BASELINE], runs, w)
             stops[name]["verify"] = verify_run(tracer, w, out)
+            if null_tracer:
+                stops[name]["floor"] = {m: floor_stops(null_tracer, s, w) for m, s in FLOOR.items()}
             children[name] = sum(1 for r in recs if r["type"] == "spawn" and not r["is_thread"])
             base, cbase = statistics.median(times["plain"]), statistics.median(cpu["plain"])
             for m in methods:
@@ -267,6 +321,30 @@ def measure(runs: int = 7, n_true: int = 500, n_go: int = 200, sleepers: int = 8
     return TracerBenchResult(tuple(rows), runs, stops, children, machine)
 
 
+def floor_table(result: TracerBenchResult) -> str:
+    """A Markdown table of every method of ``result`` against plain, per
+    process created: the extra wall time (median minus plain's median), the
+    share of ``strace --seccomp-bpf``'s wall time, and the stops (and waitpid
+    reports) of the null tracer's variants."""
+    lines = ["| workload | method | wall ratio | ÷ strace --seccomp-bpf | extra wall per process (µs) "
+             "| stops per process | waits per process |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name in dict.fromkeys(r.workload for r in result.rows):
+        rows = {r.method: r for r in result.rows if r.workload == name}
+        n, plain, strace = max(result.children[name], 1), rows["plain"], rows.get(METHODS[3])
+        floor = result.stops.get(name, {}).get("floor", {})
+        for m, r in rows.items():
+            if m == "plain":
+                continue
+            vs = f"{r.median_s / strace.median_s:.2f}" if strace else "-"
+            st = floor.get(m) or (result.stops[name]["stops"] if m == "tracer" else None)
+            nstops = f"{sum(v for k, v in st.items() if k != 'waits') / n:.2f}" if st else ""
+            waits = f"{st['waits'] / n:.2f}" if st and "waits" in st else ""
+            lines.append(f"| {name} | {m} | {r.ratio:.2f}x | {vs} | {(r.median_s - plain.median_s) / n * 1e6:.0f} "
+                         f"| {nstops} | {waits} |")
+    return "\n".join(lines)
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--runs", type=int, default=7, help="rounds per workload (median of these), default 7")
     parser.add_argument("--n-true", type=int, default=500, help="iterations of the shell loop")
@@ -274,6 +352,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     parser.add_argument("--baseline", metavar="TRACER",
                         help="another tracer executable (e.g. built from an older tracer.c) to measure as well")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure benchmarks/null_tracer.c: our stops with nothing done at them, "
+                             "and variants with fewer stops")
 
 
 def run(args) -> int:
@@ -281,7 +362,8 @@ def run(args) -> int:
         print(f"gorun-kit bench tracer: --baseline {args.baseline!r} is not an executable file; "
               f"build the tracer to compare with and give its path", file=sys.stderr)
         return 2
-    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go, labs=args.labs, baseline=args.baseline)
+    result = measure(runs=args.runs, n_true=args.n_true, n_go=args.n_go, labs=args.labs, baseline=args.baseline,
+                     floor=args.floor)
     print(f"tracer overhead, median of {result.runs} alternating rounds ({result.machine})")
     print(result.table())
     for name, s in result.stops.items():
@@ -295,6 +377,8 @@ def run(args) -> int:
             print(f"  {label}: stops per process {per}; own CPU {st['tracer_cpu_s'] / n * 1e6:.0f} us per process "
                   f"(median); memory reads {st['mem_read_calls'] / n:.2f} calls / {st['mem_read_bytes'] / n / 1024:.1f} "
                   f"KiB per process; output {st['output_bytes'] / 1024:.1f} KiB")
+    if args.floor:
+        print("\n" + floor_table(result))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result.to_dict(), f, indent=2)

@@ -350,11 +350,16 @@ def defined_names(source: str) -> list[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for sub in ast.walk(target):
-                    if isinstance(sub, ast.Name):
-                        names.append(sub.id)
+            targets = list(node.targets if isinstance(node, ast.Assign) else [node.target])
+            while targets:
+                # a name, or names unpacked; `table[key] = ...` and `obj.attr = ...` define none
+                target = targets.pop(0)
+                if isinstance(target, ast.Name):
+                    names.append(target.id)
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    targets[:0] = target.elts
+                elif isinstance(target, ast.Starred):
+                    targets.insert(0, target.value)
     return list(dict.fromkeys(names))
 
 
@@ -536,6 +541,15 @@ def _skipped_check(nb, index: int, skipped: dict[int, str]) -> str | None:
     return None
 
 
+def _by_hand(cell) -> str | None:
+    """Why the instructor's graded ``cell`` is graded by hand, or None when a check scores it."""
+    if cell.get("cell_type") != "code":
+        return "graded by hand"
+    if is_solution_cell(cell):
+        return "an answer cell with points is graded by hand"
+    return None
+
+
 def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | None = None,
                    timeout: float = DEFAULT_TIMEOUT, student_id: str | None = None,
                    within: os.PathLike | str | None = None) -> ExerciseResult:
@@ -570,7 +584,7 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
               "hand in the notebook file itself, restored from the release with your answers copied back"
         return ExerciseResult(str(student), student.name, tuple(
             CellResult(nbgrader_meta(c)["grade_id"], 0.0, float(nbgrader_meta(c).get("points", 0)),
-                       "not run", why) for c in graded_cells), why)
+                       "manual" if _by_hand(c) else "not run", _by_hand(c) or why) for c in graded_cells), why)
     graded = restore_protected(mine, instructor, str(student))
     checker_cells, where = _checker_cells(instructor)
     with tempfile.TemporaryDirectory(prefix=f"gorun-kit-grade-{os.getpid()}-") as tmp:
@@ -588,10 +602,8 @@ def grade_notebook(student: os.PathLike | str, *, source: os.PathLike | str | No
         if not meta.get("grade"):
             continue
         gid, pts = meta["grade_id"], float(meta.get("points", 0))
-        if cell.get("cell_type") != "code":
-            cells.append(CellResult(gid, 0.0, pts, "manual", "graded by hand"))
-        elif is_solution_cell(cell):
-            cells.append(CellResult(gid, 0.0, pts, "manual", "an answer cell with points is graded by hand"))
+        if hand := _by_hand(cell):
+            cells.append(CellResult(gid, 0.0, pts, "manual", hand))
         elif index not in run.outputs:
             cells.append(CellResult(gid, 0.0, pts, "not run", run.note))
         elif error_text(run.outputs[index]) is None and (why := _skipped_check(instructor, index, run.skipped)):

@@ -120,7 +120,8 @@ def _anchor_line(tc: GoToolchain, lines: Sequence[str], anchor: Anchor) -> int:
     lx = re.compile(anchor.line)
     hits = [i for i in range(start + 1, end) if lx.match(lines[i])]
     if len(hits) != 1:
-        raise UnsupportedRelease(tc, f"{lines[start].strip()} has {len(hits)} lines matching {anchor.line!r} (need one)")
+        raise UnsupportedRelease(tc, f"proc.go: {lines[start].strip()} has {len(hits)} lines matching {anchor.line!r} "
+                                     "(need one)")
     return hits[0]
 
 

@@ -147,26 +147,39 @@ def causes_table(runs: Mapping[str, "ThreadReport"]) -> str:
 
 
 _LINE = re.compile(r"^gorunkit-thread v1 (new|clone|start) (.*)$")
+_FIELD = re.compile(r"^([^=]+)=(.*)$")
+
+
+def _value(text: str) -> int | str | None:
+    """A field's value: a decimal or 0x-hex int, or the text; None for a bad 0x number."""
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if text.startswith("0x"):
+        return int(text, 16) if re.fullmatch(r"0x[0-9a-fA-F]+", text) else None
+    return text
 
 
 def parse_records(text: str) -> list[dict]:
-    """The hook's lines as dicts (``kind`` plus the key=value fields, ints decoded)."""
+    """The hook's lines as dicts (``kind`` plus the key=value fields, ints decoded).
+
+    Blank lines are skipped. Raises ValueError naming the line (and its
+    number) for a line that is not a record, a field that is not
+    ``key=value`` or a ``0x`` value that is not hex."""
     out = []
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), 1):
         m = _LINE.match(raw)
         if not m:
             if raw.strip():
-                raise ValueError(f"not a thread-hook record: {raw!r}")
+                raise ValueError(f"line {number}: not a thread-hook record: {raw!r}")
             continue
         rec: dict = {"kind": m.group(1)}
         for field in m.group(2).split():
-            key, _, value = field.partition("=")
-            if re.fullmatch(r"-?\d+", value):
-                rec[key] = int(value)
-            elif value.startswith("0x"):
-                rec[key] = int(value, 16)
-            else:
-                rec[key] = value
+            kv = _FIELD.match(field)
+            value = _value(kv.group(2)) if kv else None
+            if value is None:
+                why = f"{field!r} is not key=value" if not kv else f"{field} is not a hex number"
+                raise ValueError(f"line {number}: {why} in thread-hook record {raw!r}")
+            rec[kv.group(1)] = value
         out.append(rec)
     return out
 
@@ -175,11 +188,26 @@ _KNOWN = {"new": {"kind", "t", "m", "by_m", "by_tid", "fn"}, "clone": {"kind", "
           "start": {"kind", "t", "m", "tid", "procid", "g0_lo", "g0_hi", "fs", "gs", "m_tls", "fn"}}
 
 
+def _check_record(number: int, r: Mapping) -> None:
+    """Raise ValueError naming record ``number`` when it lacks a field its kind needs."""
+    kind = r.get("kind")
+    if kind not in _KNOWN:
+        raise ValueError(f"record {number}: kind {kind!r} is none of {', '.join(_KNOWN)}: {dict(r)!r}")
+    missing = sorted(_KNOWN[kind] - set(r))
+    if missing:
+        raise ValueError(f"record {number} ({kind}): no {', '.join(map(repr, missing))} field "
+                         f"(a record cut short?): {dict(r)!r}")
+
+
 def ms_from_records(records: Sequence[Mapping]) -> tuple[MRecord, ...]:
-    """Merge the new/clone/start lines of each M into one :class:`MRecord`, by M id."""
+    """Merge the new/clone/start lines of each M into one :class:`MRecord`, by M id.
+
+    Raises ValueError naming the record (counted from 1) when one has an
+    unknown kind or lacks a field its kind needs."""
     by_m: dict[int, dict] = {}
     extra: dict[int, dict] = {}
-    for r in records:
+    for number, r in enumerate(records, 1):
+        _check_record(number, r)
         d = by_m.setdefault(r["m"], {})
         extra.setdefault(r["m"], {}).update({k: v for k, v in r.items() if k not in _KNOWN[r["kind"]]})
         if r["kind"] == "new":
@@ -198,8 +226,6 @@ def ms_from_records(records: Sequence[Mapping]) -> tuple[MRecord, ...]:
         d["start_fn"] = d["start_fn"] or "none"
         result.append(MRecord(**d))
     return tuple(result)
-
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,16 +270,23 @@ class ThreadReport(Record):
         return [(m.asked_by_m, m.m) for m in self.ms if m.asked_by_m is not None]
 
     def tree(self) -> str:
-        """The creation tree as indented text: each M under the M that asked for it."""
+        """The creation tree as indented text: each M under the M that asked for it.
+
+        An M asked for by an M without records of its own (the extra M a C
+        thread borrows under cgo is made without newm) is a root of its own,
+        its label naming the asker."""
+        known = {m.m for m in self.ms}
         kids: dict[int | None, list[MRecord]] = {}
         for m in self.ms:
-            kids.setdefault(m.asked_by_m, []).append(m)
+            kids.setdefault(m.asked_by_m if m.asked_by_m in known else None, []).append(m)
 
         def label(m: MRecord) -> str:
             where = f"tid {m.tid}" if m.tid is not None else "never started"
+            asked = (f", asked by M{m.asked_by_m} (no record of it)" if m.asked_by_m is not None
+                     and m.asked_by_m not in known else "")
             by = (f", cloned by M{m.cloned_by_m}" if m.cloned_by_m is not None and m.cloned_by_m != m.asked_by_m
                   else "")
-            return f"M{m.m} ({m.start_fn}, {where}{by})"
+            return f"M{m.m} ({m.start_fn}, {where}{asked}{by})"
 
         lines: list[str] = []
 

@@ -216,11 +216,17 @@ def runtime_allocation_rules(go: GoToolchain | None = None) -> AllocationRules:
 
 
 def hook_diff(p: Patch, *, context: int = 2, go: GoToolchain | None = None) -> str:
-    """The hook's changes to ``proc.go`` as a unified diff against the release's file."""
+    """The hook's changes to ``proc.go`` as a unified diff against the release's file.
+
+    ``go`` is the toolchain ``p`` was made for (default :func:`find_go`);
+    raises ValueError when ``p`` replaces no ``proc.go`` of its GOROOT."""
     tc = go or find_go()
     original = next((orig for orig, _ in p.replace if orig.endswith("/runtime/proc.go")), None)
     if original is None:
         raise ValueError("this patch does not replace runtime/proc.go")
+    if not Path(original).is_relative_to(tc.goroot):
+        raise ValueError(f"this patch is for {p.go_version} ({original}), not {tc.version} ({tc.goroot}): "
+                         "pass the patch's toolchain as go=")
     patched = dict(p.replace)[original]
     old = Path(original).read_text().splitlines(keepends=True)
     new = Path(patched).read_text().splitlines(keepends=True)

@@ -122,11 +122,10 @@ def parse_dump(lines: Iterable[str]) -> tuple[ExecTraceEvent, ...]:
     frames: list[str] = []
 
     def close_last():
-        if events and frames:
-            events[-1] = dataclasses.replace(events[-1], stack=tuple(frames[:_KEEP_FRAMES]))
+        if frames:
+            events[-1] = dataclasses.replace(events[-1], stack=tuple(frames))
 
-    for line in lines:
-        line = line.rstrip("\n")
+    for line in lines:  # "$" of the patterns also matches before a line's "\n"
         match = _EVENT.match(line)
         if match:
             close_last()

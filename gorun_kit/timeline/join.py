@@ -53,13 +53,13 @@ def _hook_by_process(hook_text: str, tid_pid: Mapping[int, int]) -> dict[int, li
 
 def _hook_marks(pid: int, ms: Sequence[MRecord]) -> list[Mark]:
     marks = []
-    for m in ms:
-        if m.t_new is not None and m.asked_by_tid is not None:
+    for m in ms:  # each hook record sets its time and its thread together
+        if m.t_new is not None:
             marks.append(Mark(pid, m.asked_by_tid, f"newm M{m.m}", "hook", m.t_new, _args(fn=m.start_fn, by_m=m.asked_by_m)))
-        if m.t_clone is not None and m.cloned_by_tid is not None:
+        if m.t_clone is not None:
             marks.append(Mark(pid, m.cloned_by_tid, f"newm1 clones M{m.m}", "hook", m.t_clone,
                               _args(by_m=m.cloned_by_m, cgo=m.cgo)))
-        if m.t_start is not None and m.tid is not None:
+        if m.t_start is not None:
             marks.append(Mark(pid, m.tid, f"minit M{m.m}", "hook", m.t_start, _args(fn=m.start_fn, procid=m.procid)))
     return marks
 
@@ -93,7 +93,7 @@ def exectrace_spans(pid: int, events: Sequence[ExecTraceEvent], t_end: int) -> l
 
     for ev in events:
         t = ev.time_ns
-        if ev.kind == "StateTransition" and ev.goid is not None and ev.transition:
+        if ev.kind == "StateTransition" and ev.goid is not None:
             if ev.before == "Running":
                 close_g(ev.goid, t)
             if ev.before == "Syscall":
@@ -102,7 +102,7 @@ def exectrace_spans(pid: int, events: Sequence[ExecTraceEvent], t_end: int) -> l
                 running[ev.goid] = (ev.m, t, ev.p)
             if ev.after == "Syscall" and ev.m >= 0:
                 syscall[ev.goid] = (ev.m, t)
-        elif ev.kind == "StateTransition" and ev.procid is not None and ev.transition:
+        elif ev.kind == "StateTransition" and ev.procid is not None:
             if ev.after in ("Running",) and ev.m >= 0:
                 close_p(ev.procid, t)
                 held[ev.procid] = (ev.m, t)
@@ -149,8 +149,6 @@ def _thread_joins(trace: Trace, pid: int, ms: Sequence[MRecord], first: Mapping[
         problems.append(f"tid {tid} has execution-trace events but the tracer saw no such thread in pid {pid}")
     for tid in sorted(set(first) - set(by_tid)):
         problems.append(f"tid {tid} has execution-trace events but no hook start record (minit)")
-    for tid in sorted(set(by_tid) - set(threads)):
-        problems.append(f"tid {tid} (M{by_tid[tid].m}) has a hook start record but the tracer saw no such thread")
     for tid, t in sorted(threads.items()):
         m = by_tid.get(tid)
         t_clone = t.spawn.ts_ns if t.spawn is not None else None
@@ -200,7 +198,7 @@ def join(trace: Trace, hook_text: str, events: Sequence[ExecTraceEvent] = (), *,
     joins: list[ThreadJoin] = []
     first = _first_events(events)
     exectrace_from = min((ev.time_ns for ev in events), default=None)
-    t_end = max([base.t_end_ns, *(ev.time_ns for ev in events[-1:])])
+    t_end = max([base.t_end_ns, *(ev.time_ns for ev in events)])
     for pid, records in sorted(hooked.items()):
         if pid < 0:
             raise TimelineMismatch(f"{len(records)} thread-hook records name threads the tracer never saw: "

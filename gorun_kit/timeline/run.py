@@ -75,17 +75,20 @@ def _notes(exit_status: int | None, stderr: str, size: int, problem: str | None)
     trace only on the two exits that run Go code (main returns, os.Exit)."""
     panicked = died_in_panic(exit_status, stderr)
     killed = exit_status is not None and exit_status > 128
-    if not (panicked or killed or size == 0 or problem):
-        return []
     how = (f"the program ended in a fatal panic or error (exit status {exit_status}), which runs no exit hook"
            if panicked else f"a signal ended the program (exit status {exit_status})" if killed else None)
-    if size and not problem and how:
+    no_tracks = ("the timeline has the processes, the threads and the hook's records, and no execution-trace "
+                 "tracks")
+    if not size:
+        return [f"{how}: the execution trace was never flushed (the file is empty); {no_tracks}" if how
+                else "no execution trace: the file is empty"]
+    if problem:
+        return [f"{how}: the execution trace it left cannot be read ({problem}); {no_tracks}" if how
+                else f"no execution trace: {problem}"]
+    if how:
         return [f"{how}: the execution trace holds only what the runtime had handed its reader before; "
                 "the last events before the end are missing"]
-    if how:
-        return [f"{how}: the execution trace was never flushed ({problem or 'the file is empty'}); the timeline "
-                "has the processes, the threads and the hook's records, and no execution-trace tracks"]
-    return [f"no execution trace: {problem or 'the file is empty'}"]
+    return []
 
 
 def run(program: str | os.PathLike, args: Sequence[str] = (), *, go: GoToolchain | None = None,

@@ -195,7 +195,7 @@ def apply_env_edits(base: tuple[str, ...], edits) -> tuple[str, ...]:
     each ``[start, end, strings]`` of ``edits`` applied in order (``base[start:end]``
     replaced by ``strings``, indices into the list as it is after the edits
     before). No edits: ``base`` itself. Raises ValueError for an edit that
-    does not fit ``base``."""
+    does not fit ``base`` or whose strings are not ``str``."""
     env = base
     for edit in edits:
         if not (isinstance(edit, (list, tuple)) and len(edit) == 3 and isinstance(edit[2], (list, tuple))):
@@ -203,6 +203,8 @@ def apply_env_edits(base: tuple[str, ...], edits) -> tuple[str, ...]:
         start, end, strings = edit
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(env)):
             raise ValueError(f"env edit [{start!r}, {end!r}, ...] does not fit an environment of {len(env)} strings")
+        if not all(isinstance(x, str) for x in strings):
+            raise ValueError(f"env edit [{start}, {end}, ...]: its environment strings must be strings, not {strings!r}")
         env = (*env[:start], *strings, *env[end:])
     return env
 
@@ -283,13 +285,24 @@ class _EnvState:
         end["verify"] = v
 
 
-def _make(cls, d: Mapping, lineno: int):
-    names = {f.name for f in dataclasses.fields(cls)}
+def _check(cls, d: Mapping, lineno: int, *, filled: frozenset[str] = frozenset()) -> None:
+    """Raise TraceFormatError unless ``d`` has every field ``cls`` needs (but
+    ``filled``, which the reader adds itself) and its arrays are arrays of strings."""
     required = {f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    missing = required - d.keys()
+    missing = required - filled - d.keys()
     if missing:
         raise TraceFormatError(f"line {lineno}: {d.get('type')} record lacks {sorted(missing)}")
+    for k in _TUPLE_FIELDS & d.keys():
+        v = d[k]
+        if not (isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)):
+            raise TraceFormatError(f"line {lineno}: {d.get('type')} record's {k!r} must be an array of "
+                                   f"strings, not {str(v)[:80]!r}")
+
+
+def _make(cls, d: Mapping, lineno: int):
+    _check(cls, d, lineno)
+    names = {f.name for f in dataclasses.fields(cls)}
     kw = {k: (tuple(v) if k in _TUPLE_FIELDS else v) for k, v in d.items() if k in names}
     return cls(**kw)
 
@@ -314,13 +327,22 @@ def parse_records(lines: Iterable[str]) -> tuple[dict | None, tuple[Event, ...],
             d = json.loads(line)
         except ValueError as exc:
             raise TraceFormatError(f"line {lineno} is not JSON ({exc}): {line[:80]!r}") from None
+        if not isinstance(d, dict):
+            raise TraceFormatError(f"line {lineno} is not a record (a JSON object): {line[:80]!r}")
         kind = d.get("type")
         if kind == "start":
+            envp = d.get("envp", [])
+            if not (isinstance(d.get("pid"), int) and isinstance(d.get("version", 1), int)
+                    and isinstance(envp, list) and all(isinstance(x, str) for x in envp)):
+                raise TraceFormatError(f"line {lineno}: the start record needs an integer 'pid' (and an integer "
+                                       f"'version', an array of strings 'envp', when given): {line[:80]!r}")
             start = d
             env = _EnvState(d)
         elif kind == "end":
             end = d
         elif kind in _TYPES:
+            # the fields the environment bookkeeping reads must be there before it runs
+            _check(_TYPES[kind], d, lineno, filled=frozenset({"envp"} if env.mode != "full" else ()))
             if kind == "spawn":
                 env.spawn(d)
             elif kind in ("exec", "exec_failed"):
@@ -598,7 +620,7 @@ class Trace:
         start = {"type": "start", "ts_ns": self.start_ns or 0, "pid": self.root_pid, "mode": self.mode,
                  "argv": list(self.command), "attached": self.attached,
                  "version": SCHEMA_VERSION}  # full envp in every record (no "env": the default)
-        records = [start, *self.to_dicts()] + ([dict(self.stats)] if self.stats else [])
+        records = [start, *self.to_dicts()] + ([{**self.stats, "type": "end"}] if self.stats else [])
         text = "".join(json.dumps(d, ensure_ascii=True, separators=(",", ":")) + "\n" for d in records)
         if hasattr(path, "write"):
             path.write(text)

@@ -252,16 +252,16 @@ def _parse(out, cmd, returncode, stdout, stderr, *, strict: bool) -> Trace | Non
                           f"(a traced program, or someone else, sent that signal)", err_text)
     if not strict and lines and not lines[-1].endswith("}"):
         lines = lines[:-1]  # a record cut short by the kill
+    # only the tracer's own lines count: the traced command shares its stderr
+    ours = "\n".join(l for l in err_text.splitlines() if l.startswith("tracer:"))
     try:
         trace = from_lines(lines, command=tuple(cmd), returncode=returncode)
     except TraceFormatError as exc:
         if not strict:
             return None
-        ours = "\n".join(l for l in err_text.splitlines() if l.startswith("tracer:"))
         raise TracerError(f"tracing {' '.join(cmd)!r} failed: {ours or exc}", err_text) from None
-    if strict and returncode == TRACER_EXIT_ERROR and "tracer: error:" in err_text:
-        raise TracerError(f"tracing {' '.join(cmd)!r} failed: "
-                          + "\n".join(l for l in err_text.splitlines() if l.startswith("tracer:")), err_text)
+    if strict and returncode == TRACER_EXIT_ERROR and any(l.startswith("tracer: error:") for l in ours.splitlines()):
+        raise TracerError(f"tracing {' '.join(cmd)!r} failed: {ours}", err_text)
     return dataclasses.replace(trace, stdout=stdout, stderr=stderr)
 
 

@@ -115,19 +115,24 @@ def child_stops(t: Trace, child: int | None = None) -> tuple[PtraceStop, ...]:
                  for i, (task, pid, kind, ptr, ts, detail) in enumerate(out))
 
 
+def _outlived(parent_end: int | None, child_end: int) -> bool:
+    # a parent with no exit record was still running when the trace ended
+    return parent_end is None or parent_end >= child_end
+
+
 def stop_counts(t: Trace) -> tuple[StopCount, ...]:
     """For the whole trace, each kind of stop: the number the records predict
     and the number in the tracer's end record. ``spawn_event`` and
     ``initial``: one per spawn; ``seccomp``: one per exec attempt read at
     entry; ``exec_event``: one per successful exec; ``signal``: at least one
-    SIGCHLD per child process with an exit signal whose parent outlived it
-    (other signals, such as the Go runtime's SIGURG, add to the count)."""
+    SIGCHLD per child process with an exit signal that ended while its parent
+    still ran (other signals, such as the Go runtime's SIGURG, add to the count)."""
     _check(t)
     stops = t.stats["stops"]
     procs = t.processes()
     entry = [e for e in t.events if isinstance(e, ExecEvent) and e.source == "entry"]
-    sigchld = sum(1 for p in procs.values() if p.spawn is not None and p.spawn.exit_signal
-                  and p.parent_pid in procs and (procs[p.parent_pid].end_ns or 0) >= (p.end_ns or 0))
+    sigchld = sum(1 for p in procs.values() if p.spawn is not None and p.spawn.exit_signal and p.end_ns is not None
+                  and p.parent_pid in procs and _outlived(procs[p.parent_pid].end_ns, p.end_ns))
     return (StopCount("spawn_event", len(t.spawns), stops.get("spawn_event", 0), "one per clone/fork/vfork"),
             StopCount("initial", len(t.spawns), stops.get("initial", 0), "one per new task"),
             StopCount("seccomp", len(entry) + len(t.exec_failures), stops.get("seccomp", 0),

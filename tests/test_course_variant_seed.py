@@ -1,0 +1,88 @@
+"""The variant seed is a published formula: a student's copy and the grader compute
+it apart, so it must not drift. Checked against the formula in the module's
+docstring, with the id rules and the small helpers the exercises call."""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+
+import pytest
+
+from gorun_kit.course import variant
+
+
+def _formula(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256(":".join(parts).encode()).digest(), "big")
+
+
+def test_the_seed_is_the_documented_sha256():
+    assert variant.seed("01_x", "alice") == _formula("gorun-course", "01_x", "alice")
+    assert variant.seed("01_x", "alice", "scenario") == _formula("gorun-course", "01_x", "alice", "scenario")
+    assert variant.seed("01_x", "alice", "") == variant.seed("01_x", "alice")
+
+
+def test_a_variant_names_its_seed_and_draws_by_label():
+    v = variant.of("01_x", "bob")
+    assert v == variant.Variant("01_x", "bob")
+    assert v.short == f"{_formula('gorun-course', '01_x', 'bob'):064x}"[:8]
+    assert v.line() == f"variant: {v.short} (student bob)"
+    assert v.to_dict()["short"] == v.short
+    assert v.seed_for("files") == _formula("gorun-course", "01_x", "bob", "files")
+    assert v.rng("files").random() == random.Random(v.seed_for("files")).random()
+    assert v.rng().random() == random.Random(variant.seed("01_x", "bob")).random()
+    assert variant.rng("01_x", "files", "bob").random() == v.rng("files").random()
+
+
+def test_the_default_variant_comes_from_the_environment(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(variant.ENV, raising=False)
+    assert variant.of("01_x") == variant.Variant("01_x", variant.DEFAULT_STUDENT) == variant.Variant("01_x", "course")
+    monkeypatch.setenv(variant.ENV, "  carol  ")
+    shown = variant.show("01_x")
+    assert shown == variant.Variant("01_x", "carol")
+    assert capsys.readouterr().out == shown.line() + "\n"
+
+
+@pytest.mark.parametrize("good", ["a", "A.b_c@d+e-f", "7", "x" * 100])
+def test_ids_that_are_accepted(good):
+    assert variant.check_student_id(good) == good
+
+
+@pytest.mark.parametrize("bad", [None, 7, ".a", "_a", "@a", "+a", "x" * 101, "a/b", "a:b", "a\n"])
+def test_ids_that_are_refused_name_where_they_came_from(bad):
+    with pytest.raises(ValueError, match=r"^roster line 3 .* is not a student id: use 1-100 characters"):
+        variant.check_student_id(bad, "roster line 3")
+
+
+def test_the_stamp_is_found_in_the_copy_and_checked(tmp_path):
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert variant.stamped_student(deep) is None
+    (tmp_path / variant.STAMP_FILE).write_text(variant.stamp_data("dave"))
+    assert json.loads(variant.stamp_data("dave")) == {"course": "gorun-course", "student": "dave"}
+    assert variant.stamped_student(deep) == variant.stamped_student(tmp_path) == "dave"
+    assert variant.stamped_student(deep / "..") == "dave"
+    (deep / variant.STAMP_FILE).write_text(json.dumps({"student": "../x"}))
+    with pytest.raises(ValueError, match=r"damaged .*make the copy again"):
+        variant.stamped_student(deep)
+    (deep / variant.STAMP_FILE).write_text(json.dumps({"name": "x"}))
+    with pytest.raises(ValueError, match="damaged"):
+        variant.stamped_student(deep)
+    with pytest.raises(ValueError, match="not a student id"):
+        variant.stamp_data("a b")
+
+
+def test_words_alternate_consonants_and_vowels():
+    r = random.Random(4)
+    lengths, starts = set(), set()
+    for _ in range(300):
+        w = variant.word(r)
+        lengths.add(len(w))
+        starts.add(w[0] in "aeiou")
+        kinds = [ch in "aeiou" for ch in w]
+        assert all(a != b for a, b in zip(kinds, kinds[1:])), w
+        assert set(w) <= set("bdfghklmnprstvzaeiou")
+    assert lengths == {3, 4, 5, 6, 7} and starts == {True, False}
+    assert {len(variant.word(r, 2, 2)) for _ in range(20)} == {2}
+    assert variant.word(random.Random(1)) == variant.word(random.Random(1))
