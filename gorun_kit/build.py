@@ -430,7 +430,9 @@ def build_go(source: str | os.PathLike, *, overlay: str | os.PathLike | Mapping 
     def produce(work: Path) -> Binary:
         cmd = _go_build_argv(tc, work / name, src, flags, overlay_path)
         with progress.step(f"go build {src.name}" + (" (with overlay)" if overlay_path else "")):
-            proc = _compile(cmd, cwd=src.parent if src.is_file() else src, env=env)
+            # go's own work directory (go-build*) goes inside ours: a killed build leaves it
+            # where sweep() finds it, not in /tmp
+            proc = _compile(cmd, cwd=src.parent if src.is_file() else src, env=dict(env, GOTMPDIR=str(work)))
             if proc.returncode != 0:  # inside the step: its last line says "failed", not "done"
                 raise BuildError(os.fspath(source), cmd, proc.stderr + proc.stdout)
         return Binary(path=str(work / name), kind="go", command=tuple(cmd), toolchain=tc.version, key=key,

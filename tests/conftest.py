@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import background
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,30 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def pytest_collection_finish(session):
+    """Start the background jobs (tests/background.py) the session's tests use, and
+    run the modules that use them last, so that the jobs run beside the rest."""
+    used = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    jobs = background.names() & used
+    if not jobs or session.config.option.collectonly:
+        return
+    runs = [item for item in session.items if not item.get_closest_marker("skip")]
+    jobs &= {name for item in runs for name in getattr(item, "fixturenames", ())}
+    if not jobs:
+        return
+    waiting = {item.module.__name__ for item in runs
+               if getattr(item, "module", None) is not None and jobs & set(item.fixturenames)}
+    last = [item for item in session.items if getattr(item, "module", None) is not None
+            and item.module.__name__ in waiting]
+    moved = {id(item) for item in last}
+    session.items[:] = [item for item in session.items if id(item) not in moved] + last
+    background.start(jobs)
+
+
+def pytest_unconfigure(config):
+    background.stop()
+
+
 os.environ.setdefault("GORUN_KIT_PROGRESS", "0")
 
 
@@ -71,25 +97,29 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under GORUN_KIT_STRICT=1 (CI runs everything): {reason}"
 
 
-@pytest.fixture(scope="session")
-def course_grades(tmp_path_factory):
+@background.job("course_grades")
+def _grade_course(workdir: Path, environ: dict) -> dict:
     """``gorun-kit course grade --json`` on the course's solutions and on the committed
-    release, run once a session (each grading is two sandboxed processes per exercise):
+    release (each grading is two sandboxed processes per exercise):
     {"solutions": (exit status, report), "untouched": (exit status, report)}."""
     import json
     import subprocess
 
-    root = Path(__file__).resolve().parents[1]
-    out = tmp_path_factory.mktemp("course-grade")
     grades = {}
-    for kind, target in (("solutions", None), ("untouched", root / "release" / "notebooks" / "exercises")):
-        report = out / f"{kind}.json"
+    for kind, target in (("solutions", None), ("untouched", REPO / "release" / "notebooks" / "exercises")):
+        report = workdir / f"{kind}.json"
         cmd = [sys.executable, "-m", "gorun_kit", "course", "grade", *([str(target)] if target else []),
                "--json", str(report)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        env = {k: v for k, v in environ.items() if not k.startswith("JUPYTER")}
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        proc = subprocess.run(cmd, cwd=root, env=dict(env, GORUN_KIT_PROGRESS="0"), capture_output=True,
+        proc = subprocess.run(cmd, cwd=REPO, env=dict(env, GORUN_KIT_PROGRESS="0"), capture_output=True,
                               text=True, timeout=3600)
         assert report.is_file(), f"{' '.join(cmd)} wrote no report:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         grades[kind] = (proc.returncode, json.loads(report.read_text()))
     return grades
+
+
+@pytest.fixture(scope="session")
+def course_grades():
+    """The course graded once a session, on the solutions and on the release (see _grade_course)."""
+    return background.result("course_grades")

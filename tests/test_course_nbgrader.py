@@ -22,6 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import background
+
 from gorun_kit.course import layout
 from gorun_kit.course.nbgrader import assignment_of, export
 
@@ -34,17 +36,17 @@ BIN = Path(sys.executable).parent
 TIMEOUT = 1800  # seconds for a whole nbgrader or course-grade run: a safety net, not a measurement
 
 
-def _env(**extra) -> dict:
+def _env(environ=None, **extra) -> dict:
     """The environment of an activated venv: nbgrader runs its helpers (alembic) from PATH."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env = {k: v for k, v in (os.environ if environ is None else environ).items() if not k.startswith("JUPYTER")}
     env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
     env.update(extra)
     return env
 
 
-def _nbgrader(root: Path, *args: str) -> None:
+def _nbgrader(root: Path, *args: str, environ=None) -> None:
     proc = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={root}"], cwd=root,
-                          env=_env(GORUN_KIT_PROGRESS="1"), capture_output=True, text=True, timeout=TIMEOUT)
+                          env=_env(environ, GORUN_KIT_PROGRESS="1"), capture_output=True, text=True, timeout=TIMEOUT)
     problems = "\n".join(line for line in proc.stderr.splitlines() if "| INFO]" not in line)
     assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{problems[-8000:]}"
     assert "| ERROR]" not in proc.stderr, problems[-8000:]
@@ -59,18 +61,18 @@ def course_scores(course_grades):
             for kind, (status, report) in course_grades.items()}
 
 
-@pytest.fixture(scope="module")
-def nbgrader_run(tmp_path_factory):
+@background.job("nbgrader_run")
+def _nbgrader_course(workdir: Path, environ: dict):
     """Export, generate_assignment, submit the solutions and the untouched copies, autograde."""
-    root = tmp_path_factory.mktemp("nbgrader") / "course"
+    root = workdir / "course"
     exported = export(root)
-    _nbgrader(root, "generate_assignment", "*")
+    _nbgrader(root, "generate_assignment", "*", environ=environ)
     for name in exported.assignments:
         shutil.copytree(root / "source" / name, root / "submitted" / "solutions" / name)
         shutil.copytree(root / "release" / name, root / "submitted" / "untouched" / name)
         for rel in exported.student_files[name]:  # the student completes these: hand in the solution
             shutil.copyfile(ROOT / rel, root / "submitted" / "solutions" / name / rel)
-    _nbgrader(root, "autograde", "*")
+    _nbgrader(root, "autograde", "*", environ=environ)
     from nbgrader.api import Gradebook
 
     scores: dict[str, dict] = {"solutions": {}, "untouched": {}}
@@ -82,6 +84,13 @@ def nbgrader_run(tmp_path_factory):
                     for grade in notebook.grades:
                         cells[(notebook.name, grade.name)] = (grade.score, grade.max_score)
     return root, exported, scores
+
+
+@pytest.fixture(scope="module")
+def nbgrader_run():
+    """(course root, the export, {student: {(notebook, grade_id): (score, max)}}), from a run
+    that started when collection ended (tests/background.py)."""
+    return background.result("nbgrader_run")
 
 
 def test_export_is_a_course_directory_with_one_assignment_per_chapter(nbgrader_run):

@@ -127,8 +127,10 @@ def test_a_sigkilled_build_go_leaves_no_compiler_running(go, tmp_path, private_c
     src.write_text('package main\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\n'
                    'func main() { fmt.Println(http.StatusOK) }\n')
     code = "import sys; from gorun_kit import build; build.build_go(sys.argv[1], gocache=sys.argv[2])"
+    tmp = tmp_path / "tmp"  # go's work directory would go here, were it not in the kit's scratch directory
+    tmp.mkdir()
     py = subprocess.Popen([sys.executable, "-c", code, str(src), str(tmp_path / "gocache")],
-                          env={**os.environ, "GORUN_KIT_PROGRESS": "0"}, start_new_session=True)
+                          env={**os.environ, "GORUN_KIT_PROGRESS": "0", "TMPDIR": str(tmp)}, start_new_session=True)
     sessions = {py.pid}  # its own, and any its children start
 
     def live() -> list[tuple[int, str]]:
@@ -152,3 +154,5 @@ def test_a_sigkilled_build_go_leaves_no_compiler_running(go, tmp_path, private_c
         time.sleep(0.05)
         left = live()
     assert left == [], f"left running after SIGKILL of build_go: {left} (seen: {sorted(set(seen.values()))})"
+    assert list(tmp.iterdir()) == []  # go's killed work directory is in the cache's tmp area, which sweep() empties
+    assert [p.name for p in (private_cache / "tmp").glob("*/go-build*")], "go's work directory was not in ours"

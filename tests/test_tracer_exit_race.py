@@ -22,6 +22,8 @@ def test_exits_racing_with_clone_end_each_process_once():
     for _ in range(15):
         t = trace.run([exe], timeout=60)
         assert t.returncode == 0, t.stderr
+        # a request on a task that died under it (ESRCH) is expected here, not worth a warning
+        assert b"No such process" not in (t.stderr or b""), t.stderr
         procs = t.processes()
         ended = Counter(e.pid for e in t.exits if e.last_thread)
         assert all(ended[pid] == 1 for pid in procs), ended

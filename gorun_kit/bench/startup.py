@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 from .. import progress, sessions
 from ..records import Record
+from ..toolchain import JVM_QUIET
 from ._lock import LOCK, bench_lock  # noqa: F401  (LOCK is part of this module's API)
 
 NAME = "startup"
@@ -167,14 +168,15 @@ def _java_probe() -> Probe:
     cls = src.with_name("Hello.class")
     if not cls.exists():
         with progress.step("javac Hello.java"):
-            proc = subprocess.run([javac, "-d", str(src.parent), str(src)], capture_output=True, text=True,
+            proc = subprocess.run([javac, *(f"-J{o}" for o in JVM_QUIET), "-d", str(src.parent), str(src)],
+                                  capture_output=True, text=True,
                                   stdin=subprocess.DEVNULL)
         if proc.returncode != 0:
             return Probe("java", label, (), f"javac failed: {proc.stderr.strip()[:200]}")
-    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.splitlines()
+    version = subprocess.run([java, *JVM_QUIET, "-version"], capture_output=True, text=True).stderr.splitlines()
     quoted = re.search(r'"([^"]+)"', version[0]) if version else None
     label = f"Java {quoted.group(1)}" if quoted else "Java"
-    return Probe("java", label, (os.path.realpath(java), "-cp", str(src.parent), "Hello"))
+    return Probe("java", label, (os.path.realpath(java), *JVM_QUIET, "-cp", str(src.parent), "Hello"))
 
 
 def probes(labs: str | os.PathLike) -> tuple[Probe, ...]:
