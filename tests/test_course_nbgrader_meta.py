@@ -215,3 +215,35 @@ def test_a_failed_write_leaves_the_earlier_export(course, tmp_path, monkeypatch)
         nbg.export(out, source=course)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in out.iterdir()) == ["nbgrader_config.py", "source"]
+
+
+def test_marked_headers_and_go_sources_are_the_students_files(course, tmp_path):
+    lab = course / "labs_c" / "lab2"
+    (lab / "work.h").write_text(SOLVED_C)
+    (lab / "notes.md").write_text("### BEGIN SOLUTION is how a region starts\n")
+    (course / "labs_go" / "lab3").mkdir(parents=True)
+    (course / "labs_go" / "lab3" / "main.go").write_text(SOLVED_C.replace("/*", "//").replace(" */", ""))
+    path = course / "notebooks" / "exercises" / "03_third.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\ngo_src = course_path('labs_go/lab3/main.go')"
+    nbformat.write(nb, path)
+    result = nbg.export(tmp_path / "a" / "b" / "out", source=course)  # parents made as needed
+    assert result.student_files["ch03"] == ["labs_c/lab2/work.h", "labs_go/lab3/main.go"]
+    source = tmp_path / "a" / "b" / "out" / "source" / "ch03"
+    assert (source / "labs_go" / "lab3" / "main.go").read_text() == "// TODO 1: YOUR CODE HERE\nint f(void) { return 0; }\n"
+    assert (source / "labs_c" / "lab2" / "notes.md").read_text() == "### BEGIN SOLUTION is how a region starts\n"
+
+
+def test_a_failed_copy_leaves_no_partial_export(course, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write = Path.write_bytes
+
+    def full(self, data):
+        if self.suffix == ".c":
+            raise OSError("disk full")
+        return write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError, match="disk full"):
+        nbg.export(out, source=course)
+    assert list(out.iterdir()) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 
 import pytest
 
@@ -86,3 +87,71 @@ def test_words_alternate_consonants_and_vowels():
     assert lengths == {3, 4, 5, 6, 7} and starts == {True, False}
     assert {len(variant.word(r, 2, 2)) for _ in range(20)} == {2}
     assert variant.word(random.Random(1)) == variant.word(random.Random(1))
+
+
+@pytest.mark.parametrize("bad", ["", "notebooks/01_x", "01_x.ipynb"])
+def test_an_exercise_is_named_without_directory_or_suffix(bad):
+    with pytest.raises(ValueError, match=rf"^exercise {bad!r}: give the notebook's name without directory"):
+        variant.of(bad, "alice")
+    with pytest.raises(ValueError, match="not a student id"):
+        variant.of("01_x", "a b")
+
+
+def test_the_id_comes_from_the_environment_then_the_stamp_then_the_default(monkeypatch, tmp_path):
+    copy = tmp_path / "copy"
+    nbdir = copy / "notebooks" / "exercises"
+    nbdir.mkdir(parents=True)
+    monkeypatch.chdir(nbdir)
+    monkeypatch.setenv(variant.ENV, "   ")
+    assert variant.student_id() == "course"
+    (copy / variant.STAMP_FILE).write_text(variant.stamp_data("erin"))
+    assert variant.student_id() == variant.student_id(nbdir) == variant.stamped_student() == "erin"
+    assert variant.of("01_x") == variant.Variant("01_x", "erin")
+    monkeypatch.setenv(variant.ENV, "frank")
+    assert variant.student_id(nbdir) == "frank"
+    monkeypatch.setenv(variant.ENV, "../frank")
+    with pytest.raises(ValueError, match=r"^\$GORUN_KIT_STUDENT '\.\./frank' is not a student id"):
+        variant.student_id(nbdir)
+
+
+def test_the_stamp_is_looked_for_two_directories_up_only(tmp_path):
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (tmp_path / variant.STAMP_FILE).write_text(variant.stamp_data("gina"))
+    assert variant.stamped_student(deep) is None
+    assert variant.stamped_student(deep.parent) == "gina"
+    (deep / variant.STAMP_FILE).mkdir()  # not a file: not a stamp
+    assert variant.stamped_student(deep) is None
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"student": 7}', '"x"'])
+def test_a_damaged_stamp_names_the_file(tmp_path, text):
+    stamp = tmp_path / variant.STAMP_FILE
+    stamp.write_text(text)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(stamp))}.* is damaged \(.*\); make the copy again with "
+                                         r"gorun-kit course release OUT --student ID$"):
+        variant.stamped_student(tmp_path)
+
+
+def test_an_unreadable_stamp_names_the_file(tmp_path, monkeypatch):
+    stamp = tmp_path / variant.STAMP_FILE
+    stamp.write_text(variant.stamp_data("hana"))
+
+    def unreadable(self, *args, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(stamp), "read_text", unreadable)
+    with pytest.raises(ValueError, match=r"is damaged \(\[Errno 13\] Permission denied\)"):
+        variant.stamped_student(tmp_path)
+
+
+def test_the_words_of_a_seed_do_not_drift():
+    # a copy made with one kit and graded with another must draw the same words:
+    # n letters from randint(lo, hi), then which kind starts from randrange(2)
+    def spelled(r, lo, hi):
+        n, start = r.randint(lo, hi), r.randrange(2)
+        return "".join(r.choice(("bdfghklmnprstvz", "aeiou")[(i + start) % 2]) for i in range(n))
+
+    for s in range(40):
+        assert variant.word(random.Random(s)) == spelled(random.Random(s), 3, 7)
+        assert variant.word(random.Random(s), 1, 9) == spelled(random.Random(s), 1, 9)

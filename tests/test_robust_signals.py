@@ -59,6 +59,8 @@ def _default_action(sig):
     """A ``preexec_fn``: the signal's default action in the CLI. A signal the parent
     ignores stays ignored across exec (``nohup`` does that to SIGHUP), and the CLI
     rightly keeps an inherited "ignore"; these tests are about the signal arriving."""
+    if sig == signal.SIGKILL:  # it has no other action, and setting one is an error
+        return None
     return lambda: signal.signal(sig, signal.SIG_DFL)
 
 

@@ -268,7 +268,7 @@ def _partial(result, max_points: float) -> tuple[float, str]:
         value = float(text)
     except ValueError:
         return max_points, ""  # not a number: an ordinary result, full points
-    if value < 0:
+    if not value >= 0:  # negative, or not a number at all (nan): full points, as nbgrader gives
         return max_points, ""
     if value > max_points:
         return 0.0, f"the cell's value {value:g} is more than its {max_points:g} points"

@@ -33,6 +33,7 @@ including the TODO's description above the region, is kept.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 
 from ..records import Record
@@ -157,7 +158,7 @@ def check_notebook_markup(nb, where: str) -> None:
             seen[gid] = index
         if meta.get("grade"):
             points = meta.get("points")
-            if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
+            if not isinstance(points, (int, float)) or isinstance(points, bool) or not 0 <= points < math.inf:
                 raise MarkupError(f"{here} ({gid}): graded cell needs numeric points >= 0, has {points!r}")
 
 

@@ -173,6 +173,15 @@ class AllocationRules(Record):
 _DIAG = re.compile(r"^[^:]*probe\.go:(\d+):\d+: (.*)$")
 
 
+def _check_in(pkg: str, tc: GoToolchain) -> goroot.Citation:
+    """The first line of compiler package ``pkg`` that raises a "not allowed in runtime" error."""
+    hits = goroot.grep(r"not allowed in runtime", pkg, toolchain=tc, suffixes=(".go",))
+    if not hits:
+        raise goroot.SourceNotFound(f"src/{pkg} of {tc.version} has no 'not allowed in runtime' error: "
+                                    "the compiler's checks changed")
+    return hits[0]
+
+
 def runtime_allocation_rules(go: GoToolchain | None = None) -> AllocationRules:
     """Compile :data:`ALLOCATION_PROBE` as package runtime and as another package.
 
@@ -181,8 +190,7 @@ def runtime_allocation_rules(go: GoToolchain | None = None) -> AllocationRules:
     compiler no longer has the two checks.
     """
     tc = go or find_go()
-    enforced = tuple(goroot.grep(r"not allowed in runtime", pkg, toolchain=tc, suffixes=(".go",))[0]
-                     for pkg in ("cmd/compile/internal/escape", "cmd/compile/internal/ir"))
+    enforced = tuple(_check_in(pkg, tc) for pkg in ("cmd/compile/internal/escape", "cmd/compile/internal/ir"))
     lines = ALLOCATION_PROBE.splitlines()
 
     def func_at(n: int) -> str:
@@ -265,7 +273,8 @@ def hook_calls(binary: str | Path, *, prefix: str = "gorunkit",
     out = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(binary)], capture_output=True, text=True,
                          timeout=300, stdin=subprocess.DEVNULL, check=True).stdout
     header = re.compile(r"^[0-9a-f]+ <(.+)>:$")
-    call = re.compile(r"\tcall\s+[0-9a-f]+ <([^>+]+)(?:\+0x[0-9a-f]+)?>")
+    # older binutils print the AT&T mnemonic with its size suffix: "callq"
+    call = re.compile(r"\tcallq?\s+[0-9a-f]+ <([^>+]+)(?:\+0x[0-9a-f]+)?>")
     found: dict[str, set[str]] = {}
     current = None
     for line in out.splitlines():

@@ -14,6 +14,12 @@ records are then incomplete although the traced program may have run
 correctly. Such a run is an instrument failure, not a result: it is run once
 more, and ``Trace.retried`` carries strace's line; a second failure raises
 TracerError. Only a captured stderr can be told apart this way.
+
+A known limit of reading text: strace prints lines as calls return, so a new
+thread's first line can come before its parent's ``clone`` result line; such a
+thread is taken for a process of its own. The tracer's records do not have
+this problem: the tracer holds a new task at its first stop until the parent's
+spawn event has named it.
 """
 from __future__ import annotations
 
@@ -167,7 +173,8 @@ class _Parser:
             if former in self.pending:
                 self.pending[tid] = self.pending.pop(former)
             self.superseded[tid] = former
-            self.nthreads[pid] = self.nthreads.get(pid, 1) - 1
+            # a leader whose creation the text does not show had the exec'ing thread besides itself
+            self.nthreads[pid] = self.nthreads.get(pid, 2) - 1
             return
         e, k = _EXITED.match(rest), _KILLED.match(rest)
         if e or k:
@@ -183,7 +190,8 @@ class _Parser:
         if name not in _CREATION or name in self.keep:
             self.calls.append(SyscallEvent(tid=tid, ts_ns=ts, name=name, args=tuple(_arg_text(p) for p in parts),
                                            ret=ret, errno=c["err"]))
-        if name in ("clone", "clone3", "fork", "vfork") and ret is not None and ret >= 0:
+        # 0 is the child's side of the call, never a new task's id
+        if name in ("clone", "clone3", "fork", "vfork") and ret is not None and ret > 0:
             self.events.append(self._spawn(tid, ts, name, parts, ret))
         elif name in ("execve", "execveat"):
             self._exec(tid, ts, name, parts, ret, c["err"])
