@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_tools import fake_objdump
 from gorun_kit import binary as kit_binary
 from gorun_kit import goroot, procfs, threads
 from gorun_kit.binary import Symbol
@@ -731,17 +732,8 @@ Disassembly of section .text:
 """
 
 
-def _fake_objdump(tmp_path: Path, monkeypatch, text: str) -> None:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (tmp_path / "out.txt").write_text(text)
-    (bindir / "objdump").write_text(f"#!/bin/sh\necho \"$@\" > '{tmp_path / 'args.txt'}'\ncat '{tmp_path / 'out.txt'}'\n")
-    (bindir / "objdump").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-
-
 def test_hook_calls_reads_the_direct_calls_of_each_hook_function(tmp_path, monkeypatch):
-    _fake_objdump(tmp_path, monkeypatch, OBJDUMP)
+    fake_objdump(tmp_path, monkeypatch, OBJDUMP)
     assert scheduler.hook_calls(tmp_path / "bin.exe") == {
         "runtime.gorunkitThreadsStart": ("runtime.(*gorunkitLine).flush", "runtime.write1.abi0"),
         "runtime.(*gorunkitLine).flush": ()}
@@ -756,7 +748,7 @@ def test_hook_calls_reads_the_direct_calls_of_each_hook_function(tmp_path, monke
 
 def test_a_failing_objdump_is_an_error_not_an_empty_answer(tmp_path, monkeypatch):
     import subprocess
-    _fake_objdump(tmp_path, monkeypatch, OBJDUMP)
+    fake_objdump(tmp_path, monkeypatch, OBJDUMP)
     (tmp_path / "bin" / "objdump").write_text("#!/bin/sh\necho 'objdump: x: file format not recognized' >&2\nexit 1\n")
     with pytest.raises(subprocess.CalledProcessError):
         scheduler.hook_calls("x")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_tools import fake_objdump
 from gorun_kit import binary as kit_binary
 from gorun_kit import goroot, procfs
 from gorun_kit.binary import Symbol
@@ -263,29 +264,14 @@ def test_a_poller_thread_keeps_its_role_when_the_syscall_line_is_cut_short(tmp_p
 # hook_calls, with the objdump of an older binutils
 
 def test_hook_calls_reads_the_callq_spelling_of_older_objdumps(tmp_path, monkeypatch):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (tmp_path / "out.txt").write_text("0000000000401000 <runtime.gorunkitThreadsNew>:\n"
-                                      "  401000:\tcallq  404000 <runtime.mallocgc>\n"
-                                      "  401005:\tcallq  *%rax\n  401007:\tretq\n")
-    (bindir / "objdump").write_text(f"#!/bin/sh\ncat '{tmp_path / 'out.txt'}'\n")
-    (bindir / "objdump").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    fake_objdump(tmp_path, monkeypatch, "0000000000401000 <runtime.gorunkitThreadsNew>:\n"
+                                        "  401000:\tcallq  404000 <runtime.mallocgc>\n"
+                                        "  401005:\tcallq  *%rax\n  401007:\tretq\n")
     assert scheduler.hook_calls("x") == {"runtime.gorunkitThreadsNew": ("runtime.mallocgc",)}
 
 
-def _objdump_printing(tmp_path: Path, monkeypatch, text: str) -> None:
-    """An objdump on PATH that prints ``text`` and keeps what it read on stdin in stdin.txt."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (tmp_path / "out.txt").write_text(text)
-    (bindir / "objdump").write_text(f"#!/bin/sh\ncat > '{tmp_path / 'stdin.txt'}'\ncat '{tmp_path / 'out.txt'}'\n")
-    (bindir / "objdump").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-
-
 def test_hook_calls_reads_hex_addresses_and_runs_objdump_on_its_own(tmp_path, monkeypatch):
-    _objdump_printing(tmp_path, monkeypatch, "00000000004a1f00 <runtime.gorunkitThreadsStart>:\n"
+    fake_objdump(tmp_path, monkeypatch, "00000000004a1f00 <runtime.gorunkitThreadsStart>:\n"
                                              "  4a1f00:\tcall   4b0000 <runtime.write1.abi0>\n")
     real_run, limits = subprocess.run, []
 
