@@ -819,7 +819,7 @@ def boxes(monkeypatch, tmp_path):
             self.owned.append(path)
 
         def start(self, argv, *, cwd, env, pass_fds=(), stderr=subprocess.DEVNULL):
-            self.argv, self.cwd, self.env = list(argv), cwd, dict(env)
+            self.argv, self.cwd, self.env, self.pass_fds = list(argv), cwd, dict(env), list(pass_fds)
             code = script["student"] if self.role == 0 else script["checker"]
             self.proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", code, *argv], stdin=subprocess.PIPE,
                                          stdout=subprocess.DEVNULL, stderr=stderr, pass_fds=pass_fds)
@@ -895,6 +895,9 @@ def test_results_come_back_by_the_instructors_cell(boxes):
     assert student.argv[:5] == [*python, "student"] and student.argv[5] == "--channel-fd"
     assert checker.argv[:5] == [*python, "check"] and checker.argv[5] == "--channel-fd"
     assert checker.argv[7] == "--results-fd" and len(student.argv) == 7 and len(checker.argv) == 9
+    # each side is told the descriptors it was given: the channel's end, and the checker's results pipe
+    assert student.argv[6] == str(student.pass_fds[0]) and checker.argv[6] == str(checker.pass_fds[0])
+    assert checker.argv[8] == str(checker.pass_fds[1])
     assert student.cwd == str(work / "student" / "notebooks" / "exercises")
     assert checker.cwd == str(work / "check" / "notebooks" / "exercises")
     assert student.env["HOME"] == str(work / "student-home") and student.env["GORUN_KIT_STUDENT"] == "alice"
