@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from class_submissions import ANSWER, DAEMON_SLEEP, EXERCISE, FIXTURE, WRONG, make_class, solution
-from trace_helpers import leftovers, marked_env
+from trace_helpers import default_action, leftovers, marked_env
 
 from gorun_kit import cli
 from gorun_kit.course import classgrade
@@ -219,7 +219,8 @@ def test_ctrl_c_keeps_finished_students_and_leaves_nothing(tmp_path, full_points
     private_tmp.mkdir()
     env["TMPDIR"] = str(private_tmp)
     cmd = [*KIT, "course", "grade-class", str(subs), "-o", str(out), "--source", str(FIXTURE), "--workers", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=default_action(signal.SIGINT))
     try:
         assert proc.stdout.readline().startswith("grading 6 student(s), 1 at a time")
         first = proc.stdout.readline()  # one student finished

@@ -13,7 +13,7 @@ import pytest
 
 from gorun_kit import procfs
 
-from trace_helpers import marked_env, snapshot, still_there
+from trace_helpers import default_action, marked_env, snapshot, still_there
 
 pytestmark = pytest.mark.live
 
@@ -55,15 +55,6 @@ def _trace_files(tmp) -> list[str]:
     return [n for n in os.listdir(tmp) if n.startswith("gorun-kit-trace-")]
 
 
-def _default_action(sig):
-    """A ``preexec_fn``: the signal's default action in the CLI. A signal the parent
-    ignores stays ignored across exec (``nohup`` does that to SIGHUP), and the CLI
-    rightly keeps an inherited "ignore"; these tests are about the signal arriving."""
-    if sig == signal.SIGKILL:  # it has no other action, and setting one is an error
-        return None
-    return lambda: signal.signal(sig, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
                          ids=lambda s: signal.Signals(s).name)
 def test_signal_to_the_cli_leaves_nothing(sig, tracer_built, tmp_path):
@@ -73,7 +64,7 @@ def test_signal_to_the_cli_leaves_nothing(sig, tracer_built, tmp_path):
     env["TMPDIR"] = str(tmp)
     cli = subprocess.Popen([sys.executable, "-m", "gorun_kit", "trace", "--", "sleep", "300"], env=env,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           preexec_fn=_default_action(sig))
+                           preexec_fn=default_action(sig))
     try:
         procs = _wait_for_tree(mark, "sleep")
         assert cli.pid in procs and len(procs) >= 3, procs  # the CLI, the tracer, sleep
@@ -179,7 +170,7 @@ def test_signal_to_the_cli_with_strace_leaves_nothing(sig, tmp_path):
     dest = tmp_path / "t.jsonl"
     cli = subprocess.Popen([sys.executable, "-m", "gorun_kit", "trace", "--strace", "--json", str(dest), "--",
                             "sleep", "300"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, preexec_fn=_default_action(sig))
+                           stderr=subprocess.PIPE, preexec_fn=default_action(sig))
     try:
         procs = _wait_for_tree(mark, "sleep")
         os.kill(cli.pid, sig)

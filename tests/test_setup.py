@@ -66,6 +66,7 @@ def test_strict_mode_turns_a_skip_into_a_failure(tmp_path):
     probe.write_text("import pytest\n\ndef test_needs_wine():\n    pytest.skip('wine64 not found')\n")
     conftest = Path(__file__).with_name("conftest.py")
     (tmp_path / "conftest.py").write_text(conftest.read_text())
+    (tmp_path / "background.py").write_text(conftest.with_name("background.py").read_text())
     run = lambda strict: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe)], cwd=tmp_path,
         capture_output=True, text=True, timeout=120,

@@ -3,6 +3,7 @@ marking a traced tree so leftovers can be found, comparing with strace."""
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -27,6 +28,16 @@ def marked_env() -> tuple[dict, str]:
     """os.environ plus a unique marker that every process of the tree inherits."""
     mark = uuid.uuid4().hex
     return {**os.environ, MARK: mark}, mark
+
+
+def default_action(sig):
+    """A ``preexec_fn`` giving ``sig`` its default action in the child. A signal the
+    parent ignores stays ignored across exec (``nohup`` does that to SIGHUP, a shell
+    without job control to SIGINT of a background job), and the kit rightly keeps an
+    inherited "ignore"; a test about the signal arriving must not inherit one."""
+    if sig == signal.SIGKILL:  # it has no other action, and setting one is an error
+        return None
+    return lambda: signal.signal(sig, signal.SIG_DFL)
 
 
 def _marked(mark: str) -> list[int]:

@@ -759,8 +759,8 @@ def grade_class(submissions: os.PathLike | str, out: os.PathLike | str, *, worke
             say(f"grading {len(todo)} student(s), {min(workers, len(todo))} at a time")
         stopping = threading.Event()
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade-class")
+        futures = {}
         try:
-            futures = {}
             for folder, fp in todo:
                 fut = pool.submit(_timed, _grade_in_child, folder, folder.name, out / "students" / folder.name,
                                   assignment, src, timeout, fp, known, stopping)
@@ -790,6 +790,14 @@ def grade_class(submissions: os.PathLike | str, out: os.PathLike | str, *, worke
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            # a student who finished while we stopped has written its report.json: the
+            # gradebook says so too
+            for fut, student in futures.items():
+                if student not in results and fut.done() and not fut.cancelled() and fut.exception() is None:
+                    result = fut.result()[0]
+                    if result is not None:
+                        results[student] = result
+                        graded_now += 1
             report = ClassReport(str(out), tuple(names),
                                  tuple(results.get(f.name) or StudentResult(f.name, "", ()) for f in folders),
                                  graded_now, round(time.monotonic() - started, 3))
