@@ -81,7 +81,13 @@ def test_in_a_real_kernel_progress_is_stdout_and_stderr_stays_empty(tmp_path):
         "    time.sleep(0.3)\n")]
     km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
     client = nbclient.NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # nbclient leaves a kernel it was handed running: stop it and remove its connection file.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+        km.cleanup_resources()
     outputs = nb.cells[0].outputs
     assert [o.get("name") for o in outputs if o.output_type == "stream" and o.get("name") == "stderr"] == []
     text = "".join(o.text for o in outputs if o.output_type == "stream")
