@@ -22,6 +22,7 @@ from gorun_kit.lookpath.result import LookPathResult, execerrdot_off, quote
     ("X ~!", '"X ~!"'),
     ("é\u200b\u00a0\u2028", '"é\\u200b\\u00a0\\u2028"'),
     ("\U000e0001\U0010ffff", r'"\U000e0001\U0010ffff"'),
+    ("\uffff", r'"\uffff"'),  # the last character written with \u
     ("𝄞", '"𝄞"'),
 ])
 def test_quote_matches_go(name, go):
