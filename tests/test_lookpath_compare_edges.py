@@ -120,3 +120,11 @@ def test_cross_os_many_without_real_starts_no_oracle(monkeypatch):
     monkeypatch.setattr(real_module, "session", no_session)
     many = compare.cross_os_many({"only": dict(name="t", path="/x", files=["/x/t"])})
     assert {r.result.source for r in many["only"].rows} == {"modeled"}
+
+
+def test_explain_cross_names_the_systems_a_record_has():
+    c = cross_os("t", path="/b")
+    partial = compare.CrossOS(c.name, c.path, c.files, c.pathext, c.cwd, c.rows[:2], c.env)
+    with pytest.raises(ValueError) as info:
+        compare.explain_cross(partial, "windows")
+    assert str(info.value) == "goos 'windows': the record has linux, darwin"

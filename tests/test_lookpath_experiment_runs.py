@@ -14,7 +14,7 @@ import pytest
 
 from gorun_kit import build
 from gorun_kit.lookpath import experiments, wine
-from gorun_kit.toolchain import GoToolchain
+from gorun_kit.toolchain import GoToolchain, find_go
 
 
 def script(path: Path, body: str) -> Path:
@@ -26,7 +26,8 @@ def script(path: Path, body: str) -> Path:
 class Builds:
     """Stands in for build.build_go / build.build_c: records each call's source
     and keywords, and answers with a script whose body is the first ``bodies``
-    value whose key is a suffix of the source path (default: exit 0)."""
+    value whose key is a suffix of the source path (default: exit 0), or with
+    that value itself when it is a Path."""
 
     def __init__(self, tmp_path: Path):
         self.tmp = tmp_path
@@ -39,7 +40,9 @@ class Builds:
         body = next((b for k, b in self.bodies.items() if str(src).endswith(k)), "exit 0")
         if kw.get("overlay"):
             body = self.bodies.get("+overlay", body)
-        exe = script(self.tmp / f"prog{len(self.calls)}", body)
+        if kw.get("cgo"):
+            body = self.bodies.get("+cgo", body)
+        exe = body if isinstance(body, Path) else script(self.tmp / f"prog{len(self.calls)}", body)
         return build.Binary(str(exe), "go", ("stand-in",), "stand-in", f"key{len(self.calls)}", False)
 
 
@@ -101,6 +104,16 @@ def test_each_experiment_builds_its_own_lab_of_the_course(builds, labs, goroot, 
         preload / "hook.c", preload / "caller.c", labs / "labs_go" / "hook_ldpreload", labs / "labs_go" / "hook_ldpreload",
         labs / "labs_go" / "hook_overlay", labs / "labs_go" / "hook_overlay",
         labs / "labs_go" / "lookpath_splitlist"]
+
+
+def test_only_a_program_loaded_by_ld_so_is_called_dynamic(builds, labs):
+    static = Path(find_go().goroot, "bin", "gofmt")  # Go's own tools are statically linked
+    if not static.is_file():
+        pytest.skip("no gofmt in the Go toolchain")
+    builds.bodies.update({"caller.c": Path("/bin/sh"), "hook_ldpreload": static, "+cgo": Path("/bin/sh")})
+    runs = experiments.ldpreload_hooks(labs=labs)
+    assert [(r.program, r.dynamic) for r in runs] == [
+        ("C (libc execve)", True), ("Go, CGO_ENABLED=0", False), ("Go with cgo", True)]
 
 
 # ---------------------------------------------------------------- what a lab is given
@@ -230,11 +243,31 @@ def test_a_hanging_which_is_stopped(monkeypatch, tmp_path, short_timeout):
 # ---------------------------------------------------------------- which
 
 
-def test_which_runs_in_a_directory_holding_the_program_with_only_path_set(monkeypatch, tmp_path):
-    report = 'echo "$1|$PATH|${FC_SEEN-unset}"; test -x "./$1" && echo executable'
+def test_which_runs_in_a_fresh_directory_holding_only_the_program(monkeypatch, tmp_path):
+    # builtins only: the PATH given holds no programs
+    report = 'set -- "$1" *; echo "$*|$PATH|${FC_SEEN-unset}"; test -x "./$1" && echo executable; pwd'
     monkeypatch.setattr(experiments.shutil, "which", lambda name: str(script(tmp_path / "which", report)))
     monkeypatch.setenv("FC_SEEN", "not passed")
-    assert experiments.which("myprog", path="/a:/b:") == "myprog|/a:/b:|unset\nexecutable"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "myprog").write_text("")
+    listing, executable, where = experiments.which("myprog", path="/a:/b:").splitlines()
+    assert (listing, executable) == ("myprog myprog|/a:/b:|unset", "executable")
+    assert where != str(tmp_path) and not os.path.exists(where), "a directory of its own, removed afterwards"
+
+
+def test_which_says_how_to_install_it_when_missing(monkeypatch):
+    monkeypatch.setattr(experiments.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError) as info:
+        experiments.which("prog", path="/bin")
+    assert str(info.value) == "which is not installed (Debian: apt-get install -y debianutils)"
+
+
+def test_a_hook_built_with_ldflags_says_so(builds, labs):
+    attempts = experiments.linkname_hooks(labs=labs)
+    assert [(a.variant, a.built, a.ldflags) for a in attempts] == [
+        ("nounsafe", True, ""), ("body", True, ""), ("pull_private", True, ""), ("pull_exported", True, ""),
+        ("pull_private", True, "-checklinkname=0")]
+    assert [kw["ldflags"] for _, kw in builds.calls] == [None, None, None, None, "-checklinkname=0"]
 
 
 # ---------------------------------------------------------------- split_list on Windows

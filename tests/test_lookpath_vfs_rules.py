@@ -61,6 +61,16 @@ def test_a_case_sensitive_filesystem_keeps_both_spellings_apart():
     assert fs.lookup("/a/Tool", cwd="/").mode == 0o700 and fs.lookup("/a/tool", cwd="/").mode == 0o644
 
 
+def test_symlinks_are_refused_where_they_are_not_modelled():
+    with pytest.raises(ValueError) as info:
+        VFS.windows().symlink("C:\\l", "C:\\t")
+    assert str(info.value) == "symlinks are modelled for posix filesystems only"
+    with pytest.raises(ValueError) as info:
+        VFS.posix().symlink("/l", "")
+    assert str(info.value) == ("symlink '/l': the target is empty; Linux refuses an empty target "
+                               "(symlink(2) fails with ENOENT), give the path it points to")
+
+
 # ---------------------------------------------------------------- lookups
 
 
