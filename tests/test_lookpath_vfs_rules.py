@@ -150,3 +150,35 @@ def test_materialise_a_windows_scenario_on_another_drive(tmp_path):
     assert mode_of(tmp_path / "x" / "t.exe") == 0o700
     with pytest.raises(ValueError, match=r"is not on drive C:"):
         fs.materialise(tmp_path)
+
+
+def test_materialise_writes_a_directory_once_however_its_entries_spell_it(tmp_path):
+    win = VFS.windows().dir("C:\\Go", 0o750).file("c:\\go\\bin\\t.exe").file("C:\\GO\\BIN\\u.exe")
+    (tmp_path / "win").mkdir()
+    win.materialise(tmp_path / "win")
+    assert sorted(p.relative_to(tmp_path / "win").as_posix() for p in (tmp_path / "win").rglob("*")) == [
+        "Go", "Go/bin", "Go/bin/t.exe", "Go/bin/u.exe"]
+    assert mode_of(tmp_path / "win" / "Go") == 0o750
+    darwin = VFS.posix(case_sensitive=False).dir("/Apps").file("/apps/t")
+    (tmp_path / "darwin").mkdir()
+    darwin.materialise(tmp_path / "darwin")
+    assert [p.name for p in (tmp_path / "darwin").iterdir()] == ["Apps"] and (tmp_path / "darwin/Apps/t").is_file()
+    linux = VFS.posix().dir("/Apps").file("/apps/t")
+    (tmp_path / "linux").mkdir()
+    linux.materialise(tmp_path / "linux")
+    assert sorted(p.name for p in (tmp_path / "linux").iterdir()) == ["Apps", "apps"]
+
+
+def test_one_spelling_replaces_another_of_the_same_path():
+    win = VFS.windows().file("C:\\a\\t.exe", 0o700).file("c:/a/t.exe", 0o750)
+    assert [(e.path, e.mode) for e in win.entries] == [("C:\\a", 0o755), ("c:/a/t.exe", 0o750)]
+    darwin = VFS.posix(case_sensitive=False).file("//a/t", 0o700).file("/a//t", 0o750)
+    assert [(e.path, e.mode) for e in darwin.entries] == [("/a", 0o755), ("/a//t", 0o750)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root could set the owners this test expects to be left alone")
+def test_materialise_sets_owners_only_as_root(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    VFS.posix().file("/t", 0o700, uid=7, gid=8).materialise(tmp_path)
+    st = os.stat(tmp_path / "t")
+    assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
