@@ -221,9 +221,10 @@ def test_a_hanging_preload_program_is_stopped(builds, labs, short_timeout, any_p
         experiments.ldpreload_hooks(labs=labs)
 
 
-@pytest.mark.parametrize("which", ["hook_overlay", "+overlay"])
-def test_a_hanging_overlay_program_is_stopped(builds, labs, goroot, short_timeout, which):
-    builds.bodies[which] = HANG
+@pytest.mark.parametrize("hanging", ["hook_overlay", "+overlay"])
+def test_a_hanging_overlay_program_is_stopped(builds, labs, goroot, short_timeout, hanging):
+    builds.bodies.update({"hook_overlay": "exit 0", "+overlay": "exit 0"})
+    builds.bodies[hanging] = HANG
     with pytest.raises(subprocess.TimeoutExpired):
         experiments.overlay_hook(labs=labs)
 
@@ -321,6 +322,16 @@ def test_split_list_reads_each_answer_as_json(builds, labs):
 
 
 # ---------------------------------------------------------------- the overlay file
+
+
+def test_without_imports_the_hook_goes_after_the_package_clause(tmp_path):
+    header = "// Copyright line one.\n// Line two: see package exec docs.\n\n"
+    body = "package exec\n\n// in package exec, LookPath:\n" + LOOKPATH_GO.split("\n\n", 1)[1]
+    tc = fake_goroot(tmp_path / "goroot", header + body)
+    _, text = experiments.overlay_source(tc)
+    before, after = text.split("package exec\n", 1)
+    assert before == header and after.startswith("\n\nimport (\n\thookfilepath")
+    assert "// in package exec, LookPath:\nfunc lookPathBeforeHook(file string)" in after
 
 
 def overlay_files(cache: Path) -> list[Path]:
