@@ -128,3 +128,57 @@ def test_explain_cross_names_the_systems_a_record_has():
     with pytest.raises(ValueError) as info:
         compare.explain_cross(partial, "windows")
     assert str(info.value) == "goos 'windows': the record has linux, darwin"
+
+
+def steps(name, goos, path, files, cwd=None, **kw):
+    fs = compare.build_fs(goos, files)
+    if cwd and not fs.exists_dir(cwd):
+        fs = fs.dir(cwd)
+    return [(s.order, s.source, s.candidate, s.verdict, s.returned)
+            for s in explain(name, goos=goos, path=path, fs=fs, cwd=cwd, **kw)]
+
+
+def test_explain_refuses_a_missing_cwd_and_says_how_to_add_it():
+    with pytest.raises(ValueError) as info:
+        explain("t", goos="linux", path="/b", cwd="/home/me")
+    assert str(info.value) == ("cwd '/home/me' is not a directory of the scenario's filesystem; add it (a files "
+                               "entry ending in '/', or fs.dir(...))")
+
+
+@pytest.mark.parametrize("goos", ["linux", "darwin", "windows"])
+def test_explain_rejects_dot_names_on_every_system(goos):
+    for name in ("", ".", ".."):
+        assert steps(name, goos, "/b", ["/b/t"]) == [(1, "name", name, "rejected by validateLookPath", False)]
+
+
+def test_an_empty_unix_element_is_named_in_every_step():
+    assert steps("t", "linux", ":/b", ["/b/t"], cwd="/w") == [
+        (1, '"" (means .)', "t", "ENOENT", False), (2, "/b", "/b/t", "hit", True)]
+
+
+def test_explain_on_unix_checks_a_direct_name_as_the_uid():
+    fs = lp.default_fs("linux").file("/b/t", 0o100, uid=1000, gid=5)
+    assert [(s.verdict, s.returned) for s in explain("/b/t", goos="linux", path="", fs=fs, uid=1000)] == [
+        ("hit", True)]
+    assert [(s.verdict, s.returned) for s in explain("/b/t", goos="linux", path="", fs=fs, uid=5)] == [
+        ("EACCES", False)]
+
+
+def test_explain_on_windows_starts_in_the_root_of_c():
+    assert steps("t", "windows", "", ["/t.exe"]) == [(1, "cwd (implicit)", "t.exe", compare._HELD, True)]
+    skipped = explain("t", goos="windows", path="", env={"NoDefaultCurrentDirectoryInExePath": "1"})
+    assert [(s.candidate, s.verdict) for s in skipped] == [
+        ("C:\\", "skipped: NoDefaultCurrentDirectoryInExePath is set")]
+
+
+def test_every_windows_step_names_its_path_element():
+    same = steps("t", "windows", ".;C:\\w", ["/w/t.exe"], cwd="C:\\w")
+    assert same == [(1, "cwd (implicit)", "t.exe", compare._HELD, False),
+                    (2, ".", "t.exe", "hit: the same file, but relative: still ErrDot", False),
+                    (3, "C:\\w", "C:\\w\\t.exe", "hit: the same file as the cwd hit; returned, no error", True)]
+    other = steps("t", "windows", "C:\\b", ["/w/t.exe", "/b/t.exe"], cwd="C:\\w")
+    assert other[1] == (2, "C:\\b", "C:\\b\\t.exe",
+                        "hit: another file, so the held-back cwd hit is returned (ErrDot)", False)
+    relative = steps("t", "windows", "sub;C:\\b", ["/w/sub/t.exe", "/b/t.exe"], cwd="C:\\w",
+                     env={"NoDefaultCurrentDirectoryInExePath": "1"})
+    assert relative[1] == (2, "sub", "sub\\t.exe", "hit, relative: held back (ErrDot)", True)

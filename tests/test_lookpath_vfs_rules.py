@@ -182,3 +182,8 @@ def test_materialise_sets_owners_only_as_root(tmp_path, monkeypatch):
     VFS.posix().file("/t", 0o700, uid=7, gid=8).materialise(tmp_path)
     st = os.stat(tmp_path / "t")
     assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
+
+
+def test_files_and_directories_default_to_0755_owned_by_root():
+    fs = VFS.posix().dir("/d").file("/d/t")
+    assert [(e.kind, e.mode, e.uid, e.gid) for e in fs.entries] == [("dir", 0o755, 0, 0), ("file", 0o755, 0, 0)]
