@@ -187,3 +187,34 @@ def test_materialise_sets_owners_only_as_root(tmp_path, monkeypatch):
 def test_files_and_directories_default_to_0755_owned_by_root():
     fs = VFS.posix().dir("/d").file("/d/t")
     assert [(e.kind, e.mode, e.uid, e.gid) for e in fs.entries] == [("dir", 0o755, 0, 0), ("file", 0o755, 0, 0)]
+
+
+def test_refusals_say_what_is_wrong_and_what_to_do():
+    with pytest.raises(ValueError) as info:
+        VFS.windows().lookup("\\\\host\\share\\t.exe", cwd="C:\\")
+    assert str(info.value) == ("path '\\\\\\\\host\\\\share\\\\t.exe': UNC and device paths (\\\\host\\share, \\\\?\\) "
+                               "are not modelled; use a drive-letter path such as C:\\dir")
+    with pytest.raises(ValueError) as info:
+        VFS.posix().file("/a\0b")
+    assert str(info.value) == "entry '/a\\x00b': its path contains a NUL byte, which no file name can hold"
+    long_path = "/" + "/".join(["d" * 200] * 20)
+    with pytest.raises(ValueError) as info:
+        VFS.posix().file(long_path)
+    assert str(info.value) == (f"entry {long_path[:60]!r}...: the path is {len(long_path)} bytes; the scenario keeps "
+                               "paths to 3840 bytes so they fit in PATH_MAX on disk, use a shorter one")
+
+
+@pytest.mark.parametrize("mode, uid, gid, allowed", [
+    (0o001, 5, 6, False),  # the owner's bits decide for the owner, even when others may
+    (0o011, 5, 6, False), (0o101, 7, 6, False),  # the group's bits decide for the group
+    (0o100, 5, 6, True),
+])
+def test_only_the_first_matching_class_decides(mode, uid, gid, allowed):
+    fs = VFS.posix().file("/t", mode, uid=5, gid=6)
+    assert fs.may_execute(fs.lookup("/t", cwd="/"), uid, gid) is allowed
+
+
+def test_may_execute_asks_as_root_by_default():
+    fs = VFS.posix().file("/owned", 0o100, uid=5, gid=6).file("/none", 0o600, uid=5, gid=6)
+    assert fs.may_execute(fs.lookup("/owned", cwd="/")) is True
+    assert fs.may_execute(fs.lookup("/none", cwd="/")) is False
