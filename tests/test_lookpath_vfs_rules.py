@@ -218,3 +218,9 @@ def test_may_execute_asks_as_root_by_default():
     fs = VFS.posix().file("/owned", 0o100, uid=5, gid=6).file("/none", 0o600, uid=5, gid=6)
     assert fs.may_execute(fs.lookup("/owned", cwd="/")) is True
     assert fs.may_execute(fs.lookup("/none", cwd="/")) is False
+
+
+def test_materialise_reuses_a_directory_already_under_root(tmp_path):
+    (tmp_path / "bin").mkdir()
+    VFS.posix().dir("/bin", 0o700).file("/bin/t").materialise(tmp_path)
+    assert mode_of(tmp_path / "bin") == 0o700 and (tmp_path / "bin" / "t").is_file()
