@@ -224,3 +224,16 @@ def test_materialise_reuses_a_directory_already_under_root(tmp_path):
     (tmp_path / "bin").mkdir()
     VFS.posix().dir("/bin", 0o700).file("/bin/t").materialise(tmp_path)
     assert mode_of(tmp_path / "bin") == 0o700 and (tmp_path / "bin" / "t").is_file()
+
+
+def test_a_forward_slash_is_a_windows_separator_in_every_position():
+    fs = VFS.windows().file("C:\\t.exe", 0o700).file("C:\\a\\t.exe", 0o750)
+    assert fs.lookup("C:/t.exe", cwd="C:\\a").mode == 0o700  # absolute, not relative to the cwd's directory
+    assert fs.lookup("/t.exe", cwd="C:\\a").mode == 0o700  # rooted on the cwd's drive
+    assert fs.lookup("C:t.exe", cwd="C:\\a").mode == 0o750  # drive-relative: the cwd's directory
+
+
+def test_lookup_searches_as_root_group_by_default():
+    fs = VFS.posix().dir("/g", 0o010, uid=5, gid=0).file("/g/t")
+    assert code_of(fs, "/g/t", uid=1000) == "ok"
+    assert code_of(fs, "/g/t", uid=1000, gid=1000) == "EACCES"
