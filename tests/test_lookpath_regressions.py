@@ -123,6 +123,13 @@ def test_no_permission_check_and_case_insensitive(go_windows):
     assert r.key() == ("C:\\bin\\FMT.bat", None)  # the name as asked, the extension from PATHEXT
 
 
+def test_a_directory_spelled_two_ways_is_one_directory(go_windows):
+    # "C:\\Go" and "c:\\go\\t.exe": one directory on Windows, once written to disk as two
+    fs = lp.default_fs("windows").dir("C:\\Go").file("c:\\go\\t.exe")
+    for element in ("C:\\Go", "C:\\go"):
+        assert both(go_windows, "windows", "t", path=element, fs=fs).key() == (element + "\\t.exe", None)
+
+
 def test_current_directory_first_unless_disabled(go_windows):
     r = both(go_windows, "windows", "fmt", path="C:\\bin", fs=WIN, cwd="C:\\w")
     assert r.key() == ("fmt.exe", "ErrDot")

@@ -187,7 +187,7 @@ def overlay_source(go: GoToolchain | None = None) -> tuple[Path, str]:
                            f"({tc.version}); update gorun_kit/lookpath/experiments.py")
     text = text.replace(_LOOKPATH_HEADER, "func lookPathBeforeHook(file string) (string, error) {", 1)
     imports = re.search(r"^import \($.*?^\)$|^import \"[^\"]+\"$", text, re.M | re.S)
-    at = imports.end() if imports else text.index("\n", text.index("package exec")) + 1
+    at = imports.end() if imports else text.index("\n", re.search(r"^package exec\b", text, re.M).start()) + 1
     return original, text[:at] + "\n" + _HOOKED_LOOKPATH + text[at:]
 
 

@@ -54,20 +54,33 @@ class LookPathResult(Record):
 
 
 def quote(name: str) -> str:
-    """Go's strconv.Quote for the printable ASCII names scenarios use."""
+    """Go's strconv.Quote: ``\\a``-style escapes for the C control characters,
+    ``\\xNN`` for the other ASCII ones (and for a byte that is not UTF-8,
+    which ``os.fsdecode`` turned into a lone surrogate), ``\\uNNNN`` or
+    ``\\UNNNNNNNN`` for a character that is not printable (by Python's Unicode
+    tables, which may be older than Go's: a character assigned since then is
+    escaped here and printed by Go)."""
     out = []
     for ch in name:
+        code = ord(ch)
         if ch in '"\\':
             out.append("\\" + ch)
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch < " " or ch == "\x7f":
-            out.append(f"\\x{ord(ch):02x}")
-        else:
+        elif ch in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7f:
+            out.append(f"\\x{code:02x}")
+        elif 0xdc80 <= code <= 0xdcff:
+            out.append(f"\\x{code - 0xdc00:02x}")
+        elif ch.isprintable():
             out.append(ch)
+        elif code <= 0xffff:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
     return '"' + "".join(out) + '"'
+
+
+_NAMED_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
 def execerrdot_off(godebug: str | None) -> bool:

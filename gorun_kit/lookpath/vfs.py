@@ -346,13 +346,19 @@ class VFS(Record):
             raise FileNotFoundError(f"materialise: {root} is not a directory")
         is_root = hasattr(os, "geteuid") and os.geteuid() == 0
 
+        # A directory is written as its own entry spells it, also on the way to a
+        # deeper entry: on a case-insensitive filesystem "C:\\Go" and "c:\\go\\t.exe"
+        # share one directory, and so they must on the (case-sensitive) disk.
+        spelled = {self._key(e.path): self._spelling(e.path)[-1] for e in self.entries}
+
         def real(e: Entry) -> Path:
-            if self.flavor == "posix":
-                return root.joinpath(*_split_posix(e.path))
-            d, comps = _split_windows(e.path)
-            if d != drive.upper():
-                raise ValueError(f"materialise: {e.path!r} is not on drive {drive}")
-            return root.joinpath(*comps)
+            key, own = self._key(e.path), self._spelling(e.path)
+            first = 0
+            if self.flavor == "windows":
+                if own[0] != drive.upper():
+                    raise ValueError(f"materialise: {e.path!r} is not on drive {drive}")
+                first = 1
+            return root.joinpath(*(spelled.get(key[:i], own[i - 1]) for i in range(first + 1, len(key) + 1)))
 
         ordered = sorted(self.entries, key=lambda e: len(self._key(e.path)))
         for e in ordered:
