@@ -784,7 +784,8 @@ fd = int(sys.argv[sys.argv.index("--results-fd") + 1])
 for chunk in {chunks!r}:
     os.write(fd, chunk.encode())
     time.sleep(0.01)
-sys.stderr.write({err!r})
+err = {err!r}
+sys.stderr.buffer.write(err if isinstance(err, bytes) else err.encode())
 sys.stderr.flush()
 if {hang!r}:
     time.sleep(60)
@@ -807,7 +808,9 @@ def boxes(monkeypatch, tmp_path):
     script = {}
 
     class Box:
-        limit_kind = "stand-in"
+        @property
+        def limit_kind(self):
+            return "stand-in" if self.role == 0 else "the checker's stand-in"  # the report gives the student's
 
         def __init__(self, slot, role, limits=sb.Limits(), read_only=(), writable=(), hidden=(), keep_caps=()):
             self.slot, self.role, self.limits = slot, role, limits
@@ -956,6 +959,13 @@ def test_a_checker_that_ends_early_is_the_graders_failure(boxes):
     with pytest.raises(RuntimeError) as caught:
         boxes([{"index": 0, "outputs": []}, {"index": 1, "bound": True}], err=long, code=1)
     assert str(caught.value) == f"the checks' process ended before cell 4 (exit status 1): {long[-1500:]}"
+
+
+def test_what_the_checker_said_is_read_whatever_its_bytes(boxes):
+    # the last 1500 bytes, cut in the middle of a character, and a byte that is no UTF-8 at all
+    with pytest.raises(RuntimeError) as caught:
+        boxes([], err="\u00e9".encode() * 800 + b"! \xff", code=2)
+    assert str(caught.value).split("(exit status 2): ", 1)[1] == "\ufffd" + "\u00e9" * 748 + "! \ufffd"
 
 
 @pytest.mark.parametrize("lines, cell, timeout", [
