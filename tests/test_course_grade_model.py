@@ -422,9 +422,10 @@ def made_up_kit(tmp_path, monkeypatch):
 
 def test_withheld_modules_hide_their_files_their_bytecode_and_their_packages(made_up_kit, monkeypatch):
     pkg = made_up_kit
-    monkeypatch.setitem(grade_mod.WITHHELD, "97_x.ipynb", ("kity.answer", "kity.sub", "kity.answer"))
+    monkeypatch.setitem(grade_mod.WITHHELD, "97_x.ipynb", ("kity.missing", "kity.sub", "kity.answer",
+                                                           "kity.answer"))
     assert grade_mod.withheld_paths("97_x.ipynb") == [
-        str(pkg / "answer.py"), str(pkg / "answer.pyc"), str(pkg / "__pycache__"), str(pkg / "sub")]
+        str(pkg / "sub"), str(pkg / "answer.py"), str(pkg / "answer.pyc"), str(pkg / "__pycache__")]
 
 
 def test_bytecode_under_a_pycache_prefix_is_hidden_too(made_up_kit, monkeypatch, tmp_path):

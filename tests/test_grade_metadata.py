@@ -780,6 +780,7 @@ def test_regions_are_stubbed_at_their_indentation():
 _CHECKER = """
 import os, sys, time
 open({seen!r}, "w").write(sys.stdin.read())
+time.sleep({pause!r})
 fd = int(sys.argv[sys.argv.index("--results-fd") + 1])
 for chunk in {chunks!r}:
     os.write(fd, chunk.encode())
@@ -848,13 +849,13 @@ def boxes(monkeypatch, tmp_path):
     monkeypatch.setenv("GOCACHE", str(tmp_path / "gocache"))
     grade_mod._go_cache.cache_clear()
 
-    def run(lines=(), *, err="", code=0, hang=False, timeout=30.0, unavailable=None, student_id="alice",
+    def run(lines=(), *, err="", code=0, hang=False, pause=0.0, timeout=30.0, unavailable=None, student_id="alice",
             exercise="02_lookpath_linux_exercises.ipynb"):
         why["value"] = unavailable
         chunks = [line if isinstance(line, str) else json.dumps(line) + "\n" for line in lines]
         script["student"] = _STUDENT.format(seen=str(tmp_path / "student-stdin"))
         script["checker"] = _CHECKER.format(seen=str(tmp_path / "checker-stdin"), chunks=chunks, err=err,
-                                            hang=hang, code=code)
+                                            hang=hang, code=code, pause=pause)
         work = tmp_path / f"run{len(made)}"
         work.mkdir()
         trees = {name: work / name for name in ("student", "check")}
@@ -937,6 +938,17 @@ def test_a_malformed_result_is_noted_and_skipped(boxes, bad):
                  {"index": 2, "outputs": []}])
     assert run.outputs == {1: [], 4: []}
     assert run.note == "the checks sent a malformed result"
+
+
+def test_a_malformed_result_costs_none_of_the_results_sent_with_it(boxes):
+    run = boxes(["not json\n" + "".join(json.dumps({"index": i, "outputs": []}) + "\n" for i in range(3))])
+    assert run.outputs == {1: [], 3: [], 4: []} and run.note == "the checks sent a malformed result"
+
+
+def test_a_checker_that_finishes_within_its_time_is_not_cut_short(boxes):
+    # the results come one second before the deadline
+    run = boxes([{"index": i, "outputs": []} for i in range(3)], pause=2.2, timeout=3.2)
+    assert run.outputs == {1: [], 3: [], 4: []} and run.note == ""
 
 
 def test_an_unreachable_student_is_noted(boxes):
