@@ -396,3 +396,52 @@ def test_a_notebook_the_grader_fails_on_is_named_in_the_report(course, monkeypat
     assert (failed.notebook, failed.exercise, failed.cells) == (str(path), NB, ())
     with pytest.raises(ValueError, match="^timeout=0: give a positive number of seconds$"):
         grade_mod.grade(tmp_path / "class", source=course, timeout=0)  # refused before any notebook
+
+
+@pytest.fixture
+def made_up_kit(tmp_path, monkeypatch):
+    """A package ``kity``: a module ``answer`` compiled to ``__pycache__`` and to a legacy
+    ``answer.pyc`` beside it, a neighbour ``answers`` whose name only starts alike, a
+    subpackage ``sub``."""
+    import py_compile
+    import sys
+
+    pkg = tmp_path / "site" / "kity"
+    (pkg / "sub").mkdir(parents=True)
+    for rel in ("__init__.py", "sub/__init__.py", "answers.py"):
+        (pkg / rel).write_text("")
+    (pkg / "answer.py").write_text("A = 1\n")
+    src = str(pkg / "answer.py")
+    py_compile.compile(src, cfile=importlib.util.cache_from_source(src), doraise=True)
+    py_compile.compile(src, cfile=str(pkg / "answer.pyc"), doraise=True)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    yield pkg
+    for name in [m for m in sys.modules if m == "kity" or m.startswith("kity.")]:
+        del sys.modules[name]
+
+
+def test_withheld_modules_hide_their_files_their_bytecode_and_their_packages(made_up_kit, monkeypatch):
+    pkg = made_up_kit
+    monkeypatch.setitem(grade_mod.WITHHELD, "97_x.ipynb", ("kity.missing", "kity.sub", "kity.answer",
+                                                           "kity.answer"))
+    assert grade_mod.withheld_paths("97_x.ipynb") == [
+        str(pkg / "sub"), str(pkg / "answer.py"), str(pkg / "answer.pyc"), str(pkg / "__pycache__")]
+
+
+def test_bytecode_under_a_pycache_prefix_is_hidden_too(made_up_kit, monkeypatch, tmp_path):
+    import py_compile
+    import sys
+
+    pkg = made_up_kit
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "pyc"))
+    src = str(pkg / "answer.py")
+    py_compile.compile(src, cfile=importlib.util.cache_from_source(src), doraise=True)
+    elsewhere = Path(importlib.util.cache_from_source(src)).parent
+    assert elsewhere.is_dir() and tmp_path / "pyc" in elsewhere.parents
+    monkeypatch.setitem(grade_mod.WITHHELD, "97_x.ipynb", ("kity.answer",))
+    assert grade_mod.withheld_paths("97_x.ipynb") == [
+        str(pkg / "answer.py"), str(pkg / "answer.pyc"), *sorted([str(pkg / "__pycache__"), str(elsewhere)])]
+    (pkg / "__pycache__" / next((pkg / "__pycache__").iterdir()).name).unlink()
+    (pkg / "__pycache__").rmdir()  # a directory that is not there is not hidden
+    assert grade_mod.withheld_paths("97_x.ipynb") == [str(pkg / "answer.py"), str(pkg / "answer.pyc"),
+                                                      str(elsewhere)]

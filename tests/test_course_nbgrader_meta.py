@@ -9,6 +9,7 @@ metadata exactly, in the schema nbgrader reads.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -247,3 +248,112 @@ def test_a_failed_copy_leaves_no_partial_export(course, tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         nbg.export(out, source=course)
     assert list(out.iterdir()) == []
+
+
+def test_a_misnamed_notebook_is_told_the_whole_fix():
+    with pytest.raises(ValueError, match=r"^exercise notebook 'intro\.ipynb' does not start with its chapter number "
+                                         r"\(NN_\); rename it so it can be put into an assignment \(chNN\)$"):
+        nbg.assignment_of("notebooks/exercises/intro.ipynb")
+
+
+def test_bad_markup_names_the_notebook_it_is_in(course, tmp_path):
+    path = course / "notebooks" / "exercises" / "01_a_first.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = "def f():\n    ### BEGIN SOLUTION\n    return 1"  # never closed
+    nbformat.write(nb, path)
+    with pytest.raises(MarkupError, match=rf"^{re.escape(str(path))}"):
+        nbg.export(tmp_path / "out", source=course)
+
+
+def test_the_course_tree_is_the_default_source(course, tmp_path, monkeypatch):
+    monkeypatch.setattr(nbg.layout, "course_root", lambda: course)
+    assert nbg.export(tmp_path / "a").assignments == nbg.export(tmp_path / "b", source=course).assignments
+
+
+def test_a_directory_whose_config_is_not_text_is_refused(course, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "nbgrader_config.py").write_bytes(b"\xff\xfe binary \x80")
+    with pytest.raises(ValueError, match="is not an earlier export-nbgrader directory"):
+        nbg.export(out, source=course)
+    assert (out / "nbgrader_config.py").read_bytes() == b"\xff\xfe binary \x80"
+
+
+def test_the_export_is_staged_inside_the_directory_it_goes_to(course, tmp_path, monkeypatch):
+    # renamed into place on one file system, so it does not depend on the temporary directory
+    monkeypatch.setattr(nbg.tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+    out = tmp_path / "out"
+    first = nbg.export(out, source=course)
+    assert nbg.export(out, source=course) == first  # the earlier export is moved aside inside it too
+    assert sorted(p.name for p in out.iterdir()) == ["nbgrader_config.py", "source"]
+
+
+def _undeletable(monkeypatch, prefix):
+    """Make removing a directory named ``prefix``* fail, as on a file system gone read-only."""
+    rmdir = os.rmdir
+
+    def refuse(path, *args, **kw):
+        if Path(path).name.startswith(prefix):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        return rmdir(path, *args, **kw)
+
+    monkeypatch.setattr(os, "rmdir", refuse)
+
+
+def test_a_failed_cleanup_does_not_hide_why_the_export_failed(course, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write = Path.write_bytes
+
+    def full(self, data):
+        if self.suffix == ".c":
+            raise OSError("disk full")
+        return write(self, data)
+
+    _undeletable(monkeypatch, ".source.new-")
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError, match="disk full"):
+        nbg.export(out, source=course)
+    assert [p.name.startswith(".source.new-") for p in out.iterdir()] == [True]  # left behind, hidden
+    monkeypatch.setattr(Path, "write_bytes", write)
+    nbg.export(out, source=course)  # what a failed export left does not make the directory foreign
+    rename = os.rename
+
+    def broken(src, dst):
+        if Path(src).name.startswith(".source.new-"):
+            raise OSError("disk full at rename")
+        rename(src, dst)
+
+    monkeypatch.setattr(nbg.os, "rename", broken)
+    with pytest.raises(OSError, match="disk full at rename"):
+        nbg.export(out, source=course)
+    assert sorted(p.name for p in (out / "source").iterdir()) == ["ch01", "ch03"]  # the earlier one, back
+
+
+def test_a_first_export_that_cannot_be_put_in_place_says_why(course, tmp_path, monkeypatch):
+    rename = os.rename
+
+    def broken(src, dst):
+        if Path(src).name.startswith(".source.new-"):
+            raise OSError("disk full")
+        rename(src, dst)
+
+    monkeypatch.setattr(nbg.os, "rename", broken)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full"):
+        nbg.export(out, source=course)
+    assert list(out.iterdir()) == []
+
+
+def test_an_earlier_export_that_cannot_be_removed_is_left_aside_hidden(course, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    nbg.export(out, source=course)
+    (course / "notebooks" / "exercises" / "03_third.ipynb").unlink()
+    _undeletable(monkeypatch, ".source.old-")
+    result = nbg.export(out, source=course)
+    assert list(result.assignments) == ["ch01"]
+    assert sorted(p.name for p in (out / "source").iterdir()) == ["ch01"]
+    assert "exclude_overwriting = {'ch01': ['labs_c/lab1/work.c']}" in (out / "nbgrader_config.py").read_text()
+    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    left = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert visible == ["nbgrader_config.py", "source"]
+    assert len(left) == 1 and left[0].startswith(".source.old-")  # named for what it is

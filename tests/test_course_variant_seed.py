@@ -155,3 +155,40 @@ def test_the_words_of_a_seed_do_not_drift():
     for s in range(40):
         assert variant.word(random.Random(s)) == spelled(random.Random(s), 3, 7)
         assert variant.word(random.Random(s), 1, 9) == spelled(random.Random(s), 1, 9)
+
+
+def test_the_refusals_say_the_whole_rule():
+    with pytest.raises(ValueError, match=r"^student id 'a b' is not a student id: use 1-100 characters of letters, "
+                                         r"digits and \. _ @ \+ -, starting with a letter or digit "
+                                         r"\(e\.g\. the student's login name\)$"):
+        variant.check_student_id("a b")
+    with pytest.raises(ValueError, match=r"^exercise 'x/01_x': give the notebook's name without directory and "
+                                         r"without \.ipynb \(e\.g\. '02_lookpath_linux_exercises'\)$"):
+        variant.of("x/01_x", "alice")
+
+
+def test_a_stamp_with_a_bad_id_names_the_file_and_the_field(tmp_path):
+    stamp = tmp_path / variant.STAMP_FILE
+    stamp.write_text(json.dumps({"course": "gorun-course", "student": "../x"}))
+    with pytest.raises(ValueError, match=rf"is damaged \({re.escape(str(stamp))}: student '\.\./x' is not a student id"):
+        variant.stamped_student(tmp_path)
+
+
+def test_the_stamp_is_looked_up_from_the_directory_given(monkeypatch, tmp_path):
+    monkeypatch.delenv(variant.ENV, raising=False)
+    (tmp_path / "elsewhere").mkdir()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / variant.STAMP_FILE).write_text(variant.stamp_data("ivy"))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert variant.student_id(copy) == "ivy" and variant.student_id() == "course"
+
+
+def test_the_unlabelled_draw_is_the_exercises_own():
+    assert variant.rng("01_x", student="bob").random() == variant.of("01_x", "bob").rng().random() \
+        == random.Random(_formula("gorun-course", "01_x", "bob")).random()
+
+
+def test_the_stamp_file_text_does_not_drift():
+    # the release writes it into every student's copy; a copy made again must be byte for byte the same
+    assert variant.stamp_data("dave") == '{\n  "course": "gorun-course",\n  "student": "dave"\n}\n'

@@ -780,11 +780,13 @@ def test_regions_are_stubbed_at_their_indentation():
 _CHECKER = """
 import os, sys, time
 open({seen!r}, "w").write(sys.stdin.read())
+time.sleep({pause!r})
 fd = int(sys.argv[sys.argv.index("--results-fd") + 1])
 for chunk in {chunks!r}:
     os.write(fd, chunk.encode())
     time.sleep(0.01)
-sys.stderr.write({err!r})
+err = {err!r}
+sys.stderr.buffer.write(err if isinstance(err, bytes) else err.encode())
 sys.stderr.flush()
 if {hang!r}:
     time.sleep(60)
@@ -807,7 +809,9 @@ def boxes(monkeypatch, tmp_path):
     script = {}
 
     class Box:
-        limit_kind = "stand-in"
+        @property
+        def limit_kind(self):
+            return "stand-in" if self.role == 0 else "the checker's stand-in"  # the report gives the student's
 
         def __init__(self, slot, role, limits=sb.Limits(), read_only=(), writable=(), hidden=(), keep_caps=()):
             self.slot, self.role, self.limits = slot, role, limits
@@ -845,13 +849,13 @@ def boxes(monkeypatch, tmp_path):
     monkeypatch.setenv("GOCACHE", str(tmp_path / "gocache"))
     grade_mod._go_cache.cache_clear()
 
-    def run(lines=(), *, err="", code=0, hang=False, timeout=30.0, unavailable=None, student_id="alice",
+    def run(lines=(), *, err="", code=0, hang=False, pause=0.0, timeout=30.0, unavailable=None, student_id="alice",
             exercise="02_lookpath_linux_exercises.ipynb"):
         why["value"] = unavailable
         chunks = [line if isinstance(line, str) else json.dumps(line) + "\n" for line in lines]
         script["student"] = _STUDENT.format(seen=str(tmp_path / "student-stdin"))
         script["checker"] = _CHECKER.format(seen=str(tmp_path / "checker-stdin"), chunks=chunks, err=err,
-                                            hang=hang, code=code)
+                                            hang=hang, code=code, pause=pause)
         work = tmp_path / f"run{len(made)}"
         work.mkdir()
         trees = {name: work / name for name in ("student", "check")}
@@ -936,6 +940,17 @@ def test_a_malformed_result_is_noted_and_skipped(boxes, bad):
     assert run.note == "the checks sent a malformed result"
 
 
+def test_a_malformed_result_costs_none_of_the_results_sent_with_it(boxes):
+    run = boxes(["not json\n" + "".join(json.dumps({"index": i, "outputs": []}) + "\n" for i in range(3))])
+    assert run.outputs == {1: [], 3: [], 4: []} and run.note == "the checks sent a malformed result"
+
+
+def test_a_checker_that_finishes_within_its_time_is_not_cut_short(boxes):
+    # the results come one second before the deadline
+    run = boxes([{"index": i, "outputs": []} for i in range(3)], pause=2.2, timeout=3.2)
+    assert run.outputs == {1: [], 3: [], 4: []} and run.note == ""
+
+
 def test_an_unreachable_student_is_noted(boxes):
     run = boxes([{"index": 0, "outputs": []}, {"index": 1, "bound": False, "error": "EOFError: gone"},
                  {"index": 2, "outputs": [], "skipped": ""}])
@@ -956,6 +971,13 @@ def test_a_checker_that_ends_early_is_the_graders_failure(boxes):
     with pytest.raises(RuntimeError) as caught:
         boxes([{"index": 0, "outputs": []}, {"index": 1, "bound": True}], err=long, code=1)
     assert str(caught.value) == f"the checks' process ended before cell 4 (exit status 1): {long[-1500:]}"
+
+
+def test_what_the_checker_said_is_read_whatever_its_bytes(boxes):
+    # the last 1500 bytes, cut in the middle of a character, and a byte that is no UTF-8 at all
+    with pytest.raises(RuntimeError) as caught:
+        boxes([], err="\u00e9".encode() * 800 + b"! \xff", code=2)
+    assert str(caught.value).split("(exit status 2): ", 1)[1] == "\ufffd" + "\u00e9" * 748 + "! \ufffd"
 
 
 @pytest.mark.parametrize("lines, cell, timeout", [
