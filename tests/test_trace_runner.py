@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -70,6 +71,12 @@ def test_the_tracer_is_built_from_the_shipped_source():
     assert runner.tracer_source().name == "tracer.c" and runner.tracer_source().is_file()
     path = runner.tracer_binary()
     assert os.path.basename(path) == "tracer" and os.access(path, os.X_OK)
+    # the tracer the benchmarks time is the optimised build, with debug information for gdb
+    data = Path(path).read_bytes()
+    assert b".debug_info" in data
+    producer = re.search(rb"GNU C[^\0]*", data)
+    if producer:  # gcc records its flags there (clang does not)
+        assert {b"-O2", b"-std=gnu11"} <= set(producer.group().split()), producer
 
 
 def test_a_missing_tracer_source_is_a_tracer_error(tmp_path, monkeypatch):
@@ -92,8 +99,14 @@ def test_unknown_modes_are_refused_with_the_choices():
         trace.run(["/bin/true"], env_records="all")
 
 
+def test_attach_refuses_seccomp_with_the_reason():
+    with pytest.raises(ValueError, match=r"^mode='seccomp': attaching supports events, syscalls \(a seccomp filter "
+                                         r"cannot be installed into a process that already runs\)$"):
+        trace.attach(1, mode="seccomp")
+
+
 def test_a_command_that_cannot_run_is_named_with_the_reason(tmp_path):
-    with pytest.raises(trace.CommandNotFound, match="the command is an empty string"):
+    with pytest.raises(trace.CommandNotFound, match="^the command is an empty string; give a program name or path$"):
         trace.run([""])
     with pytest.raises(trace.CommandNotFound,
                        match=rf"command './prog' does not exist \(looked at {tmp_path}/prog\); check the path"):
@@ -115,6 +128,25 @@ def test_a_script_whose_interpreter_is_missing_names_the_interpreter(tmp_path, l
         trace.run([str(script)])
 
 
+def test_a_relative_command_without_cwd_is_found_in_ours(tmp_path, monkeypatch):
+    _script(tmp_path / "prog", "#!/bin/sh\n")
+    monkeypatch.chdir(tmp_path)
+    runner._resolve(["./prog"], None, None)
+
+
+def test_an_interpreter_name_longer_than_the_kernel_reads_is_refused(tmp_path):
+    """The kernel reads the first 256 bytes of a script; an interpreter whose name does
+    not end there is not run (ENOEXEC), even when a file of that name exists."""
+    name = tmp_path / ("i" * (255 - len(str(tmp_path)) - 1))
+    assert len(str(name)) == 255
+    name.symlink_to("/bin/sh")
+    script = _script(tmp_path / "s", f"#!{name}\necho hi\n")
+    with pytest.raises(OSError):
+        subprocess.run([str(script)])
+    with pytest.raises(trace.CommandNotExecutable, match="a script whose interpreter .* does not exist"):
+        trace.run([str(script)])
+
+
 def test_the_interpreter_is_the_first_word_of_the_first_line(tmp_path):
     assert runner._interpreter(_script(tmp_path / "a", "#!/bin/sh -e\n#!/x/y\n")) == "/bin/sh"
     assert runner._interpreter(_script(tmp_path / "b", "#!  /usr/bin/env  python3\n")) == "/usr/bin/env"
@@ -128,9 +160,9 @@ def test_the_interpreter_is_the_first_word_of_the_first_line(tmp_path):
 # --- what each argument changes in a traced run -----------------------------------
 @pytest.mark.live
 def test_a_relative_command_is_found_in_cwd(tmp_path):
-    _script(tmp_path / "prog", '#!/bin/sh\necho "$(pwd) $1"\nexit 3\n')
+    _script(tmp_path / "prog", '#!/bin/sh\necho "$(pwd) $1"\nprintf "\\377" >&2\nexit 3\n')
     t = trace.run(["./prog", "arg"], cwd=tmp_path)
-    assert t.returncode == 3 and t.stdout == f"{tmp_path} arg\n".encode() and t.stderr == b""
+    assert t.returncode == 3 and t.stdout == f"{tmp_path} arg\n".encode() and t.stderr == b"\xff"
     assert t.command == ("./prog", "arg") and t.mode == "events" and not t.attached
 
 
@@ -257,8 +289,10 @@ def test_an_interrupt_kills_the_tree_and_keeps_what_was_recorded():
 @pytest.mark.live
 def test_a_tracer_killed_by_its_own_tracee_is_a_tracer_error():
     env, mark = marked_env()
-    with pytest.raises(trace.TracerError, match=r"the tracer was killed by SIGKILL before it could write"):
-        trace.run(["/bin/sh", "-c", "sleep 30 & kill -9 $PPID; wait"], env=env, timeout=20)
+    with pytest.raises(trace.TracerError, match=r"^tracing '/bin/sh -c echo bye >&2; sleep 30 & kill -9 \$PPID; wait' "
+                                                r"failed: the tracer was killed by SIGKILL before it could write") as info:
+        trace.run(["/bin/sh", "-c", "echo bye >&2; sleep 30 & kill -9 $PPID; wait"], env=env, timeout=20)
+    assert info.value.stderr == "bye\n"
     assert _gone(lambda: not leftovers(mark)), leftovers(mark)
 
 
@@ -286,7 +320,7 @@ def test_attach_for_a_duration_detaches_and_the_process_runs_on(sleeper):
     assert t.command == ("--attach", str(sleeper.pid), "/bin/sh", "-c", "while :; do /bin/true; sleep 0.02; done")
     trues = [e for e in t.execs if e.program == "true"]
     assert trues and all(e.envp == () for e in trues) and t.stats["verify"]["execs"] == len(t.execs)
-    assert t.stdout is None or t.stdout == b""
+    assert t.stdout == b"" and t.stderr == b""  # the tracer's own output: it said nothing
     assert sleeper.poll() is None and _gone(lambda: _tracer_pid(sleeper.pid) == 0)
 
 
@@ -322,3 +356,102 @@ def test_attach_to_a_zombie_says_so():
             trace.attach(proc.pid)
     finally:
         proc.wait()
+
+
+# --- a tracer that misbehaves (a student's, or a broken build) ----------------------
+START = ('{"type": "start", "ts_ns": 1, "pid": 4, "mode": "events", "argv": ["x"], "attached": false}')
+
+
+@pytest.fixture
+def fake_tracer(tmp_path, monkeypatch):
+    """Put a bash script in the tracer's place (dash takes no descriptor above 9); its output descriptor is $fd.
+    The grace period after SIGTERM is made short."""
+    def make(body: str) -> Path:
+        path = _script(tmp_path / "tracer", f'#!/bin/bash\nfd=$2\n{body}\n')
+        monkeypatch.setattr(runner, "tracer_binary", lambda: str(path))
+        monkeypatch.setattr(runner, "_GRACE", 0.3)
+        return path
+    return make
+
+
+# writes a record and one cut short in a multi-byte character, then ignores SIGTERM
+STUBBORN = (f"printf '%s\\n' '{START}' >&$fd\nprintf '{{\"type\": \"exec\", \"argv\": [\"caf\\303' >&$fd\n"
+            "echo 'tracer: still going' >&2\ntrap '' TERM\n"
+            'exec -a "$0" sleep 30')  # it keeps the script's name: _no_process_runs looks for it
+
+
+def _no_process_runs(path: Path) -> bool:
+    return not any(str(path) in " ".join(procfs.cmdline(p)) for p in map(int, filter(str.isdigit, os.listdir("/proc")))
+                   if procfs.exists(p))
+
+
+@pytest.mark.live
+def test_a_tracer_that_ignores_sigterm_is_killed_after_the_grace_period(fake_tracer):
+    path = fake_tracer(STUBBORN)
+    t0 = time.monotonic()
+    with pytest.raises(trace.TraceTimeout) as info:
+        trace.run(["/bin/true", "x"], timeout=0.2)
+    assert time.monotonic() - t0 < 5
+    partial = info.value.partial
+    assert (partial.command, partial.root_pid, partial.events) == (("/bin/true", "x"), 4, ())
+    assert partial.stderr == b"tracer: still going\n" and partial.stdout == b""
+    assert _gone(lambda: _no_process_runs(path))
+
+
+@pytest.mark.live
+def test_an_interrupt_keeps_the_records_before_the_one_cut_short(fake_tracer):
+    path = fake_tracer(STUBBORN)
+    with pytest.raises(trace.TraceInterrupted) as info:
+        with interrupted_after(0.2):
+            trace.run(["/bin/true"], timeout=20)
+    assert info.value.partial.root_pid == 4 and info.value.partial.events == ()
+    assert _gone(lambda: _no_process_runs(path))
+
+
+@pytest.mark.live
+def test_attach_with_a_tracer_that_ignores_sigterm(fake_tracer, sleeper):
+    path = fake_tracer(STUBBORN)
+    t0 = time.monotonic()
+    with pytest.raises(trace.TracerError, match="the tracer was killed by SIGKILL") as info:
+        trace.attach(sleeper.pid, duration=0.2)
+    assert time.monotonic() - t0 < 5 and info.value.stderr == "tracer: still going\n"
+    with pytest.raises(trace.TraceInterrupted) as info:
+        with interrupted_after(0.2):
+            trace.attach(sleeper.pid, duration=20)
+    assert info.value.partial.root_pid == 4 and info.value.partial.events == ()
+    assert _gone(lambda: _no_process_runs(path))
+
+
+FAILS = (f"printf '%s\\n' '{START}' >&$fd\n"
+         "echo 'noise'; echo 'tracer: error: cannot attach' >&2; echo 'said the program' >&2\n"
+         "echo 'tracer: see README' >&2\nexit 125")
+
+
+@pytest.mark.live
+def test_the_tracers_own_failure_is_a_tracer_error_with_its_messages(fake_tracer, sleeper):
+    fake_tracer(FAILS)
+    stderr = "tracer: error: cannot attach\nsaid the program\ntracer: see README\n"
+    with pytest.raises(trace.TracerError) as info:
+        trace.run(["/bin/echo", "a b"])
+    assert str(info.value) == "tracing '/bin/echo a b' failed: tracer: error: cannot attach\ntracer: see README"
+    assert info.value.stderr == stderr
+    with pytest.raises(trace.TracerError) as info:
+        trace.attach(sleeper.pid)
+    assert str(info.value).startswith(f"tracing '--attach {sleeper.pid} /bin/sh -c while")
+    assert str(info.value).endswith(" failed: tracer: error: cannot attach\ntracer: see README")
+    assert info.value.stderr == stderr
+
+
+@pytest.mark.live
+def test_unreadable_records_are_a_tracer_error(fake_tracer):
+    fake_tracer("echo 'not json' >&$fd")
+    with pytest.raises(trace.TracerError, match=r"^tracing '/bin/echo a b' failed: line 1 is not JSON"):
+        trace.run(["/bin/echo", "a b"])
+    fake_tracer("echo 'not json' >&$fd; echo 'tracer: cannot write' >&2")
+    with pytest.raises(trace.TracerError, match=r"^tracing '/bin/echo a b' failed: tracer: cannot write$"):
+        trace.run(["/bin/echo", "a b"])
+
+
+def test_a_missing_output_file_is_an_empty_trace(tmp_path):
+    with pytest.raises(trace.TracerError, match=r"^tracing 'sh -c x' failed: no 'start' record"):
+        runner._parse(tmp_path / "missing", ["sh", "-c", "x"], 0, None, None, strict=True)
