@@ -1,8 +1,7 @@
 """gorun_kit.threads.run.run_hooked with a stand-in for a hooked program
 (tests/fixtures/hooked_standin.c: it writes records where $GORUN_KIT_THREADS says
 and starts two threads) under both thread tracers, in a stand-in sandbox: what
-the run hands back, and that a timeout or an interrupt leaves nothing behind.
-One run per tracer is shared by the module's tests."""
+the run hands back, and that a timeout or an interrupt leaves nothing behind."""
 from __future__ import annotations
 
 import contextlib
@@ -48,28 +47,18 @@ def _runs_area() -> Path:
     return cache.cache_dir() / "threads" / "runs"
 
 
-def _observed(standin, tmp_path_factory, tracer):
-    log = tmp_path_factory.mktemp(tracer) / "sandbox.log"
+@pytest.fixture(params=["gorun_kit.trace", "strace"])
+def observed(request, standin, tmp_path):
+    """One run of the stand-in under each tracer, in the stand-in sandbox: (the TracedRun,
+    the sandbox's arguments, the environment's marker, the scratch area's entries before).
+    Each test makes its own run: mutmut runs a mutant against the tests that called the
+    mutated function, which for a shared run would be the first test only."""
+    log = tmp_path / "sandbox.log"
     env, mark = marked_env()
     before = set(_runs_area().iterdir()) if _runs_area().is_dir() else set()
     with sandboxed(log):
-        got = run.run_hooked(standin, ["threads", "a b", "c"], env=env, timeout=60, tracer=tracer)
+        got = run.run_hooked(standin, ["threads", "a b", "c"], env=env, timeout=60, tracer=request.param)
     return got, log.read_text().splitlines(), mark, before
-
-
-@pytest.fixture(scope="module")
-def traced(standin, tmp_path_factory):
-    return _observed(standin, tmp_path_factory, "gorun_kit.trace")
-
-
-@pytest.fixture(scope="module")
-def straced(standin, tmp_path_factory):
-    return _observed(standin, tmp_path_factory, "strace")
-
-
-@pytest.fixture(params=["gorun_kit.trace", "strace"])
-def observed(request):
-    return request.getfixturevalue({"gorun_kit.trace": "traced", "strace": "straced"}[request.param])
 
 
 def test_the_run_hands_back_the_programs_output_status_and_records(observed):
@@ -80,24 +69,29 @@ def test_the_run_hands_back_the_programs_output_status_and_records(observed):
     assert got.hook_output == "records of the stand-in\n\ufffd\n"
 
 
-def test_the_records_go_to_a_file_or_an_inherited_descriptor_that_is_gone_after(traced, straced):
-    (got, sandbox_args, _, before), (sgot, _, _, sbefore) = traced, straced
-    path = Path(got.stdout.split(b" ", 1)[0].decode())
-    assert path.name == "records.txt" and path.parent.parent == _runs_area()
-    assert not path.parent.exists() and set(_runs_area().iterdir()) <= before | sbefore
-    # the sandbox lets the program write only there
-    assert sandbox_args[:3] == ["--bind", str(path.parent), str(path.parent)]
-    assert sgot.stdout.startswith(b"fd:") and int(sgot.stdout.split(b" ", 1)[0][3:]) >= 3
+def test_the_records_go_to_a_file_or_an_inherited_descriptor_that_is_gone_after(observed):
+    got, sandbox_args, _, before = observed
+    dest = got.stdout.split(b" ", 1)[0].decode()
+    if got.tracer == "strace":
+        assert dest.startswith("fd:") and int(dest[3:]) >= 3
+        return
+    # the course's tracer starts the program with fds 0-2 only: a file in a scratch
+    # directory of the runs area, which the sandbox lets the program write
+    path = Path(dest)
+    assert path.parent.parent == _runs_area() and sandbox_args[:3] == ["--bind", str(path.parent), str(path.parent)]
+    assert not path.parent.exists() and set(_runs_area().iterdir()) <= before
 
 
-def test_each_tracer_runs_the_program_with_its_arguments_in_the_sandbox(standin, traced, straced):
+def test_each_tracer_runs_the_program_with_its_arguments_in_the_sandbox(standin, observed):
     from gorun_kit.trace import tracer_binary
 
-    for got, sandbox_args, mark, _ in (traced, straced):
-        assert sandbox_args[-5:] == ["--", standin, "threads", "a b", "c"]
-        assert not leftovers(mark), leftovers(mark)
-    assert tracer_binary() in traced[1] and "strace" in os.path.basename(straced[1][straced[1].index("--") + 3])
-    assert traced[0].tracer == "gorun_kit.trace" and straced[0].tracer == "strace"
+    got, sandbox_args, mark, _ = observed
+    assert sandbox_args[-5:] == ["--", standin, "threads", "a b", "c"]
+    assert not leftovers(mark), leftovers(mark)
+    if got.tracer == "strace":
+        assert os.path.basename(sandbox_args[sandbox_args.index("--") + 3]) == "strace"
+    else:
+        assert got.tracer == "gorun_kit.trace" and tracer_binary() in sandbox_args
 
 
 def test_the_threads_are_seen_by_the_tracer_and_in_proc(observed):
@@ -117,8 +111,10 @@ def test_a_program_that_writes_no_records_has_empty_hook_output(standin):
 
 
 def test_a_missing_program_is_the_tracers_error(tmp_path):
+    t0 = time.monotonic()
     with pytest.raises(trace.CommandNotFound, match="does not exist"):
         run.run_hooked(str(tmp_path / "missing"), env={}, timeout=60)
+    assert time.monotonic() - t0 < 5, "the search for the program went on after the tracer had failed"
 
 
 @contextlib.contextmanager
@@ -172,8 +168,11 @@ def test_an_interrupt_while_the_program_is_starting_ends_it_too(standin, tmp_pat
     assert _settled(lambda: not leftovers(mark)), leftovers(mark)
 
 
-def test_a_timeout_leaves_nothing_running(standin):
+@pytest.mark.parametrize("tracer", ["gorun_kit.trace", "strace"])
+def test_a_timeout_leaves_nothing_running(standin, tracer):
     env, mark = marked_env()
+    t0 = time.monotonic()
     with pytest.raises(TimeoutError):
-        run.run_hooked(standin, ["hang"], env=env, timeout=0.3, tracer="strace")
+        run.run_hooked(standin, ["hang"], env=env, timeout=0.3, tracer=tracer)
+    assert time.monotonic() - t0 < 5
     assert _settled(lambda: not leftovers(mark)), leftovers(mark)
