@@ -5,6 +5,7 @@ commands and takes milliseconds."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -297,10 +298,18 @@ def test_a_tracer_killed_by_its_own_tracee_is_a_tracer_error():
 
 
 # --- attach -------------------------------------------------------------------------
+def _die_with_us():
+    """A preexec_fn: the child gets SIGKILL when this process dies, even killed
+    (a mutation run kills a test that hangs; its fixture's cleanup never runs)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 @pytest.fixture
 def sleeper():
     env, mark = marked_env()
-    proc = subprocess.Popen(["/bin/sh", "-c", "while :; do /bin/true; sleep 0.02; done"], env=env)
+    proc = subprocess.Popen(["/bin/sh", "-c", "while :; do /bin/true; sleep 0.02; done"], env=env,
+                            preexec_fn=_die_with_us)
     try:
         yield proc
     finally:
@@ -333,6 +342,18 @@ def test_attach_to_the_end_keeps_the_exit_status():
         proc.wait(timeout=20)
     assert t.returncode == 5 and t.mode == "events" and "verify" not in t.stats
     assert [e.program for e in t.execs] == ["true"] and t.execs[0].envp
+
+
+@pytest.mark.live
+def test_attach_keeps_the_status_of_a_process_ended_by_sigterm():
+    """128+SIGTERM is also what a detach after ``duration`` looks like; without a
+    duration the process's own end is meant."""
+    proc = subprocess.Popen(["/bin/sh", "-c", "sleep 0.3; kill -TERM $$"], preexec_fn=_die_with_us)
+    try:
+        t = trace.attach(proc.pid)
+    finally:
+        proc.wait(timeout=20)
+    assert t.returncode == 128 + signal.SIGTERM and proc.returncode == -signal.SIGTERM
 
 
 @pytest.mark.live
@@ -455,3 +476,11 @@ def test_unreadable_records_are_a_tracer_error(fake_tracer):
 def test_a_missing_output_file_is_an_empty_trace(tmp_path):
     with pytest.raises(trace.TracerError, match=r"^tracing 'sh -c x' failed: no 'start' record"):
         runner._parse(tmp_path / "missing", ["sh", "-c", "x"], 0, None, None, strict=True)
+
+
+@pytest.mark.live
+def test_a_killed_tracer_without_capture_has_no_messages_of_its_own(fake_tracer, capfd):
+    fake_tracer(f"printf '%s\\n' '{START}' >&$fd\necho 'tracer: dying' >&2\nkill -9 $$")
+    with pytest.raises(trace.TracerError, match="the tracer was killed by SIGKILL") as info:
+        trace.run(["/bin/true"], capture=False)
+    assert info.value.stderr == "" and capfd.readouterr().err == "tracer: dying\n"
