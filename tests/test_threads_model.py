@@ -1123,6 +1123,7 @@ def test_observe_builds_runs_and_reports_with_the_callers_settings(tmp_path, mon
     binary, args, kw = calls["run"]
     assert (binary, args, kw["timeout"], kw["tracer"]) == ("/cache/prog", ("x",), 9, "gorun_kit.trace")
     assert kw["env"]["A"] == "1" and kw["env"]["GODEBUG"] == "schedtrace=7"
+    assert kw["env"]["PATH"].split(os.pathsep)[0] == "/opt/go/bin"  # the program runs with the chosen Go first
     assert (r.program, r.args, r.go_version, r.binary, r.schedtrace_ms) == \
         (os.fspath(tmp_path / "p.go"), ("x",), "go1.27.3", "/cache/prog", 7)
     threads.observe("p.go", go=tc, tracer="strace")

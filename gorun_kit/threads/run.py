@@ -152,7 +152,10 @@ def _trace_and_sample(start_tracer, binary: str) -> tuple[trace.Trace, set[int],
             _poll_tasks(pid, seen, looks, runner)
     except BaseException:
         # Interrupted while the tracer runs in the helper thread: end the
-        # program so the tracer returns, and wait for it.
+        # program so the tracer returns, and wait for it. Before the program
+        # was found, the tracer may still be starting it: find it first.
+        if not pid:
+            pid = _find_program(binary, runner)
         if pid:
             _kill_program(pid)
         runner.join(10)
