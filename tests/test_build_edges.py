@@ -29,6 +29,17 @@ def test_a_module_path_ending_in_an_upper_case_x_is_followed(tmp_path, tc, compi
     assert rebuilt(first, build.build_go(root, go=tc))
 
 
+def test_overlays_deleting_different_files_are_different_builds(tmp_path, tc, compiles):
+    root = tmp_path / "m"
+    root.mkdir()
+    (root / "go.mod").write_text("module example.test/m\n\ngo 1.22\n")
+    for name in ("main.go", "x.go", "y.go"):
+        (root / name).write_text("package main\n" + ("\nfunc main() {}\n" if name == "main.go" else ""))
+    without_x = build.build_go(root, go=tc, overlay={str(root / "x.go"): None})
+    without_y = build.build_go(root, go=tc, overlay={str(root / "y.go"): None})
+    assert rebuilt(without_x, without_y)
+
+
 def test_an_overlay_is_named_by_its_mapping_whatever_the_order(private_cache, tmp_path):
     a, b = tmp_path / "a.go", tmp_path / "b.go"
     a.write_text("package a\n")

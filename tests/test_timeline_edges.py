@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gorun_kit.timeline import Arrow, Mark, Span, chrome, thread_table
+from gorun_kit.timeline import Arrow, Mark, Span, chrome, exectrace, thread_table
 from gorun_kit.timeline.exectrace import ExecTraceError, parse_dump
 from gorun_kit.timeline.join import TimelineMismatch, exectrace_spans, join
 from gorun_kit.timeline.model import Timeline, from_trace
@@ -45,6 +45,20 @@ def test_a_text_without_events_says_so():
     assert str(err.value) == "the execution trace dump holds no event"
 
 
+def test_the_trace_tool_runs_with_the_kits_go_environment(tmp_path, monkeypatch):
+    from test_timeline_model import DUMP, USAGE_127, _toolchain
+
+    monkeypatch.setenv("GOROOT", "/some/other/go")
+    monkeypatch.setenv("GOTOOLCHAIN", "auto")
+    tool = (f'if [ "$1" = -h ]; then printf "%s" "{USAGE_127}" >&2; exit 2; fi\n'
+            'if [ -n "$GOROOT" ] || [ "$GOTOOLCHAIN" != local ]; then echo "wrong go: $GOROOT $GOTOOLCHAIN" >&2; exit 1; fi\n'
+            f"echo '{DUMP}'\n")
+    trace = tmp_path / "exec.trace"
+    trace.write_bytes(b"x")
+    (ev,) = exectrace.read(trace, go=_toolchain(tmp_path, tool))
+    assert ev.time_ns == 100
+
+
 # ---------------------------------------------------------------------------
 # from_trace, join and the thread table
 
@@ -54,6 +68,12 @@ def test_a_trace_with_wall_clock_times_is_refused_saying_why():
         from_trace(_trace(tool="strace"))
     assert str(err.value) == ("a timeline needs CLOCK_MONOTONIC times: trace with the course's tracer "
                               "(gorun_kit.trace.run), not strace (its times are the wall clock)")
+
+
+def test_a_track_first_used_by_a_mark_takes_its_place_at_the_marks_time():
+    tl = _timeline(spans=(Span(1, 1, "pid 1", "process", 0, 100), Span(1, 2, "tid 2", "thread", 10, 90)),
+                   marks=(Mark(1, 3, "exit 0", "exit", 50),))
+    assert tl.tracks() == ((1, 1), (1, 2), (1, 3))
 
 
 def test_a_process_span_carries_its_exit_code_and_a_failed_exec_its_process():
@@ -75,6 +95,27 @@ def test_a_thread_that_ended_before_the_process_lives_to_its_exit():
 def test_execution_trace_spans_belong_to_the_root_process():
     tl = join(_trace(_spawn(20, PID, 101)), _hook(M0, *M1), _events((PID, 10), (101, 40)))
     assert {s.pid for s in tl.spans if s.category == "goroutine"} == {PID}
+
+
+def test_every_execution_trace_span_belongs_to_the_process_and_p_0_is_a_p():
+    events = _dump('M=5 P=0 G=-1 StateTransition Time=10 ProcID=0 Idle->Running Reason=""',
+                   'M=5 P=0 G=4 StateTransition Time=11 GoID=4 Runnable->Running Reason=""',
+                   'M=5 P=0 G=4 RangeBegin Time=12 Name="mark assist" Scope=Goroutine(4)',
+                   'M=5 P=0 G=4 RangeEnd Time=13 Name="mark assist" Scope=Goroutine(4)',
+                   'M=5 P=0 G=4 RangeBegin Time=14 Name="GC incremental sweep" Scope=Goroutine(4)',
+                   'M=5 P=0 G=4 StateTransition Time=15 GoID=4 Running->Runnable Reason=""',
+                   'M=5 P=0 G=-1 StateTransition Time=16 ProcID=0 Running->Idle Reason=""')
+    spans = exectrace_spans(7, events, 20)
+    assert sorted((s.pid, s.name, s.start_ns, s.end_ns) for s in spans) == [
+        (7, "G4", 11, 15), (7, "GC incremental sweep", 14, 20), (7, "P0", 10, 16), (7, "mark assist", 12, 13)]
+    (g,) = [s for s in spans if s.category == "goroutine"]
+    assert dict(g.args) == {"p": "0"}
+
+
+def test_a_transition_of_neither_a_goroutine_nor_a_p_makes_no_span():
+    events = _dump('M=5 P=-1 G=-1 StateTransition Time=10 ThreadID=5 NotExist->Running Reason=""',
+                   'M=5 P=-1 G=-1 StateTransition Time=12 ThreadID=5 Running->NotExist Reason=""')
+    assert exectrace_spans(7, events, 20) == []
 
 
 def test_events_on_m_0_are_a_thread_the_tracer_must_have_seen():
@@ -115,6 +156,62 @@ def test_a_range_of_scope_none_goes_on_the_process_even_from_a_thread():
 
 # ---------------------------------------------------------------------------
 # chrome
+
+
+def test_at_one_moment_the_longer_slice_opens_first_whatever_its_category():
+    doc = _doc([Span(1, 1, "g", "goroutine", 10, 12), Span(1, 1, "w", "gc", 10, 30)])
+    assert [e["name"] for e in doc["traceEvents"] if e["ph"] == "X"] == ["w", "g"]
+
+
+def test_each_async_slice_has_an_id_of_its_own():
+    doc = _doc([Span(1, None, "GC", "gc", 10, 30), Span(1, None, "GC", "gc", 20, 40)])
+    begins = [e for e in doc["traceEvents"] if e["ph"] == "b"]
+    ends = {e["ts"]: e["id"] for e in doc["traceEvents"] if e["ph"] == "e"}
+    assert len({b["id"] for b in begins}) == 2
+    assert [(b["ts"], b["id"]) for b in begins] == [(0.01, ends[0.03]), (0.02, ends[0.04])]
+
+
+def test_marks_and_process_wide_spans_carry_their_category_and_args():
+    doc = _doc([Span(1, None, "GC", "gc", 10, 30, (("scope", "None"),))],
+               marks=[Mark(1, 1, "minit M0", "hook", 5, (("fn", "none"),))])
+    (mark,) = [e for e in doc["traceEvents"] if e["ph"] == "i"]
+    assert mark == {"ph": "i", "s": "t", "name": "minit M0", "cat": "hook", "ts": 0.005, "pid": 1, "tid": 1,
+                    "args": {"fn": "none"}}
+    (begin,) = [e for e in doc["traceEvents"] if e["ph"] == "b"]
+    assert (begin["cat"], begin["args"]) == ("gc", {"scope": "None"})
+
+
+def test_a_time_going_back_names_its_track():
+    events = [{"ph": "i", "name": "a", "ts": 2.0, "pid": 1, "tid": 2}, {"ph": "i", "name": "b", "ts": 1.0, "pid": 1, "tid": 2}]
+    (problem,) = chrome.problems(events)
+    assert "on track pid 1 tid 2: ts must not decrease" in problem
+
+
+@pytest.mark.parametrize("ph", ["i", "I"])
+def test_an_instant_of_an_unknown_scope_is_a_problem(ph):
+    (problem,) = chrome.problems([{"ph": ph, "name": "a", "ts": 1.0, "pid": 1, "tid": 2, "s": "x"}])
+    assert problem == f"event 0 (ph {ph!r}, name 'a'): scope s 'x' is not t, p or g"
+
+
+def test_problems_name_the_pid_and_tid_of_their_track():
+    events = [{"ph": "B", "name": "open", "ts": 1.0, "pid": 1, "tid": 2},
+              {"ph": "X", "name": "a", "ts": 0.0, "dur": 10.0, "pid": 3, "tid": 4},
+              {"ph": "X", "name": "b", "ts": 5.0, "dur": 10.0, "pid": 3, "tid": 4}]
+    found = chrome.problems(events)
+    assert any("on pid 1 tid 2 is never ended by an E" in p for p in found), found
+    assert any("crosses event 1 (X 'a') on pid 3 tid 4" in p for p in found), found
+
+
+def test_every_crossing_slice_of_a_track_is_listed():
+    events = [{"ph": "X", "name": n, "ts": ts, "dur": 10.0, "pid": 1, "tid": 1}
+              for n, ts in (("a", 0.0), ("b", 5.0), ("c", 20.0), ("d", 25.0))]
+    found = chrome.problems(events)
+    assert [p.split(" (X")[0] for p in found] == ["event 1", "event 3"], found
+
+
+def test_a_flow_step_without_a_start_or_an_end_is_a_problem():
+    found = chrome.problems([{"ph": "t", "name": "step", "cat": "c", "id": 9, "ts": 1.0, "pid": 1, "tid": 1}])
+    assert found == ["flow id 9 has 0 start events (s); it needs exactly one", "flow id 9 has no end event (f)"]
 
 
 def test_slices_sharing_an_end_in_fractions_of_a_microsecond_nest():
@@ -174,6 +271,7 @@ def test_the_file_is_utf_8_whatever_the_locale(tmp_path):
            "PYTHONCOERCECLOCALE": "0"}
     if env.get("MUTANT_UNDER_TEST") in ("stats", "fail"):
         del env["MUTANT_UNDER_TEST"]
+    chrome.write(_timeline(), tmp_path / "here.json")  # in this process too: mutation testing maps tests by what they call
     out = tmp_path / "t.json"
     done = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
