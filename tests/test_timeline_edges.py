@@ -52,6 +52,7 @@ def test_the_trace_tool_runs_with_the_kits_go_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("GOTOOLCHAIN", "auto")
     tool = (f'if [ "$1" = -h ]; then printf "%s" "{USAGE_127}" >&2; exit 2; fi\n'
             'if [ -n "$GOROOT" ] || [ "$GOTOOLCHAIN" != local ]; then echo "wrong go: $GOROOT $GOTOOLCHAIN" >&2; exit 1; fi\n'
+            f'case "$PATH" in {tmp_path}/goroot/bin:*) ;; *) echo "the toolchain\'s go is not first on PATH" >&2; exit 1 ;; esac\n'
             f"echo '{DUMP}'\n")
     trace = tmp_path / "exec.trace"
     trace.write_bytes(b"x")
