@@ -199,7 +199,8 @@ def write(timeline: Timeline, path: str | os.PathLike) -> Path:
         raise FileNotFoundError(f"cannot write {os.fspath(path)!r}: the directory {os.fspath(parent)!r} "
                                 "does not exist; create it first")
     data = json.dumps(to_chrome(timeline), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    part = parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    # the name cut short: a file name as long as the system allows leaves no room for the suffixes
+    part = parent / f".{path.name[:100]}.{os.getpid()}.{secrets.token_hex(4)}.part"
     try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with open(fd, "w", encoding="utf-8") as fh:
