@@ -59,6 +59,18 @@ def course(tmp_path):
     return src
 
 
+def _rename_fails(monkeypatch, prefix: str, message: str) -> None:
+    """os.rename, as the export calls it, fails with ``message`` for a source named ``prefix...``."""
+    rename = os.rename
+
+    def broken(src, dst):
+        if Path(src).name.startswith(prefix):
+            raise OSError(message)
+        rename(src, dst)
+
+    monkeypatch.setattr(nbg.os, "rename", broken)
+
+
 def test_assignment_names(tmp_path):
     assert nbg.assignment_of("01_x.ipynb") == "ch01"
     assert nbg.assignment_of(tmp_path / "12_y_z.ipynb") == "ch12"
@@ -204,14 +216,7 @@ def test_a_failed_write_leaves_the_earlier_export(course, tmp_path, monkeypatch)
     nbg.export(out, source=course)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    rename = os.rename
-
-    def broken(src, dst):
-        if Path(src).name.startswith(".source.new-"):
-            raise OSError("disk full")
-        rename(src, dst)
-
-    monkeypatch.setattr(nbg.os, "rename", broken)
+    _rename_fails(monkeypatch, ".source.new-", "disk full")
     with pytest.raises(OSError, match="disk full"):
         nbg.export(out, source=course)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
@@ -316,28 +321,14 @@ def test_a_failed_cleanup_does_not_hide_why_the_export_failed(course, tmp_path, 
     assert [p.name.startswith(".source.new-") for p in out.iterdir()] == [True]  # left behind, hidden
     monkeypatch.setattr(Path, "write_bytes", write)
     nbg.export(out, source=course)  # what a failed export left does not make the directory foreign
-    rename = os.rename
-
-    def broken(src, dst):
-        if Path(src).name.startswith(".source.new-"):
-            raise OSError("disk full at rename")
-        rename(src, dst)
-
-    monkeypatch.setattr(nbg.os, "rename", broken)
+    _rename_fails(monkeypatch, ".source.new-", "disk full at rename")
     with pytest.raises(OSError, match="disk full at rename"):
         nbg.export(out, source=course)
     assert sorted(p.name for p in (out / "source").iterdir()) == ["ch01", "ch03"]  # the earlier one, back
 
 
 def test_a_first_export_that_cannot_be_put_in_place_says_why(course, tmp_path, monkeypatch):
-    rename = os.rename
-
-    def broken(src, dst):
-        if Path(src).name.startswith(".source.new-"):
-            raise OSError("disk full")
-        rename(src, dst)
-
-    monkeypatch.setattr(nbg.os, "rename", broken)
+    _rename_fails(monkeypatch, ".source.new-", "disk full")
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full"):
         nbg.export(out, source=course)

@@ -15,6 +15,7 @@ import pytest
 from gorun_kit import build
 from gorun_kit.lookpath import experiments, wine
 from gorun_kit.toolchain import GoToolchain, find_go
+from trace_helpers import stdin_holding
 
 
 def script(path: Path, body: str) -> Path:
@@ -163,17 +164,8 @@ def test_overlay_runs_keep_the_callers_environment(builds, labs, goroot, monkeyp
 @pytest.fixture
 def stdin_with_text():
     """fd 0 is a pipe holding a line, as if the caller's terminal had typed it."""
-    r, w = os.pipe()
-    os.write(w, b"typed by the caller\n")
-    os.close(w)
-    saved = os.dup(0)
-    os.dup2(r, 0)
-    os.close(r)
-    try:
+    with stdin_holding("typed by the caller\n"):
         yield
-    finally:
-        os.dup2(saved, 0)
-        os.close(saved)
 
 
 def test_no_lab_reads_the_callers_input(builds, labs, goroot, stdin_with_text, monkeypatch, tmp_path, any_program_is_dynamic):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from gorun_kit import build, cache, trace
 from gorun_kit.threads import run
 
 sys.path.insert(0, os.path.dirname(__file__))
-from trace_helpers import leftovers, marked_env  # noqa: E402
+from trace_helpers import interrupted_after, leftovers, marked_env  # noqa: E402
 
 pytestmark = pytest.mark.live
 
@@ -117,19 +116,6 @@ def test_a_missing_program_is_the_tracers_error(tmp_path):
     assert time.monotonic() - t0 < 5, "the search for the program went on after the tracer had failed"
 
 
-@contextlib.contextmanager
-def interrupted_after(seconds: float):
-    """A KeyboardInterrupt in this thread ``seconds`` from now, as Ctrl-C gives one."""
-    def ctrl_c(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGALRM, ctrl_c)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _settled(pred, timeout: float = 10.0) -> bool:

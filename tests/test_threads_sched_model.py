@@ -5,7 +5,6 @@ The compiler is a shell script that answers with the diagnostics a real
 tmp_path, /proc a directory tree: no Go build, no live program."""
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -13,26 +12,13 @@ from pathlib import Path
 import pytest
 
 from fake_tools import fake_objdump
+from trace_helpers import stdin_holding
 from gorun_kit import binary as kit_binary
 from gorun_kit import goroot, procfs
 from gorun_kit.binary import Symbol
 from gorun_kit.threads import proc, scheduler
 from gorun_kit.toolchain import GoToolchain
 
-@contextlib.contextmanager
-def _stdin_holding(text: str):
-    """File descriptor 0 reads ``text`` inside the block (a program that inherits it could read it)."""
-    r, w = os.pipe()
-    os.write(w, text.encode())
-    os.close(w)
-    saved = os.dup(0)
-    os.dup2(r, 0)
-    os.close(r)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 0)
-        os.close(saved)
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +266,7 @@ def test_hook_calls_reads_hex_addresses_and_runs_objdump_on_its_own(tmp_path, mo
         return real_run(*args, **kw)
 
     monkeypatch.setattr(subprocess, "run", run)
-    with _stdin_holding("from the notebook\n"):
+    with stdin_holding("from the notebook\n"):
         assert scheduler.hook_calls("x") == {"runtime.gorunkitThreadsStart": ("runtime.write1.abi0",)}
     assert (tmp_path / "stdin.txt").read_text() == ""  # objdump never reads the caller's input
     assert len(limits) == 1 and isinstance(limits[0], (int, float)) and 0 < limits[0] <= 600  # nor hangs
@@ -323,7 +309,7 @@ def test_observe_idle_keeps_the_programs_stdin_and_stderr_to_itself(tmp_path, mo
     script = _program(tmp_path, f"#!/bin/sh\ncat > '{tmp_path / 'stdin.txt'}'\necho noise-on-stderr >&2\n"
                                 "echo ready\nexec sleep 30\n")
     _roles_seen(monkeypatch)
-    with _stdin_holding("from the notebook\n"):
+    with stdin_holding("from the notebook\n"):
         assert proc.observe_idle(script, settle=0.05, timeout=5) == ("roles",)
     assert (tmp_path / "stdin.txt").read_text() == ""
     assert "noise-on-stderr" not in capfd.readouterr().err

@@ -4,7 +4,6 @@ after a timeout, an interrupt or a killed tracer. Each run traces a few shell
 commands and takes milliseconds."""
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import json
 import os
@@ -21,7 +20,7 @@ from gorun_kit import procfs, trace
 from gorun_kit.trace import runner
 
 sys.path.insert(0, os.path.dirname(__file__))
-from trace_helpers import all_pids, leftovers, marked_env  # noqa: E402
+from trace_helpers import all_pids, leftovers, interrupted_after, marked_env  # noqa: E402
 
 
 def _script(path: Path, text: str, mode: int = 0o755) -> Path:
@@ -39,19 +38,6 @@ def _gone(pred, timeout: float = 10.0) -> bool:
     return pred()
 
 
-@contextlib.contextmanager
-def interrupted_after(seconds: float):
-    """A KeyboardInterrupt in this thread ``seconds`` from now, as Ctrl-C gives one."""
-    def ctrl_c(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGALRM, ctrl_c)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 # --- the errors a caller catches --------------------------------------------------

@@ -2,6 +2,7 @@
 marking a traced tree so leftovers can be found, comparing with strace."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import uuid
@@ -124,3 +125,35 @@ def canonical(trace, *, threads: bool = True, drop_env=(MARK,)):
                     for s in trace.spawns if not s.is_thread)
     thr = Counter((s.syscall, s.flags) for s in trace.spawns if s.is_thread) if threads else None
     return execs, fails, edges, thr
+
+
+@contextlib.contextmanager
+def interrupted_after(seconds: float):
+    """A KeyboardInterrupt in this thread ``seconds`` from now, as Ctrl-C gives one."""
+    def ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, ctrl_c)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@contextlib.contextmanager
+def stdin_holding(text: str):
+    """File descriptor 0 reads ``text`` inside the block, as if the caller's terminal had typed
+    it (a program that inherits fd 0 could read it)."""
+    r, w = os.pipe()
+    os.write(w, text.encode())
+    os.close(w)
+    saved = os.dup(0)
+    os.dup2(r, 0)
+    os.close(r)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
