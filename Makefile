@@ -137,6 +137,8 @@ grade: setup
 # `.venv/bin/mutmut show <name>` shows one mutant afterwards.
 MUTATION_MODULES := gorun_kit/lookpath gorun_kit/build.py gorun_kit/cache.py
 MODULE ?= $(MUTATION_MODULES)
+# e.g. MUTMUT_ARGS="--max-children 1" to leave cores to other work
+MUTMUT_ARGS ?=
 MUTMUT := $(if $(filter python,$(PY)),mutmut,.venv/bin/mutmut)
 # A mutant can send the kit's cache, a scratch directory or a sweep anywhere (cache_dir()
 # falling back to HOME, mkdtemp without dir= landing in $$TMPDIR): it runs with HOME, TMPDIR
@@ -158,7 +160,7 @@ mutation: setup
 	    glob="$$(echo "$${m%.py}" | sed 's,/*$$,,; s,/,.,g').*"; \
 	    rm -rf mutants; mkdir -p mutants/tmp mutants/home; \
 	    echo "== mutation: $$m (mutants $$glob; mutmut's output in mutants/run.log)"; \
-	    $(MUTATION_ENV) $(MUTMUT) run "$$glob" > mutants/run.log 2>&1 || { tail -40 mutants/run.log >&2; exit 1; }; \
+	    $(MUTATION_ENV) $(MUTMUT) run $(MUTMUT_ARGS) "$$glob" > mutants/run.log 2>&1 || { tail -40 mutants/run.log >&2; exit 1; }; \
 	    $(MUTMUT) results --all true | awk -v mod="$$m" -v prefix="$${glob%\*}" ' \
 	        index($$1, prefix) == 1 { s = $$0; sub(/^[^:]*: /, "", s); n[s]++; total++ } \
 	        END { k = n["killed"] + n["timeout"]; \
