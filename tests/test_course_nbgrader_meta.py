@@ -71,6 +71,18 @@ def _rename_fails(monkeypatch, prefix: str, message: str) -> None:
     monkeypatch.setattr(nbg.os, "rename", broken)
 
 
+def _c_writes_fail(monkeypatch) -> None:
+    """Path.write_bytes fails with "disk full" for a ``.c`` file (the export copies labs with it)."""
+    write = Path.write_bytes
+
+    def full(self, data):
+        if self.suffix == ".c":
+            raise OSError("disk full")
+        return write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+
+
 def test_assignment_names(tmp_path):
     assert nbg.assignment_of("01_x.ipynb") == "ch01"
     assert nbg.assignment_of(tmp_path / "12_y_z.ipynb") == "ch12"
@@ -242,14 +254,7 @@ def test_marked_headers_and_go_sources_are_the_students_files(course, tmp_path):
 
 def test_a_failed_copy_leaves_no_partial_export(course, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    write = Path.write_bytes
-
-    def full(self, data):
-        if self.suffix == ".c":
-            raise OSError("disk full")
-        return write(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", full)
+    _c_writes_fail(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         nbg.export(out, source=course)
     assert list(out.iterdir()) == []
@@ -307,19 +312,12 @@ def _undeletable(monkeypatch, prefix):
 
 def test_a_failed_cleanup_does_not_hide_why_the_export_failed(course, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    write = Path.write_bytes
-
-    def full(self, data):
-        if self.suffix == ".c":
-            raise OSError("disk full")
-        return write(self, data)
-
     _undeletable(monkeypatch, ".source.new-")
-    monkeypatch.setattr(Path, "write_bytes", full)
-    with pytest.raises(OSError, match="disk full"):
-        nbg.export(out, source=course)
+    with monkeypatch.context() as disk:
+        _c_writes_fail(disk)
+        with pytest.raises(OSError, match="disk full"):
+            nbg.export(out, source=course)
     assert [p.name.startswith(".source.new-") for p in out.iterdir()] == [True]  # left behind, hidden
-    monkeypatch.setattr(Path, "write_bytes", write)
     nbg.export(out, source=course)  # what a failed export left does not make the directory foreign
     _rename_fails(monkeypatch, ".source.new-", "disk full at rename")
     with pytest.raises(OSError, match="disk full at rename"):
