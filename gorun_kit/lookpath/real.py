@@ -157,6 +157,13 @@ class Oracle:
                     if _climbs_above(cwd, r):
                         raise Unsupported(f"{r!r} from cwd {cwd!r} climbs above the scenario's root; on disk "
                                           "that would leave the scenario directory, so it cannot be asked")
+                # "/.." is "/" to the kernel, but "<tmp>/.." is the directory above the scenario.
+                absolute = [d for d in unix.split_list(path) if unix.is_abs(d)] + [cwd]
+                for a in absolute + ([name] if unix.is_abs(name) else []):
+                    if _climbs_above("/", a):
+                        raise Unsupported(f"{a!r} climbs above the scenario's root (\"/..\" is \"/\" on a real "
+                                          "system, but on disk it would leave the scenario directory), so it "
+                                          "cannot be asked")
                 prefix = os.fspath(root)
                 req_env["PATH"] = ":".join(prefix + d if unix.is_abs(d) else d for d in path.split(":"))
                 request = {"name": prefix + name if unix.is_abs(name) else name,
