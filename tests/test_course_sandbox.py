@@ -630,3 +630,56 @@ def test_sweep_removes_the_cgroups_of_dead_graders_only(tmp_path):
     assert f"{dead.pid}-0-0-1" not in left
     assert {f"{os.getpid()}-1-0-2", "notapid-0", "1-0-0-3", f"{dead.pid}-9-file"} <= set(left)
     sb._Cgroup.sweep(tmp_path / "absent")  # no directory: nothing to do
+
+
+# -- what Python and the kit need ----------------------------------------------------------
+
+
+def test_kit_paths_are_pythons_prefixes_the_kit_and_go_but_never_a_checkout(tmp_path, monkeypatch):
+    import gorun_kit
+    from gorun_kit import toolchain
+
+    user_site = tmp_path / "home" / ".local" / "lib" / "python3" / "site-packages"
+    user_site.mkdir(parents=True)
+    goroot = tmp_path / "go"
+    (goroot / "bin").mkdir(parents=True)
+    (goroot / "bin" / "go").write_text("")
+    monkeypatch.setattr(toolchain, "find_go", lambda: type("Go", (), {"go": str(goroot / "bin" / "go")})())
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "checkout"), str(user_site),
+                                      str(tmp_path / "missing" / "site-packages"),
+                                      "/usr/lib/python3/dist-packages", *sys.path])
+    paths = sb.kit_paths()
+    assert {sys.base_prefix, sys.prefix, str(Path(gorun_kit.__file__).resolve().parent),
+            str(user_site), str(goroot.resolve())} <= set(paths)
+    assert str(tmp_path / "checkout") not in paths and "" not in paths
+    assert str(tmp_path / "missing" / "site-packages") not in paths
+    assert "/usr/lib/python3/dist-packages" not in paths  # under /usr, which is bound anyway
+    assert paths == sorted(paths)
+
+
+def test_kit_paths_without_go_still_name_python_and_the_kit(monkeypatch):
+    from gorun_kit import toolchain
+
+    def missing():
+        raise toolchain.ToolchainMissing("no go")
+
+    monkeypatch.setattr(toolchain, "find_go", missing)
+    paths = sb.kit_paths()
+    assert sys.prefix in paths and sys.base_prefix in paths
+
+
+@needs_sandbox
+def test_a_grader_under_lower_limits_gives_its_sandboxes_those(tmp_path):
+    """A grader started with a hard CPU limit below the sandbox's (``ulimit -t``) cannot raise
+    it; the sandbox starts anyway, with the grader's lower limit."""
+    work = _work(tmp_path)
+    code = (f"import subprocess, sys\nfrom gorun_kit.course import sandbox as sb\n"
+            f"with sb.slot() as n, sb.Sandbox(n, 0, limits=sb.Limits(cpu_seconds=1800), writable=[{str(work)!r}]) as b:\n"
+            f"    p = b.start(['sh', '-c', 'ulimit -t; ulimit -Ht'], cwd={str(work)!r}, env={{'PATH': '/usr/bin:/bin'}},\n"
+            f"                stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+            f"    out, err = p.communicate(timeout=60)\n"
+            f"    sys.stdout.write(out.decode() + err.decode())\n")
+    done = subprocess.run(["prlimit", "--cpu=900:900", sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["900", "900"]
