@@ -77,6 +77,14 @@ print(json.dumps({
 CAP_SETGID, CAP_SETUID = 6, 7
 
 
+def _capped(name: str, value: int) -> list[int]:
+    """The limit a sandbox gets for ``value``: no more than this process's own hard limit
+    (a test run under a CPU limit, as mutation testing does, gives its sandboxes that)."""
+    hard = resource.getrlimit(getattr(resource, name))[1]
+    v = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    return [v, v]
+
+
 def _work(tmp_path: Path) -> Path:
     work = tmp_path / "work"
     work.mkdir()
@@ -139,14 +147,14 @@ def _cgroup_dirs(pid: int) -> dict[str, Path]:
 
 @needs_sandbox
 def test_the_limits_hold_for_the_sandboxed_code(tmp_path):
-    limits = sb.Limits(memory_bytes=3 << 30, processes=77, cpu_seconds=123)
+    limits = sb.Limits(memory_bytes=3 << 30, processes=77, cpu_seconds=23)
     _, seen = _probe(tmp_path, limits=limits)
     rl = seen["rlimits"]
-    assert rl["RLIMIT_CPU"] == [123, 123]
-    assert rl["RLIMIT_AS"] == [3 << 30, 3 << 30]
+    assert rl["RLIMIT_CPU"] == _capped("RLIMIT_CPU", 23)
+    assert rl["RLIMIT_AS"] == _capped("RLIMIT_AS", 3 << 30)
     assert rl["RLIMIT_CORE"] == [0, 0]  # no core file of the student's memory in the work tree
     if os.geteuid() == 0:  # with a uid of its own, the process limit counts the sandbox alone
-        assert rl["RLIMIT_NPROC"] == [77, 77]
+        assert rl["RLIMIT_NPROC"] == _capped("RLIMIT_NPROC", 77)
 
 
 @needs_sandbox
@@ -154,7 +162,7 @@ def test_the_default_limits_are_finite(tmp_path):
     _, seen = _probe(tmp_path)
     limits = sb.Limits()
     for name, value in (("RLIMIT_CPU", limits.cpu_seconds), ("RLIMIT_AS", limits.memory_bytes)):
-        assert seen["rlimits"][name] == [value, value] and value != resource.RLIM_INFINITY
+        assert seen["rlimits"][name] == _capped(name, value) and value != resource.RLIM_INFINITY
     assert 0 < limits.processes < 10_000 and 0 < limits.cpu_seconds <= 3600 and 0 < limits.memory_bytes <= 16 << 30
 
 
@@ -199,10 +207,10 @@ def test_the_student_runs_as_a_uid_of_its_own_without_rights(tmp_path):
 @as_root
 def test_the_checker_keeps_only_setuid_and_setgid(tmp_path):
     _, seen = _probe(tmp_path, role=1, keep_caps=("CAP_SETUID", "CAP_SETGID"),
-                     limits=sb.Limits(cpu_seconds=77))
+                     limits=sb.Limits(cpu_seconds=17))
     wanted = 1 << CAP_SETUID | 1 << CAP_SETGID
     assert seen["cap_eff"] == wanted and seen["cap_prm"] == wanted
-    assert seen["rlimits"]["RLIMIT_CPU"] == [77, 77]
+    assert seen["rlimits"]["RLIMIT_CPU"] == _capped("RLIMIT_CPU", 17)
     assert seen["rlimits"]["RLIMIT_CORE"] == [0, 0]
 
 
@@ -223,6 +231,16 @@ def test_every_slot_and_role_has_a_uid_of_its_own(s1, r1, s2, r2):
         return
     assert a.uid >= sb.UID_BASE > 0 and b.uid >= sb.UID_BASE
     assert (a.uid == b.uid) == ((s1, r1) == (s2, r2))
+
+
+@needs_sandbox
+def test_without_root_the_sandbox_is_a_user_namespace_of_its_own(tmp_path, monkeypatch):
+    """As another user than root, bubblewrap unshares everything, a user namespace included."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    _, seen = _probe(tmp_path)
+    ours = {n: os.readlink(f"/proc/self/ns/{n}") for n in seen["ns"]}
+    assert all(seen["ns"][n] != ours[n] for n in ("ipc", "net", "uts", "pid", "mnt", "user")), seen["ns"]
+    assert seen["interfaces"] == ["lo"]
 
 
 def test_without_root_a_sandbox_keeps_the_callers_uid(monkeypatch):
@@ -460,7 +478,7 @@ def test_kill_after_the_command_ended_reaps_it_and_removes_the_cgroup(tmp_path):
 
 @needs_sandbox
 def test_the_confined_program_is_read_only_offline_and_limited(tmp_path):
-    limits = sb.Limits(memory_bytes=2 << 30, processes=55, cpu_seconds=66)
+    limits = sb.Limits(memory_bytes=2 << 30, processes=55, cpu_seconds=26)
     target = tmp_path / "outside"
     target.mkdir()
     target.chmod(0o777)
@@ -475,14 +493,17 @@ def test_the_confined_program_is_read_only_offline_and_limited(tmp_path):
     assert seen["interfaces"] == ["lo"]
     ours = {k: os.readlink(f"/proc/self/ns/{k}") for k in ("ipc", "uts", "net")}
     assert all(seen["ns"][k] != ours[k] for k in ours)
-    assert seen["rlimits"]["RLIMIT_CPU"] == [66, 66]
+    assert seen["rlimits"]["RLIMIT_CPU"] == [26, 26]
     assert seen["rlimits"]["RLIMIT_AS"] == [2 << 30, 2 << 30]
     if os.geteuid() == 0:
         uid = sb.UID_BASE + 3 * n + 2
         assert seen["uid"] != 0 and seen["no_new_privs"] == "1" and seen["groups"] == []
         assert seen["rlimits"]["RLIMIT_NPROC"] == [55, 55]
-        # its uid, as the machine sees it, is the programs' own: not the student's, not the checker's
-        assert _outside_uid(seen, n) == uid
+        # bubblewrap maps its caller's uid to itself: the programs' own, neither the student's nor the
+        # checker's, nor any uid of another slot
+        assert seen["uid"] == uid
+        others = {sb.Sandbox(m, r).uid for m in range(64) for r in (0, 1, 2)} - {uid}
+        assert seen["uid"] not in others
 
 
 def _system_python() -> str:
@@ -491,12 +512,6 @@ def _system_python() -> str:
         if os.access(python, os.X_OK):
             return python
     pytest.skip("no system python3 for the nested sandbox to run")
-
-
-def _outside_uid(seen, n) -> int:
-    # inside a user namespace of its own the program sees a mapped uid; the kernel's is the
-    # one setpriv gave before bwrap started (no mapping of root: it cannot be root inside)
-    return seen["uid"] if seen["ns"]["user"] == os.readlink("/proc/self/ns/user") else sb.UID_BASE + 3 * n + 2
 
 
 def test_confine_prefix_without_root_adds_no_uid_and_no_process_limit(monkeypatch):
