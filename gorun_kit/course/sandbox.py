@@ -204,6 +204,16 @@ def confine_prefix(slot_n: int, limits: Limits = Limits()) -> list[str]:
     return prefix
 
 
+def _set_limit(kind: int, value: int) -> None:
+    """Soft and hard limit ``kind`` to ``value``, or to the grader's own hard limit when that is
+    lower: a grader run under ``ulimit -t 600`` gives its sandboxes 600 s (raising a hard limit
+    fails, and the sandbox would not start at all)."""
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
+
+
 class _Cgroup:
     """A memory + pids cgroup for one sandbox (v2, else v1), or nothing when we may not make one."""
 
@@ -348,12 +358,12 @@ class Sandbox:
 
         def preexec() -> None:
             cgroup.join()
-            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+            _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds)
             if not self.keep_caps:
-                resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+                _set_limit(resource.RLIMIT_AS, limits.memory_bytes)
             if nproc is not None:
-                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+                _set_limit(resource.RLIMIT_NPROC, nproc)
+            _set_limit(resource.RLIMIT_CORE, 0)
 
         self.proc = subprocess.Popen([*args, "--", *argv], stdin=stdin, stdout=stdout, stderr=stderr,
                                      pass_fds=tuple(pass_fds), preexec_fn=preexec, start_new_session=True,

@@ -1,0 +1,793 @@
+"""gorun_kit.course.classgrade on a made-up course, with the two sandboxes replaced by a
+stand-in that answers with chosen outputs (as in tests/test_course_grade_model.py) and,
+for grade_class, each student graded in a thread instead of a child process: who is
+graded on what, the scores and statuses, what a student's folder can change, resuming,
+and what the student reads (never a line of hidden test code). No process is started.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import gorun_kit.course.grade as grade_mod
+from gorun_kit.course import classgrade as cg
+from gorun_kit.course.grade import CellResult, ExerciseResult
+
+EX1, EX2 = "97_cls_exercises.ipynb", "98_two_exercises.ipynb"
+HIDDEN_LINE = "assert secret_helper(answer()) == 4242, 'the hidden one failed'"
+
+
+def _code(source, gid=None, **flags):
+    meta = {}
+    if gid is not None:
+        meta = {"nbgrader": {"grade": False, "solution": False, "locked": False, "grade_id": gid,
+                             "schema_version": 3, **flags}}
+    return nbformat.v4.new_code_cell(source, metadata=meta)
+
+
+def _markdown(source, gid, **flags):
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False, "grade_id": gid,
+                                 "schema_version": 3, **flags}
+    return cell
+
+
+NB1 = nbformat.v4.new_notebook(cells=[
+    _code("def answer():\n    ### BEGIN SOLUTION\n    return 42\n    ### END SOLUTION", "answer", solution=True),  # 0
+    _code("assert answer() == 42", "t_visible", grade=True, locked=True, points=1),  # 1
+    _code("assert answer()\n### BEGIN HIDDEN TESTS\n" + HIDDEN_LINE + "\nelse:\n### END HIDDEN TESTS",
+          "t_hidden", grade=True, locked=True, points=2),  # 2
+    _markdown("Explain.", "essay", grade=True, solution=True, points=3),  # 3
+])
+NB2 = nbformat.v4.new_notebook(cells=[
+    _code("x = 1", "x", solution=True),  # 0
+    _code("assert x == 1", "t_x", grade=True, locked=True, points=5),  # 1
+])
+
+
+@pytest.fixture
+def course(tmp_path):
+    src = tmp_path / "course"
+    (src / "notebooks" / "exercises").mkdir(parents=True)
+    nbformat.write(NB1, src / "notebooks" / "exercises" / EX1)
+    nbformat.write(NB2, src / "notebooks" / "exercises" / EX2)
+    return src
+
+
+def _error(msg):
+    return [{"output_type": "error", "ename": "AssertionError", "evalue": msg, "traceback": []}]
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """The checks' outputs by cell index (of each notebook), and the calls made; every check passes
+    unless ``fail`` names its cell index (the value is the assertion message)."""
+    state = {"fail": {}, "raise": None, "calls": []}
+
+    def fake(student_cells, checker_cells, where, **kw):
+        state["calls"].append(kw)
+        if state["raise"] is not None:
+            raise state["raise"]
+        return grade_mod._Run({i: _error(state["fail"][i]) if i in state["fail"] else [] for i in where},
+                              {}, "", "")
+    monkeypatch.setattr(grade_mod, "_run_sandboxed", fake)
+    return state
+
+
+def _hand_in(folder: Path, *names, where=("notebooks", "exercises")):
+    d = folder.joinpath(*where)
+    d.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        nbformat.write(NB1 if name == EX1 else NB2, d / name)
+    return d
+
+
+def _exercises(course):
+    return cg.course_exercises(course)
+
+
+# -- the instructor's side ---------------------------------------------------------------
+
+
+def test_course_exercises_reads_checks_points_and_hidden_lines(course):
+    known = _exercises(course)
+    assert sorted(known) == [EX1, EX2]
+    ex = known[EX1]
+    assert ex.cells == (("t_visible", 1.0, True), ("t_hidden", 2.0, True), ("essay", 3.0, False))
+    assert ex.hidden == ("t_hidden",)
+    assert ex.hidden_lines == (HIDDEN_LINE,)  # short lines ("else:") would match too much
+    assert ex.max_points == 3.0 and ex.stem == "97_cls_exercises"
+    assert ex.path == str(course / "notebooks" / "exercises" / EX1)
+    import hashlib
+    assert ex.digest == hashlib.sha256((course / "notebooks" / "exercises" / EX1).read_bytes()).hexdigest()
+    assert known[EX2].hidden == () and known[EX2].max_points == 5.0
+
+
+def test_an_exercise_stem_without_the_suffix_is_itself():
+    assert cg.Exercise("plain", "", (), (), (), "").stem == "plain"
+
+
+# -- the student's side: which notebook is graded -------------------------------------
+
+
+def test_the_release_place_wins_and_links_are_refused(tmp_path):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, where=("copy", "deep", "er"))
+    _hand_in(folder, EX1)
+    _hand_in(folder, EX2, where=("a",))
+    _hand_in(folder, EX2, where=("b", "c"))
+    (folder / "notes.ipynb").write_text("{}")
+    (folder / ".hidden").mkdir()
+    nbformat.write(NB2, folder / ".hidden" / "99_x_exercises.ipynb")
+    chosen, refused, notes = cg.find_notebooks(folder, [EX1, EX2, "99_x_exercises.ipynb"])
+    assert chosen == {EX1: folder / "notebooks" / "exercises" / EX1, EX2: folder / "a" / EX2}
+    assert refused == {}
+    assert notes == [f"ignored copy/deep/er/{EX1}: graded the copy in notebooks/exercises/{EX1}",
+                     f"ignored b/c/{EX2}: graded the copy in a/{EX2}",
+                     "ignored (not named like any exercise): notes.ipynb"]
+
+
+def test_a_notebook_that_is_a_link_is_refused_even_at_the_release_place(tmp_path, course):
+    folder = tmp_path / "ada"
+    d = folder / "notebooks" / "exercises"
+    d.mkdir(parents=True)
+    (d / EX1).symlink_to(course / "notebooks" / "exercises" / EX1)  # the instructor's, with the solutions
+    _hand_in(folder, EX1, where=("other",))
+    chosen, refused, _ = cg.find_notebooks(folder, [EX1])
+    assert chosen == {} and "symbolic link" in refused[EX1] and f"notebooks/exercises/{EX1}" in refused[EX1]
+
+
+def test_a_linked_directory_is_not_followed(tmp_path, course):
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "course").symlink_to(course)
+    chosen, refused, notes = cg.find_notebooks(folder, [EX1])
+    assert (chosen, refused, notes) == ({}, {}, [])
+
+
+# -- the fingerprint (resume) ---------------------------------------------------------------
+
+
+def test_the_fingerprint_changes_with_the_work_and_the_checks(tmp_path, course):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    d = _hand_in(folder, EX1)
+    first = cg.fingerprint(folder, [known[EX1]])
+    assert first == cg.fingerprint(folder, [known[EX1]])
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / ".ipynb_checkpoints" / "x").write_text("y")
+    assert cg.fingerprint(folder, [known[EX1]]) == first  # hidden files are not the work
+    (d / "extra.txt").write_text("a")
+    second = cg.fingerprint(folder, [known[EX1]])
+    assert second != first
+    (d / "extra.txt").write_text("b")  # same size, other content
+    third = cg.fingerprint(folder, [known[EX1]])
+    assert third != second
+    (d / "extra.txt").unlink()
+    (d / "extra.txt").symlink_to("/etc/hostname")
+    assert cg.fingerprint(folder, [known[EX1]]) not in (first, second, third)
+    (d / "extra.txt").unlink()
+    assert cg.fingerprint(folder, [known[EX1]]) == first
+    assert cg.fingerprint(folder, [known[EX1], known[EX2]]) != first  # another assignment
+    changed = cg.Exercise(EX1, "", (), (), (), "0" * 64)
+    assert cg.fingerprint(folder, [changed]) != first  # the instructor changed the checks
+    (d / "extra.txt").write_text("a")
+    (d / "extra.txt").rename(d / "other.txt")
+    assert cg.fingerprint(folder, [known[EX1]]) != second  # the name counts, not only the bytes
+
+
+def test_the_fingerprint_reads_files_larger_than_one_block(tmp_path):
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "big").write_bytes(b"a" * (1 << 20) + b"b")
+    one = cg.fingerprint(folder, [])
+    (folder / "big").write_bytes(b"a" * (1 << 20) + b"c")
+    assert cg.fingerprint(folder, []) != one
+
+
+# -- grading one student -------------------------------------------------------------------
+
+
+def test_a_student_who_hands_in_everything_and_passes_is_graded(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, EX2)
+    r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
+    assert r.student == "ada" and r.status == "graded"
+    assert (r.points, r.max_points) == (8.0, 8.0)
+    assert [e.notebook for e in r.exercises] == [f"notebooks/exercises/{EX1}", f"notebooks/exercises/{EX2}"]
+    assert r.notes == () and r.graded_at.endswith("+00:00") and r.seconds >= 0
+    assert [c["student_id"] for c in checks["calls"]] == ["ada", "ada"]
+
+
+def test_the_student_id_given_picks_the_variant_not_the_folder_name(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "folder-name"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX2]], source=course, student_id="bob")
+    assert r.student == "bob" and checks["calls"][0]["student_id"] == "bob"
+
+
+def test_a_failed_check_costs_its_points(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    checks["fail"] = {2: "nope"}
+    r = cg.grade_student(folder, [known[EX1]], source=course)
+    assert (r.points, r.max_points, r.status) == (1.0, 3.0, "graded")
+    cells = {c.grade_id: (c.points, c.status) for c in r.exercises[0].cells}
+    assert cells == {"t_visible": (1.0, "passed"), "t_hidden": (0.0, "failed"), "essay": (0.0, "manual")}
+
+
+def test_an_exercise_not_handed_in_scores_zero_and_the_status_says_incomplete(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
+    assert r.status == "incomplete" and (r.points, r.max_points) == (5.0, 8.0)
+    missing = r.by_exercise()[EX1]
+    assert missing.notebook == "" and missing.note == "not handed in" and missing.points == 0
+    assert {c.grade_id: (c.points, c.max_points, c.status) for c in missing.cells} == {
+        "t_visible": (0.0, 1.0, "not run"), "t_hidden": (0.0, 2.0, "not run"), "essay": (0.0, 3.0, "manual")}
+    assert [c.detail for c in missing.cells] == ["not handed in", "not handed in", "graded by hand"]
+    assert r.notes == ("97_cls_exercises: not handed in",)
+
+
+def test_a_folder_without_exercises_is_empty(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("hi")
+    r = cg.grade_student(folder, [known[EX1]], source=course)
+    assert r.status == "empty" and r.points == 0 and r.max_points == 3.0
+    assert checks["calls"] == []
+
+
+def test_a_linked_notebook_is_not_graded_and_the_student_is_told(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    d = folder / "notebooks" / "exercises"
+    d.mkdir(parents=True)
+    (d / EX1).symlink_to(course / "notebooks" / "exercises" / EX1)
+    r = cg.grade_student(folder, [known[EX1]], source=course)
+    assert r.status == "incomplete" and r.points == 0 and checks["calls"] == []
+    assert "symbolic link" in r.exercises[0].note and r.exercises[0].note.startswith("not graded: ")
+    assert r.notes[0].startswith("97_cls_exercises: not graded: ") and "symbolic link" in r.notes[0]
+
+
+def test_an_unreadable_notebook_is_not_graded_and_the_student_is_told_what_to_do(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    d = folder / "notebooks" / "exercises"
+    d.mkdir(parents=True)
+    (d / EX1).write_text("{ not json")
+    (d / EX2).write_text("")
+    r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
+    assert r.status == "incomplete" and r.points == 0 and checks["calls"] == []
+    for e in r.exercises:
+        assert e.note.startswith("not graded: not a readable notebook (") and "restore it from the release" in e.note
+        assert e.notebook == f"notebooks/exercises/{e.exercise}"
+        assert all(c.points == 0 for c in e.cells)
+    assert "\n" not in r.exercises[0].note
+
+
+def test_the_graders_own_failure_makes_the_status_error(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, EX2)
+    checks["raise"] = RuntimeError("the checks' process ended")
+    r = cg.grade_student(folder, [known[EX1]], source=course)
+    assert r.status == "error" and r.points == 0
+    assert r.notes[0] == "97_cls_exercises: the grader failed: RuntimeError: the checks' process ended"
+    assert "teacher has been told" in r.exercises[0].note
+
+
+def test_a_broken_instructor_notebook_is_the_graders_failure(tmp_path, course, checks):
+    from gorun_kit.course.markup import MarkupError
+
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    checks["raise"] = MarkupError("bad metadata in the instructor's notebook")
+    r = cg.grade_student(folder, [known[EX2]], source=course)
+    assert r.status == "error" and r.points == 0
+    assert r.notes[0].startswith("98_two_exercises: the grader failed: ")
+    assert "teacher has been told" in r.exercises[0].note and r.exercises[0].notebook == f"notebooks/exercises/{EX2}"
+
+
+def test_a_notebook_the_grader_refuses_is_the_students_and_hides_the_machines_paths(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    checks["raise"] = ValueError(f"{folder}{os.sep}notebooks/x is odd; so is {folder}")
+    r = cg.grade_student(folder, [known[EX2]], source=course)
+    assert r.status == "incomplete"
+    assert r.notes == ("98_two_exercises: not graded: notebooks/x is odd; so is .",)
+    assert str(tmp_path) not in json.dumps(r.to_dict()["exercises"])
+
+
+def test_known_exercises_beyond_the_assignment_are_not_reported_as_ignored(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, EX2)
+    r = cg.grade_student(folder, [known[EX2]], source=course, known=known)
+    assert r.notes == () and r.status == "graded" and [e.exercise for e in r.exercises] == [EX2]
+    r2 = cg.grade_student(folder, [known[EX2]], source=course)
+    assert r2.notes == (f"ignored (not named like any exercise): notebooks/exercises/{EX1}",)
+
+
+# -- what the student reads ---------------------------------------------------------------
+
+
+def _result(course, checks, tmp_path, fail):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    checks["fail"] = fail
+    return cg.grade_student(folder, [known[EX1], known[EX2]], source=course), known
+
+
+def test_feedback_shows_points_and_why_a_check_failed_but_never_hidden_code(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {1: "answer was 41", 2: HIDDEN_LINE + " failed"})
+    text = cg.feedback_text(result, known)
+    assert HIDDEN_LINE not in text and "[hidden test code] failed" in text
+    assert text.startswith("# Feedback for ada\n")
+    assert "**Total: 0/8**" in text
+    assert "## 97_cls_exercises: 0/3" in text and "## 98_two_exercises: 0/5" in text
+    assert f"Graded: `notebooks/exercises/{EX1}`" in text and "Note: not handed in" in text
+    assert "- `t_visible`: failed, 0/1  \n  AssertionError: answer was 41" in text
+    assert "- `t_hidden` (includes hidden tests): failed, 0/2" in text
+    assert "Some checks include hidden tests" in text
+    assert "- `essay`: manual, 0/3" in text
+    assert "- `t_x`: not run, 0/5\n" in text  # its detail is the exercise's note: said once
+    assert "## Also" not in text  # every note belongs to an exercise, and is said there
+    assert "grader failed" not in text
+
+
+def test_feedback_lists_notes_that_belong_to_no_exercise(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    (folder / "scratch.ipynb").write_text("{}")
+    r = cg.grade_student(folder, [known[EX1]], source=course)
+    text = cg.feedback_text(r, known)
+    assert text.endswith("## Also\n\n- ignored (not named like any exercise): scratch.ipynb\n")
+    assert "Some checks include hidden tests" in text and "**Total: 3/3**" in text
+    assert "passed, 1/1\n" in text and "passed, 1/1  \n" not in text
+
+
+def test_feedback_of_a_failed_grader_says_it_is_not_the_students_fault(course):
+    known = _exercises(course)
+    failed = cg._failed("ada", [known[EX2]], "killed", "fp")
+    text = cg.feedback_text(failed, known)
+    assert "because the grader failed (not because of your work)" in text and "graded again" in text
+    assert failed.status == "error" and failed.points == 0 and failed.fingerprint == "fp"
+    assert failed.notes == ("killed",)
+
+
+def test_feedback_without_hidden_checks_does_not_warn_of_them(tmp_path, course, checks):
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    text = cg.feedback_text(cg.grade_student(folder, [known[EX2]], source=course), known)
+    assert "hidden" not in text and "## Also" not in text
+
+
+def test_an_assertion_without_a_message_reads_as_its_name(course):
+    known = _exercises(course)
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", EX2, (
+        CellResult("t_x", 0.0, 5.0, "failed", "AssertionError: "),)),))
+    assert "\n  AssertionError\n" in cg.feedback_text(r, known) + "\n"
+    assert cg.gradescope_results(r, known)["tests"][0]["output"] == "AssertionError"
+
+
+def test_gradescope_results_score_each_check_and_hide_hidden_code(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {2: "x " + HIDDEN_LINE})
+    out = cg.gradescope_results(result, known)
+    assert HIDDEN_LINE not in json.dumps(out)
+    assert out["score"] == 1.0 and out["stdout_visibility"] == "hidden"
+    assert out["extra_data"] == {"student": "ada", "status": "incomplete"}
+    assert out["output"].split("\n")[0] == "ada: 1/8 (incomplete)"
+    assert "98_two_exercises: not handed in" in out["output"].split("\n")[1:]
+    tests = {t["name"]: t for t in out["tests"]}
+    assert set(tests) == {"97_cls_exercises: t_visible", "97_cls_exercises: t_hidden", "98_two_exercises: t_x"}
+    assert tests["97_cls_exercises: t_visible"] == {
+        "name": "97_cls_exercises: t_visible", "number": "1", "score": 1.0, "max_score": 1.0, "status": "passed",
+        "output": "", "visibility": "visible"}
+    hidden = tests["97_cls_exercises: t_hidden"]
+    assert hidden["status"] == "failed" and hidden["score"] == 0 and hidden["max_score"] == 2.0
+    assert hidden["output"] == "This check includes hidden tests; its code is not shown. AssertionError: x [hidden test code]"
+    assert hidden["number"] == "2"
+    assert tests["98_two_exercises: t_x"]["number"] == "4"  # the manual cell keeps its number
+    assert tests["98_two_exercises: t_x"]["output"] == "not handed in"
+
+
+def test_gradescope_execution_time_is_whole_seconds():
+    r = cg.StudentResult("ada", "graded", (), seconds=2.6)
+    assert cg.gradescope_results(r, {})["execution_time"] == 3
+
+
+def test_a_passed_hidden_check_says_only_that_it_has_hidden_tests(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {})
+    tests = {t["name"]: t for t in cg.gradescope_results(result, known)["tests"]}
+    assert tests["97_cls_exercises: t_hidden"]["output"] == "This check includes hidden tests; its code is not shown."
+    assert tests["97_cls_exercises: t_hidden"]["status"] == "passed"
+
+
+def test_partial_points_are_failed_on_gradescope(course):
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", EX2, (
+        CellResult("t_x", 2.5, 5.0, "partial", "half"),)),))
+    t = cg.gradescope_results(r, _exercises(course))["tests"][0]
+    assert (t["status"], t["score"], t["output"]) == ("failed", 2.5, "half")
+
+
+@given(st.text(min_size=0, max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_no_detail_ever_quotes_a_hidden_line(noise):
+    ex = cg.Exercise(EX1, "", (("t", 1.0, True),), ("t",), (HIDDEN_LINE, "another_hidden_line_here()"), "")
+    detail = noise + HIDDEN_LINE + noise + "another_hidden_line_here()" + noise
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", EX1, (CellResult("t", 0.0, 1.0, "failed", detail),)),))
+    assert HIDDEN_LINE not in cg.feedback_text(r, {EX1: ex})
+    assert "another_hidden_line_here()" not in json.dumps(cg.gradescope_results(r, {EX1: ex}))
+
+
+# -- records on disk ----------------------------------------------------------------------
+
+
+def test_write_student_then_load_student_gives_the_result_back(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {1: "no"})
+    out = tmp_path / "out" / "ada"
+    cg.write_student(out, result, known)
+    assert cg.load_student(out) == result
+    assert (out / "feedback.md").read_text() == cg.feedback_text(result, known)
+    assert json.loads((out / "results.json").read_text()) == cg.gradescope_results(result, known)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_load_student_of_a_newer_record_ignores_fields_it_does_not_know(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {})
+    out = tmp_path / "out"
+    cg.write_student(out, result, known)
+    data = json.loads((out / "report.json").read_text())
+    data["new_field"] = 1
+    data["exercises"][0]["new_field"] = 2
+    data["exercises"][0]["cells"][0]["new_field"] = 3
+    (out / "report.json").write_text(json.dumps(data))
+    assert cg.load_student(out) == result
+
+
+@pytest.mark.parametrize("text", [None, "", "not json", "[]", '{"student": "ada"}', '{"exercises": 3}',
+                                  '{"student": "a", "status": "graded", "exercises": [{"cells": [1]}]}'])
+def test_load_student_of_a_missing_or_broken_report_is_none(tmp_path, text):
+    if text is not None:
+        (tmp_path / "report.json").write_text(text)
+    assert cg.load_student(tmp_path) is None
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cg.os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        cg._write_atomic(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(course):
+    known = _exercises(course)
+    graded = cg.StudentResult("ada", "incomplete", (ExerciseResult("x", EX1, (
+        CellResult("t_visible", 1.0, 1.0, "passed"), CellResult("t_hidden", 0.5, 2.0, "partial"))),),
+        notes=("a", "b"))
+    report = cg.ClassReport("out", (EX1, EX2), (graded, cg.StudentResult("bob", "", ())), 1, 0.0)
+    rows = list(csv.reader(io.StringIO(cg.gradebook_csv(report))))
+    assert rows == [["student", "97_cls_exercises", "98_two_exercises", "total", "max", "status", "notes"],
+                    ["ada", "1.5", "", "1.5", "3", "incomplete", "a; b"],
+                    ["bob", "", "", "", "", "not graded", "the run was stopped first"]]
+    assert not report.ok and report.failed == ()
+    assert cg.ClassReport("o", (), (graded,), 1, 0.0).ok
+    bad = cg.ClassReport("o", (), (graded, cg.StudentResult("eve", "error", ())), 1, 0.0)
+    assert not bad.ok and bad.failed == ("eve",)
+    assert not cg.ClassReport("o", (), (cg.StudentResult("x", "weird", ()),), 1, 0.0).ok
+
+
+# -- grading a class ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_threads(monkeypatch, checks):
+    """grade_class with each student graded in this process (a thread) instead of a child."""
+    seen = []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        seen.append((student, timeout, [e.name for e in assignment]))
+        result = cg.grade_student(folder, assignment, student_id=student, source=src, timeout=timeout,
+                                  known=exercises)
+        import dataclasses
+        result = dataclasses.replace(result, fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    return seen
+
+
+def _class(tmp_path, **students):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, notebooks in students.items():
+        folder = subs / name
+        folder.mkdir()
+        if notebooks:
+            _hand_in(folder, *notebooks)
+    return subs
+
+
+def test_a_class_is_graded_on_what_some_student_handed_in(tmp_path, course, in_threads, checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[], cy=[EX1])
+    (subs / "stray.txt").write_text("x")
+    (subs / ".DS_Store").mkdir()
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=2, timeout=7, echo=lines.append)
+    assert report.exercises == (EX1,)  # nobody handed in EX2: not part of the assignment
+    assert [(s.student, s.status, s.points) for s in report.students] == [
+        ("ada", "graded", 3.0), ("bob", "empty", 0.0), ("cy", "graded", 3.0)]
+    assert report.graded_now == 3 and report.ok
+    assert sorted(in_threads) == [(n, 7, [EX1]) for n in ("ada", "bob", "cy")]
+    assert "ignored 1 file(s) beside the student folders: stray.txt" in lines
+    assert "grading 3 student(s), 2 at a time" in lines
+    assert sorted(l for l in lines if l.startswith("[")) == sorted(
+        l for l in lines if l.startswith("[")) and len([l for l in lines if l.startswith("[")]) == 3
+    assert any(l.startswith("[") and " ada 3/3 graded (" in l for l in lines)
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text())))
+    assert [r[0] for r in rows] == ["student", "ada", "bob", "cy"]
+    for s in ("ada", "bob", "cy"):
+        assert cg.load_student(tmp_path / "out" / "students" / s).status == report.students[
+            ["ada", "bob", "cy"].index(s)].status
+
+
+def test_the_assignment_given_is_graded_for_everyone(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1, exercises=["98_two_exercises", EX2])
+    assert report.exercises == (EX2,)
+    assert report.students[0].status == "incomplete" and report.students[0].max_points == 5.0
+
+
+def test_an_unknown_exercise_is_refused_with_the_known_ones(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    with pytest.raises(ValueError, match="'nope' is not one of the course's exercises; give one of: "
+                                         "97_cls_exercises, 98_two_exercises"):
+        cg.grade_class(subs, tmp_path / "out", source=course, exercises=["nope"])
+    assert in_threads == []
+
+
+def test_a_finished_student_is_not_graded_again_until_the_work_changes(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+    out = tmp_path / "out"
+    cg.grade_class(subs, out, source=course, workers=1)
+    assert len(in_threads) == 2
+    lines = []
+    again = cg.grade_class(subs, out, source=course, workers=1, echo=lines.append)
+    assert len(in_threads) == 2 and again.graded_now == 0
+    assert lines == ["[1/2] ada 3/3 graded (graded earlier)", "[2/2] bob 3/3 graded (graded earlier)"]
+    (subs / "bob" / "more.txt").write_text("changed")
+    third = cg.grade_class(subs, out, source=course, workers=1)
+    assert [s for s, _, _ in in_threads[2:]] == ["bob"] and third.graded_now == 1
+    cg.grade_class(subs, out, source=course, workers=1, regrade=True)
+    assert sorted(s for s, _, _ in in_threads[3:]) == ["ada", "bob"]
+
+
+def test_a_student_the_grader_failed_on_is_graded_again(tmp_path, course, in_threads, checks):
+    subs = _class(tmp_path, ada=[EX1])
+    out = tmp_path / "out"
+    checks["raise"] = RuntimeError("flaky")
+    first = cg.grade_class(subs, out, source=course, workers=1)
+    assert first.students[0].status == "error" and not first.ok and first.failed == ("ada",)
+    checks["raise"] = None
+    second = cg.grade_class(subs, out, source=course, workers=1)
+    assert second.students[0].status == "graded" and len(in_threads) == 2
+
+
+def test_a_crash_grading_one_student_costs_that_student_only(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "ada":
+            raise OSError("disk full")
+        result = cg.grade_student(folder, assignment, student_id=student, source=src)
+        import dataclasses
+        result = dataclasses.replace(result, fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1, echo=lines.append)
+    ada, bob = report.students
+    assert ada.status == "error" and ada.notes == ("the grader failed: OSError: disk full",) and ada.points == 0
+    assert bob.status == "graded" and bob.points == 3
+    assert any(l.endswith("ada 0/3 error (0.0 s): the grader failed: OSError: disk full") for l in lines)
+
+
+def test_a_stopped_run_keeps_the_finished_students_and_writes_the_gradebook(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "bob":
+            raise KeyboardInterrupt
+        result = cg.grade_student(folder, assignment, student_id=student, source=src)
+        import dataclasses
+        result = dataclasses.replace(result, fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    with pytest.raises(BaseException):
+        cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text())))
+    assert rows[1][0] == "ada" and rows[1][-2] == "graded"
+    assert rows[2][0] == "bob" and rows[2][-2] == "not graded"
+    assert not (tmp_path / "out" / ".grade-class.lock").exists()
+
+
+def test_a_report_from_an_earlier_run_is_withdrawn_until_the_student_is_graded_again(tmp_path, course, monkeypatch,
+                                                                                   in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    out = tmp_path / "out"
+    cg.grade_class(subs, out, source=course, workers=1)
+    (subs / "ada" / "new.txt").write_text("x")
+    seen = []
+
+    def look(folder, student, out_dir, *rest):
+        seen.append((out_dir / "report.json").exists())
+        return None  # stopped before it finished
+
+    monkeypatch.setattr(cg, "_grade_in_child", look)
+    report = cg.grade_class(subs, out, source=course, workers=1)
+    assert seen == [False] and report.students[0].status == "" and report.graded_now == 0
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"timeout": 0}, "greater than 0"), ({"timeout": -1}, "greater than 0"),
+    ({"timeout": float("inf")}, "finite"), ({"timeout": "5"}, "finite"),
+    ({"workers": 0}, "1 or more"), ({"workers": 1.5}, "whole number"), ({"workers": "2"}, "whole number"),
+])
+def test_bad_options_are_refused(tmp_path, course, in_threads, kwargs, words):
+    subs = _class(tmp_path, ada=[EX1])
+    with pytest.raises(ValueError, match=words):
+        cg.grade_class(subs, tmp_path / "out", source=course, **kwargs)
+    assert in_threads == [] and not (tmp_path / "out").exists()
+
+
+def test_folders_that_are_no_student_id_are_refused_by_name(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], **{"bad name": [EX1], "-x": [], "a/b".replace("/", "_"): []})
+    for i in range(6):
+        (subs / f"bad id {i}").mkdir()
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, tmp_path / "out", source=course)
+    msg = str(err.value)
+    assert "'-x'" in msg and "'bad id 3'" in msg and msg.count("'") == 10  # the first five, sorted
+    assert " ..." in msg and "rename them" in msg and "'ada'" not in msg
+    assert in_threads == []
+
+
+def test_where_there_is_nothing_to_grade_the_run_says_why(tmp_path, course, in_threads):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "file.txt").write_text("")
+    with pytest.raises(ValueError, match="holds no student folders"):
+        cg.grade_class(empty, tmp_path / "out", source=course)
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        cg.grade_class(tmp_path / "absent", tmp_path / "out", source=course)
+    subs = _class(tmp_path, ada=[], bob=[])
+    with pytest.raises(ValueError, match="no student folder .* holds an exercise notebook"):
+        cg.grade_class(subs, tmp_path / "out", source=course)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    with pytest.raises(ValueError, match="has no exercises"):
+        cg.grade_class(subs, tmp_path / "out", source=bare)
+    assert in_threads == []
+
+
+def test_out_must_not_be_inside_the_submissions_nor_someone_elses_directory(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    with pytest.raises(ValueError, match="inside"):
+        cg.grade_class(subs, subs / "results", source=course)
+    with pytest.raises(ValueError, match="inside"):
+        cg.grade_class(subs, subs, source=course)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file"):
+        cg.grade_class(subs, tmp_path / "file", source=course)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("")
+    with pytest.raises(ValueError, match="neither empty nor the output"):
+        cg.grade_class(subs, other, source=course)
+    assert in_threads == []
+    earlier = tmp_path / "earlier"
+    (earlier / "students").mkdir(parents=True)
+    (earlier / "notes.txt").write_text("")
+    cg.grade_class(subs, earlier, source=course)  # an earlier run's directory is resumed
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "gradebook.csv").write_text("")
+    cg.grade_class(subs, book, source=course)
+    assert len(in_threads) == 2
+
+
+def test_two_runs_never_write_the_same_out_at_once(tmp_path, course, in_threads):
+    import fcntl
+
+    subs = _class(tmp_path, ada=[EX1])
+    out = tmp_path / "out"
+    (out / "students").mkdir(parents=True)
+    fd = os.open(out / ".grade-class.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(ValueError, match="another grade-class run is writing"):
+            cg.grade_class(subs, out, source=course)
+    finally:
+        os.close(fd)
+    assert in_threads == []
+
+
+def test_the_child_has_time_for_every_exercise(tmp_path, course, monkeypatch, checks):
+    """_grade_in_child's budget: timeout per exercise plus the margin (seen by a stand-in child)."""
+    seen = {}
+
+    class Proc:
+        pid = None
+        exitcode = 0
+        sentinel = None
+
+        def __init__(self, target, name, args):
+            seen["args"] = args
+            seen["name"] = name
+
+        def start(self):
+            pass
+
+    class Conn:
+        def close(self):
+            pass
+
+        def poll(self):
+            return False
+
+    class Ctx:
+        def Pipe(self, duplex):
+            return Conn(), Conn()
+
+        def Process(self, **kw):
+            return Proc(**kw)
+
+    monkeypatch.setattr(cg, "_forkserver", lambda: Ctx())
+    monkeypatch.setattr(cg, "_wait_child", lambda proc, timeout: True)
+    monkeypatch.setattr(cg.os, "killpg", lambda *a: None)
+    known = _exercises(course)
+    out = tmp_path / "out" / "ada"
+    r = cg._grade_in_child(tmp_path / "ada", "ada", out, [known[EX1], known[EX2]], course, 5.0, "fp", known,
+                           threading.Event())
+    assert seen["name"] == "grade-class ada"
+    assert seen["args"][1:] == (str(tmp_path / "ada"), "ada", str(out), [EX1, EX2], str(course), 5.0, "fp")
+    assert r.status == "error" and r.notes == ("the grader of this student ended with status 0 without a report",)
+    assert cg.load_student(out) == r
+
+
+def test_default_workers_is_at_least_one(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert cg.default_workers() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cg.default_workers() == 6
