@@ -231,3 +231,95 @@ def test_when_every_drive_is_taken_the_session_is_refused_and_holds_nothing(tool
     assert _calls(tools) == [f"wineserver -k {pdir}", f"wineserver -w {pdir}"]
     with open(pdir / ".sessions.lock") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody holds it any more
+
+
+# ------------------------------------------------------------------ what the user sees, and what may hang
+def test_no_wine_names_the_tool_where_it_was_looked_for_and_how_to_install_it(tools, tmp_path, monkeypatch):
+    _shim(tmp_path, monkeypatch)
+    (tools.parent / "bin" / "wine64").unlink()
+    monkeypatch.setenv("PATH", str(tools.parent / "bin"))
+    with pytest.raises(ToolchainMissing) as err:
+        wine.prefix()
+    assert err.value.tool == "wine64"
+    first, *hints = str(err.value).splitlines()
+    assert first.startswith("wine64 not found (wine64 not found (looked for wine64, wine on PATH)")
+    assert any(h.strip().startswith("Debian/Ubuntu:") for h in hints)
+
+
+def test_making_the_prefix_says_so_while_it_runs(tools, tmp_path, monkeypatch, capsys):
+    _shim(tmp_path, monkeypatch)
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    wine.prefix()
+    assert "creating the kit's Wine prefix (wineboot, once)" in capsys.readouterr().err
+    wine.prefix()
+    assert "wineboot" not in capsys.readouterr().err  # ready: nothing to say
+
+
+def test_a_failed_wineboot_quotes_the_end_of_what_it_said(tools, tmp_path, monkeypatch, private_cache):
+    _shim(tmp_path, monkeypatch)
+    said = "".join(chr(ord("a") + i % 26) for i in range(2990))
+    monkeypatch.setenv("WINEBOOT_FAILS", said)
+    with pytest.raises(RuntimeError) as err:
+        wine.prefix()
+    head, tail = str(err.value).split(":\n", 1)
+    assert head == f"wineboot could not create the prefix {private_cache / 'wine' / 'prefix'}"
+    assert tail == ("wineboot: " + said + "\n")[-2000:]
+
+
+def test_wine_tools_get_no_input_and_print_nothing_of_theirs(tools, tmp_path, monkeypatch, capfd):
+    # Our stdin is a pipe nobody writes to: a tool reading it would wait, not see its end.
+    for name in ("wineboot", "wineserver"):
+        script = tools.parent / "bin" / name
+        script.write_text(script.read_text() + f'timeout 3 sh -c "read line"; echo "{name} stdin $?" >> {tools}\n'
+                          'echo "noise on stdout"; echo "noise on stderr" >&2\n')
+    _shim(tmp_path, monkeypatch)
+    r, w = os.pipe()
+    saved = os.dup(0)
+    os.dup2(r, 0)
+    try:
+        wine.prefix()
+    finally:
+        os.dup2(saved, 0)
+        for fd in (r, w, saved):
+            os.close(fd)
+    reads = [line for line in _calls(tools) if " stdin " in line]
+    assert reads == ["wineboot stdin 1", "wineserver stdin 1", "wineserver stdin 1"]  # end of input at once
+    out, err = capfd.readouterr()
+    assert "noise" not in out + err
+
+
+def test_a_wineserver_that_cannot_start_or_hangs_does_not_stop_the_kit(tools, tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    server = tools.parent / "bin" / "wineserver"
+    server.write_text("#!/nonexistent/interpreter\n")
+    with monkeypatch.context() as only_ours:  # (exec would go on to a real wineserver further on PATH)
+        only_ours.setenv("PATH", str(server.parent))
+        wine.kill_server(mine)  # OSError from exec: nothing to stop
+    server.write_text(f'#!/bin/sh\necho "wineserver $*" >> {tools}\nexec sleep 5\n')
+    real_run = wine.subprocess.run
+    deadlines = []
+
+    def hurried(*args, timeout=None, **kw):
+        deadlines.append(timeout)
+        return real_run(*args, timeout=None if timeout is None else 0.2, **kw)
+
+    monkeypatch.setattr(wine.subprocess, "run", hurried)
+    wine.kill_server(mine)
+    assert _calls(tools) == ["wineserver -k", "wineserver -w"]  # the second runs after the first timed out
+    assert all(d is not None and d <= 60 for d in deadlines) and len(deadlines) == 2
+
+
+def test_wineboot_has_a_deadline(tools, tmp_path, monkeypatch):
+    _shim(tmp_path, monkeypatch)
+    real_run = wine.subprocess.run
+    deadlines = {}
+
+    def recorded(args, *rest, timeout=None, **kw):
+        deadlines.setdefault(args[0], []).append(timeout)
+        return real_run(args, *rest, timeout=timeout, **kw)
+
+    monkeypatch.setattr(wine.subprocess, "run", recorded)
+    wine.prefix()
+    wine_calls = deadlines["wineboot"] + deadlines["wineserver"]
+    assert len(wine_calls) == 3 and all(t is not None and t <= 300 for t in wine_calls)
