@@ -151,6 +151,10 @@ MUTATION_ENV = env -u XDG_CACHE_HOME GORUN_KIT_PROGRESS=0 \
 # The C tracer's named mutants (scripts/tracer_mutants.py); ARGS e.g. --only NAME, -j 2
 mutation-tracer: setup
 	flock /tmp/gorun-kit-bench.lock $(PY) scripts/tracer_mutants.py $(ARGS)
+.PHONY: mutation-gdbscripts
+# The gdb scripts' named mutants against real gdb (scripts/gdbscript_mutants.py); ARGS e.g. --only NAME, --fake
+mutation-gdbscripts: setup
+	$(PY) scripts/gdbscript_mutants.py $(ARGS)
 
 .PHONY: mutation
 mutation: setup

@@ -994,7 +994,7 @@ def test_gdb_probes_refuse_a_binary_without_the_symbols_they_stop_at(tmp_path, m
     monkeypatch.setattr(kit_binary, "read_symbols", lambda path: SYMBOLS)
     with pytest.raises(ValueError, match="no runtime.mstart in its symbol table"):
         gdb.mstart_entries(exe)
-    with pytest.raises(ValueError, match="no main.snapshot, runtime.gogo.abi0 in its symbol table"):
+    with pytest.raises(ValueError, match="no main.snapshot, runtime.gogo.abi0, runtime.allm in its symbol table"):
         gdb.snapshot(exe)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         gdb.snapshot(tmp_path / "nope")

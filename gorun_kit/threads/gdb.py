@@ -154,7 +154,7 @@ P_STATUS = {0: "_Pidle", 1: "_Prunning", 2: "_Psyscall_unused", 3: "_Pgcstop", 4
 G_STATUS = {0: "_Gidle", 1: "_Grunnable", 2: "_Grunning", 3: "_Gsyscall", 4: "_Gwaiting", 6: "_Gdead"}
 _SNAPSHOT_SCRIPT = ("gdbscripts", "snapshot.py")
 _SNAPSHOT_FIELDS = {"runtime.g": ("m", "stack", "goid", "atomicstatus"),
-                    "runtime.m": ("g0", "tls", "id", "procid", "curg", "p", "mstartfn"),
+                    "runtime.m": ("g0", "tls", "id", "procid", "curg", "p", "mstartfn", "alllink"),
                     "runtime.p": ("id", "status", "m"), "runtime.stack": ("lo", "hi")}
 
 
@@ -164,8 +164,12 @@ class ThreadState(Record):
 
     ``fs_base`` is the thread's FS base register; ``tls_g`` the word at
     ``fs_base - 8`` (the g it runs as); the rest are fields of that g's M.
-    ``p_id`` is -1 when the M holds no P; ``curg_goid`` 0 when it runs no
-    goroutine of the program's."""
+    ``tls_g`` is 0 for a new thread stopped in ``runtime.clone``'s child
+    branch before it stored its g0 there (the clone itself set FS); its M is
+    then the one on ``runtime.allm`` whose ``&m.tls+8`` is the FS base, and
+    that M's ``procid`` is still 0 (the child branch sets it with gettid
+    first). ``m_id`` is -1 when no M was found. ``p_id`` is -1 when the M holds no P; ``curg_goid``
+    0 when it runs no goroutine of the program's."""
 
     dict_properties = ("on_g0", "fs_is_m_tls_plus_8", "role")
 
@@ -199,6 +203,10 @@ class ThreadState(Record):
     @property
     def role(self) -> str:
         """What the thread is doing, in a few words, from the fields above."""
+        if not self.tls_g:
+            return f"starting: no g in its TLS slot yet, in {self.top.rsplit('/', 1)[-1]}"
+        if self.m_id < 0:
+            return "no M found"
         if self.start_fn.startswith("runtime.sysmon"):
             return "sysmon"
         if self.start_fn.startswith("runtime.templateThread"):
@@ -266,8 +274,8 @@ def snapshot(program: str | os.PathLike, args: Sequence[str] = (), *, at: str = 
         raise FileNotFoundError(f"program {os.fspath(program)!r} does not exist (give a built Go executable)")
     symbols = binary.read_symbols(path)
     by_name = {s.name: s for s in symbols}
-    need = {"at": at, "gogo": "runtime.gogo.abi0", "allp": "runtime.allp"}
-    missing = [name for name in need.values() if name not in by_name and not (name == "runtime.gogo.abi0" and "runtime.gogo" in by_name)]
+    need = (at, "runtime.gogo.abi0", "runtime.allp", "runtime.allm")
+    missing = [name for name in need if name not in by_name and not (name == "runtime.gogo.abi0" and "runtime.gogo" in by_name)]
     if missing:
         raise ValueError(f"{os.fspath(program)}: no {', '.join(missing)} in its symbol table "
                          "(a Go binary built with go build, without -ldflags=-s, that defines the snapshot function)")
@@ -276,7 +284,8 @@ def snapshot(program: str | os.PathLike, args: Sequence[str] = (), *, at: str = 
     gdb = find_tool("gdb").path
     run_env = dict(os.environ if env is None else env)
     run_env.update(GORUN_KIT_GDB_OFFSETS=json.dumps(offsets), GORUN_KIT_GDB_SNAPSHOT=hex(by_name[at].address),
-                   GORUN_KIT_GDB_GOGO=hex(gogo.address), GORUN_KIT_GDB_ALLP=hex(by_name["runtime.allp"].address))
+                   GORUN_KIT_GDB_GOGO=hex(gogo.address), GORUN_KIT_GDB_ALLP=hex(by_name["runtime.allp"].address),
+                   GORUN_KIT_GDB_ALLM=hex(by_name["runtime.allm"].address))
     with resources.as_file(resources.files("gorun_kit.threads").joinpath(*_SNAPSHOT_SCRIPT)) as script:
         cmd = [gdb, "--batch", "-nx", "-iex", "set auto-load off", "-x", str(script), "--args", str(path), *args]
         done = run_tool(cmd, env=run_env, timeout=timeout)

@@ -132,8 +132,9 @@ def _zoom(ax, ms) -> None:
 def mpg_diagram(snapshot) -> graphviz.Digraph:
     """Each thread of a :class:`~gorun_kit.threads.gdb.SchedulerSnapshot` as its
     M (tid, FS base = &m.tls+8, g0 stack bounds), the P it holds and the g it
-    runs; the TLS edge goes from the M to the g stored at FS-8 (its g0, or a
-    goroutine); Ps without an M stand apart."""
+    runs; the TLS edge goes from the M to the g stored at FS-8 (its g0, a
+    goroutine, or none yet for a thread caught in ``runtime.clone``); Ps without
+    an M stand apart."""
     g = Graph("mpg", graph_attr={"rankdir": "LR", "fontsize": "10", "nodesep": "0.15", "ranksep": "0.5"},
               node_attr={"fontname": "Helvetica", "fontsize": "9"}, edge_attr={"fontname": "Helvetica", "fontsize": "8"})
     held = {}
@@ -147,8 +148,12 @@ def mpg_diagram(snapshot) -> graphviz.Digraph:
                 f"<TR><TD ALIGN=\"LEFT\">{role}</TD></TR>"]
         g.node(f"M{t.m_id}", "<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\">" + "".join(rows) + "</TABLE>>",
                shape="plaintext")
-        # the g in the TLS slot: FS-8 -> g0 (runtime code) or the goroutine it runs
-        if t.on_g0:
+        # the g in the TLS slot: FS-8 -> g0 (runtime code) or the goroutine it runs;
+        # nothing yet for a thread stopped in runtime.clone before it stored its g0
+        if not t.tls_g:
+            g.node(f"nog_{t.m_id}", "no g yet (0)", shape="box", style="rounded,dotted")
+            g.edge(f"M{t.m_id}", f"nog_{t.m_id}", label="*(FS-8)", color="#3b6fb6", fontcolor="#3b6fb6")
+        elif t.on_g0:
             g.node(f"g0_{t.m_id}", f"g0 of M{t.m_id}", shape="box", style="rounded,dashed")
             g.edge(f"M{t.m_id}", f"g0_{t.m_id}", label="*(FS-8)", color="#3b6fb6", fontcolor="#3b6fb6")
         else:

@@ -9,6 +9,10 @@
 #     thread stopped: gdb runs in all-stop mode), for each thread its FS base,
 #     the g in the TLS slot, that g's M and the M's fields, the P the M holds,
 #     and every P in runtime.allp.
+# A thread that gdb stopped right after its clone, before runtime.clone's child
+# branch stored g0 in the TLS slot, has 0 at FS-8; its M is then the one on
+# runtime.allm whose &m.tls+8 is the FS base (clone set FS with CLONE_SETTLS,
+# and newm puts the M on allm before it clones).
 # Field offsets come from GORUN_KIT_GDB_OFFSETS (the binary's DWARF, read by
 # gorun_kit.binary), so this script knows no Go type.
 import json
@@ -21,6 +25,7 @@ from gdbsetup import OFFSETS, quiet_go_session, u64 as _u64  # noqa: E402
 import gdb
 
 ALLP = int(os.environ["GORUN_KIT_GDB_ALLP"], 16)
+ALLM = int(os.environ["GORUN_KIT_GDB_ALLM"], 16)
 
 quiet_go_session()
 
@@ -60,15 +65,27 @@ class FirstSchedule(gdb.Breakpoint):
         return False
 
 
+def ms_by_fs_base():
+    """Every M on runtime.allm (linked by m.alllink), keyed by the FS base its
+    thread gets: &m.tls+8."""
+    out = {}
+    m = _u64(ALLM)
+    while m and m + OFFSETS["m.tls"] + 8 not in out:
+        out[m + OFFSETS["m.tls"] + 8] = m
+        m = _u64(m + OFFSETS["m.alllink"])
+    return out
+
+
 def read_snapshot():
     inferior = gdb.selected_inferior()
     current = gdb.selected_thread()
     threads = []
+    by_fs = ms_by_fs_base()
     for thread in sorted(inferior.threads(), key=lambda t: t.ptid[1]):
         thread.switch()
         fs = _reg("fs_base")
         g = _u64(fs - 8)
-        m = _u64(g + OFFSETS["g.m"]) if g else 0
+        m = _u64(g + OFFSETS["g.m"]) if g else by_fs.get(fs, 0)
         rec = {"tid": thread.ptid[1], "fs_base": fs, "tls_g": g, "tls_goid": _goid(g), "m": m,
                "top": gdb.newest_frame().name() or hex(gdb.newest_frame().pc())}
         if m:
