@@ -153,6 +153,18 @@ def test_the_group_is_asked_as_given():
     assert real.ask("/w/group", goos="linux", path="", fs=fs, cwd="/", uid=65534, gid=4242).error is None
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="asking as another user needs root")
+def test_a_temporary_directory_closed_to_the_user_is_named(tmp_path, monkeypatch):
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(closed))
+    with pytest.raises(Unsupported, match=rf"^uid 65534 cannot enter {closed}/gorun-kit-lookpath-linux-\w+: a "
+                                          r"directory above it is closed to that user; set TMPDIR to a directory "
+                                          r"every user may enter \(such as /tmp\)$"):
+        real.Oracle("linux", uid=65534)
+    assert list(closed.iterdir()) == []
+
+
 def test_asking_as_another_user_without_root_says_so(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(os, "getegid", lambda: 1000)

@@ -98,8 +98,14 @@ class Oracle:
                 shutil.copyfile(cmd[0], own)
                 os.chmod(own, 0o755)
                 cmd = [os.fspath(own)]
-            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env, cwd=self._base, **kwargs)
+            try:
+                self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, text=True, env=env, cwd=self._base, **kwargs)
+            except PermissionError as exc:
+                if not kwargs:
+                    raise
+                raise Unsupported(f"uid {self.uid} cannot enter {self._base}: a directory above it is closed to "
+                                  "that user; set TMPDIR to a directory every user may enter (such as /tmp)") from exc
         except BaseException:
             shutil.rmtree(self._base, ignore_errors=True)
             if self._lease is not None:
