@@ -879,7 +879,13 @@ if LIVE and nb.live("gdb"):
 # which Ms hold a P. The sleeping goroutine's M is "in a syscall"; whether it
 # still holds its P depends on whether sysmon has retaken it yet. The picture
 # draws the same records: FS -> `m.tls` -> the g in the TLS slot (`*(FS-8)`,
-# g0 when the thread runs runtime code), `m.p` to the P, and `m.curg`:
+# g0 when the thread runs runtime code), `m.p` to the P, and `m.curg`. Now
+# and then gdb stops a thread just after `clone` returned in it: the kernel
+# has set its FS base (`runtime·clone` in `runtime/sys_linux_amd64.s` adds
+# `CLONE_SETTLS`), but the child has not yet stored g0 at FS-8 or its tid in
+# `m.procid`. Its row says "starting"; the snapshot finds its M on `runtime.allm`
+# by `&m.tls+8` (`gorun_kit/threads/gdbscripts/snapshot.py`), and that M's
+# `procid` is still 0:
 
 # %%
 if LIVE and nb.live("gdb"):
