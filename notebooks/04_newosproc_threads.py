@@ -883,9 +883,8 @@ if LIVE and nb.live("gdb"):
 # and then gdb stops a thread just after `clone` returned in it: the kernel
 # has set its FS base (`runtime·clone` in `runtime/sys_linux_amd64.s` adds
 # `CLONE_SETTLS`), but the child has not yet stored g0 at FS-8 or its tid in
-# `m.procid`. Its row says "starting"; the snapshot finds its M on `runtime.allm`
-# by `&m.tls+8` (`gorun_kit/threads/gdbscripts/snapshot.py`), and that M's
-# `procid` is still 0:
+# `m.procid`. Its row says "starting"; the snapshot finds its M on
+# `runtime.allm` by `&m.tls+8` (`gorun_kit/threads/gdbscripts/snapshot.py`):
 
 # %%
 if LIVE and nb.live("gdb"):
