@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fake_tools import fake_gdb_tool
+from test_threads_model import _state
 from gorun_kit import binary as kit_binary
 from gorun_kit.binary import Symbol
 from gorun_kit.threads import gdb
@@ -152,11 +153,12 @@ def test_mstart_entries_reads_undecodable_output(tmp_path, monkeypatch, exe):
         gdb.mstart_entries(exe)
 
 
-def test_mstart_entries_stops_gdb_at_its_timeout(tmp_path, monkeypatch, exe):
-    fake_gdb_tool(tmp_path, monkeypatch, MSTART_OUT, sleep=30)
+@pytest.mark.parametrize("probe", ["mstart_entries", "snapshot"])
+def test_a_probe_stops_gdb_at_its_timeout(tmp_path, monkeypatch, exe, probe):
+    fake_gdb_tool(tmp_path, monkeypatch, MSTART_OUT if probe == "mstart_entries" else SNAPSHOT_OUT, sleep=30)
     with pytest.raises(gdb.GdbProbeError, match=r"^gdb on prog did not finish within 0.5 s; "
                                                 r"gdb and the program were killed$"):
-        gdb.mstart_entries(exe, timeout=0.5)
+        getattr(gdb, probe)(exe, timeout=0.5)
 
 
 # ---------------------------------------------------------------------------
@@ -308,23 +310,8 @@ def test_snapshot_reports_gdb_failing_or_never_stopping(tmp_path, monkeypatch, e
         gdb.snapshot(exe)
 
 
-def test_snapshot_stops_gdb_at_its_timeout(tmp_path, monkeypatch, exe):
-    fake_gdb_tool(tmp_path, monkeypatch, SNAPSHOT_OUT, sleep=30)
-    with pytest.raises(gdb.GdbProbeError, match=r"^gdb on prog did not finish within 0.5 s; "
-                                                r"gdb and the program were killed$"):
-        gdb.snapshot(exe, timeout=0.5)
-
-
 # ---------------------------------------------------------------------------
 # the records
-
-def _state(**kw) -> gdb.ThreadState:
-    base = dict(tid=10, top="main/x.spin", fs_base=0x1108, tls_g=0xc000, tls_goid=7, m=0x1000, m_id=0, procid=10,
-                m_tls=0x1100, g0=0xa0, g0_lo=0x10000, g0_hi=0x14000, curg=0xc000, curg_goid=7,
-                curg_status="_Grunning", p_id=0, start_fn="")
-    base.update(kw)
-    return gdb.ThreadState(**base)
-
 
 def test_roles_in_order_of_precedence():
     # a thread not yet on its g0 is starting, whatever its M was made for
