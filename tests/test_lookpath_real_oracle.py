@@ -77,6 +77,7 @@ def test_the_environment_reaches_go(scratch):
     ("../../tool", "", "/w"),         # a relative name
     ("tool", "../..", "/w"),          # a relative PATH entry
     ("tool", "a/../../..", "/w"),
+    ("tool", "./../..", "/w"),        # "." stays where it is
     ("/../opt/bin/tool", "", "/"),    # an absolute name
     ("tool", "/opt/bin/../../..", "/"),  # an absolute PATH entry
     ("tool", "/w:/..", "/"),
@@ -240,3 +241,52 @@ def test_an_oracle_that_lingers_after_close_is_killed(scratch, monkeypatch):
     oracle.close()
     assert oracle._proc.returncode == -9
     assert [p.name for p in scratch.iterdir()] == ["oracle.py"]
+
+
+def test_the_one_question_function_asks_as_root_with_the_environment_given(scratch):
+    assert real.ask("/w/secret", goos="linux", path="", fs=FS, cwd="/").key() == ("/w/secret", None)
+    assert real.ask("here", goos="linux", path="bin", fs=FS, cwd="/w").error == "ErrDot"
+    assert real.ask("here", goos="linux", path="bin", fs=FS, cwd="/w",
+                    env={"GODEBUG": "execerrdot=0"}).key() == ("bin/here", None)
+    assert list(scratch.iterdir()) == []
+
+
+def test_an_oracle_that_exited_is_reported_with_the_end_of_its_stderr(scratch, monkeypatch):
+    said = "".join(chr(ord("a") + i % 26) for i in range(2990))
+    _stand_in(scratch, monkeypatch, f"""
+        sys.stderr.write({said!r})
+        sys.exit(4)
+    """)
+    with session("linux") as oracle:
+        oracle._proc.wait()
+        with pytest.raises(RuntimeError) as err:
+            oracle.ask("tool", path="/opt/bin", fs=FS, cwd="/")
+    assert str(err.value) == "the linux lookpath oracle exited (4): " + said[-2000:]
+
+
+# ------------------------------------------------------------------ Windows, under Wine
+def _wine_or_skip():
+    ok, why = wine.available()
+    if not ok:
+        pytest.skip(f"Windows runs need Wine: {why}")
+
+
+WIN = lp.default_fs("windows").dir("C:\\bin").file("C:\\bin\\tool.exe").file("C:\\bin\\tool.com")
+
+
+def test_windows_paths_come_back_in_the_drive_and_case_they_were_asked_in():
+    _wine_or_skip()
+    for path in ("C:\\bin", "c:\\bin"):
+        model = lp.lookpath("tool", goos="windows", path=path, fs=WIN, cwd="C:\\", pathext=".EXE")
+        got = real.ask("tool", goos="windows", path=path, fs=WIN, cwd="C:\\", pathext=".EXE")
+        assert (got.path, got.error, got.message) == (model.path, model.error, model.message), (model, got)
+        assert got.path == path + "\\tool.exe" and got.source == "real (Go under Wine)"
+
+
+def test_windows_questions_carry_pathext_and_the_environment():
+    _wine_or_skip()
+    for pathext, env in ((".COM;.EXE", None), (".BAT", None), (".EXE", {"NoDefaultCurrentDirectoryInExePath": "1"})):
+        model = lp.lookpath("tool", goos="windows", path="C:\\bin", fs=WIN, cwd="C:\\bin", pathext=pathext, env=env)
+        got = real.ask("tool", goos="windows", path="C:\\bin", fs=WIN, cwd="C:\\bin", pathext=pathext, env=env)
+        assert got.key() == model.key(), (pathext, env, model, got)
+    assert got.key() == ("C:\\bin\\tool.exe", None)
