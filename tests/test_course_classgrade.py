@@ -791,3 +791,470 @@ def test_default_workers_is_at_least_one(monkeypatch):
     assert cg.default_workers() == 1
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert cg.default_workers() == 6
+
+
+# -- the child process and its parent's handling of it ------------------------------------
+
+
+class _Child:
+    """A real process seen through the part of multiprocessing.Process that _wait_child and
+    _stop_child use (pid, sentinel, exitcode, join)."""
+
+    def __init__(self, code: str):
+        import subprocess
+        import sys
+        self.popen = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                                      stdout=subprocess.PIPE, text=True)
+        self.pid = self.popen.pid
+        self.sentinel = os.pidfd_open(self.pid)
+        self.joined = False
+
+    @property
+    def exitcode(self):
+        return self.popen.poll()
+
+    def join(self):
+        self.popen.wait()
+        self.joined = True
+
+    def close(self):
+        import contextlib
+        import signal
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.popen.wait()
+        self.popen.stdout.close()
+        os.close(self.sentinel)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def child():
+    made = []
+
+    def make(code):
+        made.append(_Child(code))
+        return made[-1]
+    yield make
+    for c in made:
+        c.close()
+
+
+def test_wait_child_says_whether_the_child_ended_and_joins_it(child):
+    import time
+    proc = child("import sys, time; sys.stdin.close(); time.sleep(0.6)")
+    t0 = time.monotonic()
+    assert cg._wait_child(proc, 0.1) is False and not proc.joined
+    assert time.monotonic() - t0 >= 0.09  # it waited
+    assert cg._wait_child(proc, 10) is True and proc.joined and proc.exitcode == 0
+    assert time.monotonic() - t0 < 5
+
+
+def test_stop_child_lets_a_child_clean_up_on_sigterm(child, monkeypatch):
+    import time
+    monkeypatch.setattr(cg, "_CHILD_GRACE", 30.0)
+    proc = child("import signal, sys, time\n"
+                 "signal.signal(signal.SIGTERM, lambda *a: (print('cleaned up', flush=True), sys.exit(3)))\n"
+                 "print('ready', flush=True)\ntime.sleep(60)")
+    assert proc.popen.stdout.readline() == "ready\n"
+    t0 = time.monotonic()
+    cg._stop_child(proc)
+    assert proc.popen.stdout.readline() == "cleaned up\n" and proc.exitcode == 3 and proc.joined
+    assert time.monotonic() - t0 < 10  # not the whole grace
+
+
+def test_stop_child_kills_a_child_that_ignores_sigterm_and_all_it_started(child, monkeypatch):
+    """After the grace, SIGKILL to the child's session and to every descendant, even one
+    in a session of its own."""
+    import time
+    monkeypatch.setattr(cg, "_CHILD_GRACE", 0.5)
+    proc = child("import os, signal, subprocess, sys, time\n"
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                 "a = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'], start_new_session=True)\n"
+                 "b = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'])\n"
+                 "print(a.pid, b.pid, flush=True)\ntime.sleep(60)")
+    kids = [int(x) for x in proc.popen.stdout.readline().split()]
+    assert all(_alive(k) for k in kids)
+    t0 = time.monotonic()
+    cg._stop_child(proc)
+    assert proc.exitcode == -9 and proc.joined
+    assert time.monotonic() - t0 >= 0.45
+    deadline = time.monotonic() + 10
+    while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [k for k in kids if _alive(k)]
+
+
+def test_stop_child_of_a_child_that_is_gone_already(child):
+    proc = child("pass")
+    proc.popen.wait()
+    cg._stop_child(proc)  # no ProcessLookupError
+    assert proc.exitcode == 0 and proc.joined
+
+
+def test_the_childs_signal_handler_raises_keyboardinterrupt_once():
+    import signal
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with pytest.raises(KeyboardInterrupt, match="^SIGTERM$"):
+            cg._raise_interrupt(signal.SIGTERM, None)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def test_the_child_dies_with_its_parent():
+    """PR_SET_PDEATHSIG with SIGTERM (read back with PR_GET_PDEATHSIG), reset afterwards."""
+    import ctypes
+    import signal
+    libc = ctypes.CDLL(None, use_errno=True)
+    got = ctypes.c_int(-1)
+    assert libc.prctl(2, ctypes.byref(got), 0, 0, 0) == 0
+    before = got.value
+    try:
+        cg._die_with_parent()
+        assert libc.prctl(2, ctypes.byref(got), 0, 0, 0) == 0
+        assert got.value == signal.SIGTERM
+    finally:
+        libc.prctl(1, before, 0, 0, 0)
+
+
+def test_the_forkserver_preloads_the_grader():
+    from multiprocessing import forkserver
+    ctx = cg._forkserver()
+    assert ctx.get_start_method() == "forkserver"
+    assert forkserver._forkserver._preload_modules == ["gorun_kit.course.classgrade"]
+
+
+class _Conn:
+    def __init__(self, fail=None):
+        self.sent, self.closed, self.fail = [], False, fail
+
+    def send(self, value):
+        if self.fail:
+            raise self.fail
+        self.sent.append(value)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def in_child(monkeypatch):
+    """_child run in this process: what it would do to the process (new session, death signal,
+    signal handlers, fds 0-2) is recorded instead of done."""
+    import contextlib
+    done = {"setsid": 0, "die": 0, "signals": {}, "dup2": []}
+    monkeypatch.setattr(cg.os, "setsid", lambda: done.__setitem__("setsid", done["setsid"] + 1))
+    monkeypatch.setattr(cg, "_die_with_parent", lambda: done.__setitem__("die", done["die"] + 1))
+    monkeypatch.setattr(cg.signal, "signal", lambda sig, h: done["signals"].__setitem__(sig, h))
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    opened = []
+    real_open, real_dup2 = os.open, os.dup2
+
+    def track(path, *a, **k):
+        fd = real_open(path, *a, **k)
+        opened.append(fd)
+        return fd
+
+    def dup2(fd, fd2, *a):  # pytest's own output capture goes on using the real one
+        if fd not in opened:
+            return real_dup2(fd, fd2, *a)
+        done["dup2"].append((os.readlink(f"/proc/self/fd/{fd}"), fd2))
+        return fd2
+    monkeypatch.setattr(cg.os, "open", track)
+    monkeypatch.setattr(cg.os, "dup2", dup2)
+    yield done
+    for fd in opened:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def test_the_child_grades_writes_the_report_and_says_ok(tmp_path, course, checks, in_child):
+    import signal
+    folder = tmp_path / "subs" / "ada"
+    _hand_in(folder, EX1)
+    out = tmp_path / "out" / "ada"
+    conn = _Conn()
+    checks["fail"] = {1: "visible failed"}
+    cg._child(conn, str(folder), "ada9", str(out), [EX1, EX2], str(course), 7.0, "fp1")
+    assert conn.sent == [("ok", "")] and conn.closed
+    assert in_child["setsid"] == 1 and in_child["die"] == 1
+    assert in_child["signals"] == {signal.SIGTERM: cg._raise_interrupt, signal.SIGINT: cg._raise_interrupt}
+    assert in_child["dup2"] == [(os.devnull, 0), (os.devnull, 1), (os.devnull, 2)]
+    assert os.environ["GORUN_KIT_PROGRESS"] == "0"
+    result = cg.load_student(out)
+    assert result.student == "ada9" and result.fingerprint == "fp1" and result.status == "incomplete"
+    assert [e.exercise for e in result.exercises] == [EX1, EX2]
+    assert result.points == 2 and result.max_points == 8
+    assert [kw["timeout"] for kw in checks["calls"]] and all(kw["timeout"] == 7.0 for kw in checks["calls"])
+    assert (out / "feedback.md").read_text() == cg.feedback_text(result, _exercises(course))
+
+
+def test_the_child_says_why_it_failed(tmp_path, course, checks, in_child):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    conn = _Conn()
+    cg._child(conn, str(folder), "ada", str(tmp_path / "out"), ["nope.ipynb"], str(course), 7.0, "fp")
+    assert conn.sent == [("error", "KeyError: 'nope.ipynb'")] and conn.closed
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_childs_error_is_cut_to_500_characters(tmp_path, course, checks, in_child, monkeypatch):
+    monkeypatch.setattr(cg, "grade_student", lambda *a, **k: (_ for _ in ()).throw(OSError("x" * 900)))
+    conn = _Conn()
+    cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("error", ("OSError: " + "x" * 900)[:500])]
+
+
+def test_a_stopped_child_says_so_and_a_closed_pipe_is_no_error(tmp_path, course, in_child, monkeypatch):
+    monkeypatch.setattr(cg, "grade_student", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt("SIGTERM")))
+    conn = _Conn()
+    cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("stopped", "")] and conn.closed
+    for exc in (OSError("broken pipe"), ValueError("closed")):
+        conn = _Conn(fail=exc)
+        cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+        assert conn.closed
+
+
+class _Clock:
+    """cg.time for _grade_in_child: each wait for the child advances it by what was asked."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+
+@pytest.fixture
+def stand_in(monkeypatch, tmp_path, course):
+    """_grade_in_child with a stand-in child: ``state`` says how it ends (exit code, what it
+    says on the pipe, whether it writes its report, after how many waits), and records what
+    the parent did to it."""
+    state = {"code": 0, "said": ("ok", ""), "report_fp": "fp", "ends_after": 1, "waits": [], "stopped": [],
+             "killpg": [], "killpg_raises": None, "wait_raises": None, "start_raises": None, "duplex": [],
+             "target": None}
+    clock = _Clock()
+    monkeypatch.setattr(cg, "time", clock)
+    known = _exercises(course)
+
+    class Proc:
+        def __init__(self, target, name, args):
+            state["target"] = target
+            self.args = args
+            self.pid = None
+            self.exitcode = None
+            self.ended = False
+
+        def start(self):
+            if state["start_raises"]:
+                raise state["start_raises"]
+            self.pid = 4242
+
+        def end(self):
+            self.ended = True
+            self.exitcode = state["code"]
+
+    class Conn:
+        def __init__(self):
+            self.closed = False
+
+        def close(self):
+            self.closed = True
+
+        def poll(self):
+            return state["said"] is not None
+
+        def recv(self):
+            return state["said"]
+
+    class Ctx:
+        def Pipe(self, duplex):
+            state["duplex"].append(duplex)
+            state["ours"], state["theirs"] = Conn(), Conn()
+            return state["ours"], state["theirs"]
+
+        def Process(self, target, name, args):
+            state["proc"] = Proc(target, name, args)
+            return state["proc"]
+
+    def wait(proc, timeout):
+        state["waits"].append((proc, timeout))
+        if state["wait_raises"] is not None and timeout != 0:
+            exc, state["wait_raises"] = state["wait_raises"], None
+            raise exc
+        if not proc.ended and timeout:
+            clock.now += timeout
+            if len(state["waits"]) >= state["ends_after"]:
+                if state["report_fp"] is not None:
+                    result = cg.grade_student(tmp_path / "none", [known[EX1]], student_id="ada", source=course)
+                    import dataclasses
+                    cg.write_student(state["out"], dataclasses.replace(result, fingerprint=state["report_fp"]), known)
+                proc.end()
+        return proc.ended
+
+    def stop(proc):
+        state["stopped"].append(proc)
+        proc.exitcode = -9
+        proc.ended = True
+
+    def killpg(pid, sig):
+        state["killpg"].append((pid, sig))
+        if state["killpg_raises"]:
+            raise state["killpg_raises"]
+
+    monkeypatch.setattr(cg, "_forkserver", lambda: Ctx())
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    monkeypatch.setattr(cg, "_stop_child", stop)
+    monkeypatch.setattr(cg.os, "killpg", killpg)
+    state["out"] = tmp_path / "out" / "ada"
+    state["clock"] = clock
+
+    def run(exercises=(EX1,), timeout=10.0, stopping=None):
+        return cg._grade_in_child(tmp_path / "ada", "ada", state["out"], [known[e] for e in exercises], course,
+                                  timeout, "fp", known, stopping or threading.Event())
+    state["run"] = run
+    return state
+
+
+def test_a_child_that_finished_gives_its_own_report(stand_in):
+    import signal
+    r = stand_in["run"]()
+    assert r.status == "empty" and r.fingerprint == "fp" and r == cg.load_student(stand_in["out"])
+    assert stand_in["target"] is cg._child and stand_in["stopped"] == []
+    assert stand_in["waits"] == [(stand_in["proc"], 0.5)]
+    assert stand_in["killpg"] == [(4242, signal.SIGKILL)]  # what the child's session left goes with it
+    assert stand_in["theirs"].closed and stand_in["ours"].closed
+
+
+@pytest.mark.parametrize("exc", [ProcessLookupError, PermissionError])
+def test_a_child_session_already_gone_is_no_error(stand_in, exc):
+    stand_in["killpg_raises"] = exc()
+    assert stand_in["run"]().status == "empty"
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"said": ("ok", ""), "code": 1}, "the grader of this student ended with status 1 without a report"),
+    ({"said": None, "code": 0}, "the grader of this student ended with status 0 without a report"),
+    ({"said": ("ok", "x"), "code": 0}, "the grader of this student ended with status 0 without a report"),
+    ({"report_fp": None}, "the grader of this student ended with status 0 without a report"),
+    ({"report_fp": "an earlier fingerprint"}, "the grader of this student ended with status 0 without a report"),
+    ({"said": ("error", "OSError: disk full"), "code": 0}, "the grader failed: OSError: disk full"),
+    ({"said": ("error", "ValueError: x"), "code": 1, "report_fp": None}, "the grader failed: ValueError: x"),
+    ({"said": None, "code": -9, "report_fp": None}, "the grader of this student was killed by SIGKILL"),
+    ({"said": ("stopped", ""), "code": -15}, "the grader of this student was killed by SIGTERM"),
+])
+def test_a_child_that_did_not_say_ok_with_its_report_costs_the_student_an_error(stand_in, change, why, course):
+    import datetime
+    stand_in.update(change)
+    r = stand_in["run"](exercises=(EX1, EX2))
+    assert r.status == "error" and r.notes == (why,) and r.fingerprint == "fp" and r.student == "ada"
+    assert r.points == 0 and r.max_points == 8 and r.seconds == 0.0
+    assert [(e.exercise, e.notebook, e.note) for e in r.exercises] == [
+        (EX1, "", "the grader failed; your teacher has been told"),
+        (EX2, "", "the grader failed; your teacher has been told")]
+    at = datetime.datetime.fromisoformat(r.graded_at)
+    assert at.tzinfo is not None and abs((datetime.datetime.now(datetime.timezone.utc) - at).total_seconds()) < 60
+    assert cg.load_student(stand_in["out"]) == r  # written: the student gets feedback, the next run regrades
+    assert "could not be graded completely" in (stand_in["out"] / "feedback.md").read_text()
+
+
+@pytest.mark.parametrize("exercises, budget", [((EX1,), 130), ((EX1, EX2), 140)])
+def test_a_child_that_overruns_its_budget_is_stopped(stand_in, exercises, budget):
+    """Budget: the timeout per exercise plus a margin; the child is polled every half second."""
+    stand_in["ends_after"] = 10 ** 9
+    stand_in["report_fp"] = None
+    r = stand_in["run"](exercises=exercises)
+    assert stand_in["stopped"] == [stand_in["proc"]]
+    waits = stand_in["waits"]
+    assert all(w == (stand_in["proc"], 0.5) for w in waits)
+    # stopped once the clock is past the deadline (not at it), then seen to have ended
+    assert len(waits) == 2 * budget + 2
+    assert r.status == "error" and r.notes == (f"the grader of this student did not finish within {budget} s",)
+
+
+def test_a_stopping_run_stops_the_child_and_gives_no_result(stand_in):
+    stand_in["ends_after"] = 10 ** 9
+    stopping = threading.Event()
+    stopping.set()
+    assert stand_in["run"](stopping=stopping) is None
+    assert stand_in["stopped"] == [stand_in["proc"]] and len(stand_in["waits"]) == 1
+    assert not stand_in["out"].exists() and stand_in["ours"].closed
+
+
+def test_an_interrupted_parent_stops_a_running_child_and_goes_on_with_the_interrupt(stand_in):
+    stand_in["wait_raises"] = KeyboardInterrupt()
+    stand_in["ends_after"] = 10 ** 9
+    with pytest.raises(KeyboardInterrupt):
+        stand_in["run"]()
+    proc = stand_in["proc"]
+    assert stand_in["waits"] == [(proc, 0.5), (proc, 0)] and stand_in["stopped"] == [proc]
+    assert stand_in["ours"].closed
+
+
+def test_an_interrupted_parent_leaves_a_child_that_ended_alone(stand_in, monkeypatch):
+    stand_in["wait_raises"] = KeyboardInterrupt()
+    stand_in["ends_after"] = 10 ** 9
+
+    real = cg._wait_child
+
+    def wait(proc, timeout):
+        proc.ended = proc.ended or timeout == 0  # it ended meanwhile
+        return real(proc, timeout)
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    with pytest.raises(KeyboardInterrupt):
+        stand_in["run"]()
+    assert stand_in["stopped"] == []
+
+
+def test_a_child_that_did_not_start_is_not_waited_for(stand_in):
+    stand_in["start_raises"] = OSError("no fork")
+    with pytest.raises(OSError):
+        stand_in["run"]()
+    assert stand_in["waits"] == [] and stand_in["stopped"] == [] and stand_in["ours"].closed
+
+
+# -- records and the gradebook: what the survivors of the first measurement asked -----------
+
+
+def test_load_student_of_a_minimal_record_has_no_exercises_notes_or_checks(tmp_path):
+    (tmp_path / "report.json").write_text(json.dumps({"student": "ada", "status": "empty"}))
+    assert cg.load_student(tmp_path) == cg.StudentResult("ada", "empty", ())
+    (tmp_path / "report.json").write_text(json.dumps({"student": "ada", "status": "error", "exercises": [
+        {"notebook": "", "exercise": EX1}]}))
+    assert cg.load_student(tmp_path) == cg.StudentResult("ada", "error", (ExerciseResult("", EX1, ()),))
+
+
+def test_the_fingerprint_of_names_that_are_not_utf8(tmp_path, course):
+    """A file or a link named (or pointing) in another encoding is still part of the work."""
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    known = list(_exercises(course).values())
+    os.symlink(b"caf\xe9", os.path.join(os.fsencode(folder), b"l\xe9"))
+    first = cg.fingerprint(folder, known)
+    (folder / "caf\udce9").write_bytes(b"x")  # the link's target, named in Latin-1
+    second = cg.fingerprint(folder, known)
+    assert first != second
+    (folder / "caf\udce9").write_bytes(b"y")
+    assert cg.fingerprint(folder, known) not in (first, second)
+
+
+def test_the_gradebook_text_and_its_columns(course):
+    done = cg.StudentResult("cy", "graded", (ExerciseResult("x", "plain", (CellResult("c", 1.0, 1.0, "passed"),)),))
+    report = cg.ClassReport("out", ("plain",), (cg.StudentResult("bob", "", ()), done), 1, 0.0)
+    assert cg.gradebook_csv(report) == ("student,plain,total,max,status,notes\n"
+                                        "bob,,,,not graded,the run was stopped first\n"
+                                        "cy,1,1,1,graded,\n")
