@@ -1258,3 +1258,125 @@ def test_the_gradebook_text_and_its_columns(course):
     assert cg.gradebook_csv(report) == ("student,plain,total,max,status,notes\n"
                                         "bob,,,,not graded,the run was stopped first\n"
                                         "cy,1,1,1,graded,\n")
+
+
+def test_the_assignment_is_every_exercise_any_student_handed_in(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX2], cy=[])
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
+    assert report.exercises == (EX1, EX2)
+    assert [(s.student, s.status, s.points, s.max_points) for s in report.students] == [
+        ("ada", "incomplete", 3.0, 8.0), ("bob", "incomplete", 5.0, 8.0), ("cy", "empty", 0.0, 8.0)]
+
+
+def test_a_resumed_student_keeps_the_earlier_result_in_the_report_and_gradebook(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+    out = tmp_path / "out"
+    first = cg.grade_class(subs, out, source=course, workers=1)
+    (subs / "bob" / "more.txt").write_text("changed")
+    again = cg.grade_class(subs, out, source=course, workers=1)
+    assert again.students[0] == first.students[0] and again.graded_now == 1
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert rows[1] == ["ada", "3", "3", "3", "graded", ""]
+    assert sorted(os.listdir(out)) == ["gradebook.csv", "students"]  # no lock, no temporary
+
+
+def test_at_most_workers_students_at_a_time_each_in_a_grader_thread(tmp_path, course, monkeypatch, checks):
+    import time
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1], dan=[EX1])
+    lock, now, most, names = threading.Lock(), [0], [0], []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+            names.append(threading.current_thread().name)
+        time.sleep(0.15)
+        with lock:
+            now[0] -= 1
+        return cg.StudentResult(student, "graded", (), fingerprint=fp)
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=2, echo=lines.append)
+    assert most[0] == 2 and report.graded_now == 4
+    assert all(n.startswith("grade-class") for n in names)
+    times = [float(l.rsplit("(", 1)[1].split()[0]) for l in lines if l.startswith("[")]
+    assert len(times) == 4 and all(0.1 <= t < 30 for t in times)
+
+
+def test_an_interrupt_tells_the_students_being_graded_to_stop(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+    bob_started, told = threading.Event(), []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "ada":
+            assert bob_started.wait(10)
+            raise KeyboardInterrupt
+        bob_started.set()
+        told.append(stopping.wait(10))
+        return None
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    with pytest.raises(KeyboardInterrupt):
+        cg.grade_class(subs, tmp_path / "out", source=course, workers=2)
+    assert told == [True]
+
+
+def test_without_source_the_installed_course_is_graded(tmp_path, course, in_threads, monkeypatch):
+    monkeypatch.setattr(cg.layout, "course_root", lambda: course)
+    subs = _class(tmp_path, ada=[EX1])
+    report = cg.grade_class(subs, tmp_path / "a" / "b" / "out", workers=1, timeout=0.5)
+    assert report.students[0].status == "graded" and in_threads == [("ada", 0.5, [EX1])]
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_at_most_five_stray_files_and_bad_folders_are_named(tmp_path, course, in_threads, count):
+    subs = _class(tmp_path, ada=[EX1])
+    for i in range(count):
+        (subs / f"stray{i}.txt").write_text("")
+    lines = []
+    cg.grade_class(subs, tmp_path / "out", source=course, workers=1, echo=lines.append)
+    more = " ..." if count > 5 else ""
+    assert f"ignored {count} file(s) beside the student folders: " \
+           f"stray0.txt, stray1.txt, stray2.txt, stray3.txt, stray4.txt{more}" in lines
+    for i in range(count):
+        (subs / f"bad {i}").mkdir()
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, tmp_path / "out2", source=course)
+    assert str(err.value) == (f"student folder(s) under {subs} not named by a student id: "
+                              "'bad 0', 'bad 1', 'bad 2', 'bad 3', 'bad 4'" + more +
+                              "; rename them (1-100 letters, digits and . _ @ + -, starting with a letter or digit)")
+
+
+def test_the_refusals_of_out_say_what_to_do(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, subs / "results", source=course)
+    assert str(err.value).endswith("where it would be taken for a student's folder; write the results somewhere else")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("")
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, other, source=course)
+    assert str(err.value) == (f"{other} is neither empty nor the output of an earlier grade-class run; "
+                              "give a new directory (an earlier run's directory is resumed)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(empty, tmp_path / "out", source=course)
+    assert str(err.value) == (f"{empty} holds no student folders; put each student's work in a folder "
+                              "named by the student's id")
+
+
+def test_the_records_are_written_for_reading(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {})
+    out = tmp_path / "out"
+    cg.write_student(out, result, known)
+    for name in ("report.json", "results.json"):
+        text = (out / name).read_text()
+        assert text.startswith("{\n  \"") and text.endswith("\n}\n")
+
+
+def test_a_write_that_fails_before_the_temporary_exists_raises_its_own_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        cg._write_atomic(tmp_path / "absent" / "report.json", "x")
