@@ -1380,3 +1380,77 @@ def test_the_records_are_written_for_reading(tmp_path, course, checks):
 def test_a_write_that_fails_before_the_temporary_exists_raises_its_own_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         cg._write_atomic(tmp_path / "absent" / "report.json", "x")
+
+
+@pytest.mark.parametrize("first", ["missing", "link", "unreadable", "refused", "grader failed"])
+def test_an_exercise_that_is_not_graded_does_not_stop_the_next_one(tmp_path, course, checks, monkeypatch, first):
+    """Who is graded on what: whatever happens to the first exercise, the second is graded."""
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    d = _hand_in(folder, EX2)
+    if first == "link":
+        (d / EX1).symlink_to(course / "notebooks" / "exercises" / EX1)
+    elif first == "unreadable":
+        (d / EX1).write_text("{ not json")
+    elif first in ("refused", "grader failed"):
+        _hand_in(folder, EX1)
+        real = cg.grade_notebook
+
+        def grade(nb, **kw):
+            if Path(nb).name == EX1:
+                raise ValueError("refused") if first == "refused" else RuntimeError("broken")
+            return real(nb, **kw)
+        monkeypatch.setattr(cg, "grade_notebook", grade)
+    r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
+    assert [e.exercise for e in r.exercises] == [EX1, EX2]
+    assert r.by_exercise()[EX2].points == 5 and r.points == 5
+    assert r.status == ("error" if first == "grader failed" else "incomplete")
+    assert len(r.notes) == 1 and r.notes[0].startswith("97_cls_exercises: ")
+    ex1 = r.by_exercise()[EX1]
+    assert ex1.notebook == ("" if first in ("missing", "link") else f"notebooks/exercises/{EX1}")
+    note = {"missing": "not handed in", "refused": "not graded: refused",
+            "grader failed": "the grader failed on this exercise; your teacher has been told"}
+    if first in note:
+        assert ex1.note == note[first]
+        assert [c.detail for c in ex1.cells] == [note[first], note[first], "graded by hand"]
+
+
+def test_without_source_the_student_is_graded_on_the_installed_course(tmp_path, course, checks, monkeypatch):
+    monkeypatch.setattr(cg.layout, "course_root", lambda: course)
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX2]], timeout=3.5)
+    assert r.status == "graded" and r.fingerprint == "" and [c["timeout"] for c in checks["calls"]] == [3.5]
+    assert 0 <= r.seconds < 60 and r.seconds == round(r.seconds, 3)
+
+
+@pytest.mark.parametrize("message, shown", [("", "ValueError"), ("  \n", "ValueError"),
+                                            ("x" * 300 + "\nsecond line", "x" * 200),
+                                            ("first\nsecond", "first")])
+def test_why_a_notebook_is_unreadable_is_one_short_line(tmp_path, monkeypatch, message, shown):
+    def read(nb, as_version):
+        raise ValueError(message)
+    monkeypatch.setattr(cg.nbformat, "read", read)
+    assert cg._unreadable(tmp_path / "x.ipynb") == (f"not a readable notebook ({shown}); "
+                                                    "restore it from the release and copy your answers back")
+
+
+def test_only_long_lines_inside_the_hidden_region_are_hidden_lines():
+    source = ("visible_line_that_is_long = 1\n### BEGIN HIDDEN TESTS\n  exactly_12ch\n  eleven_char\n"
+              "### END HIDDEN TESTS\nanother_visible_long_line = 2\n")
+    assert cg._hidden_region_lines(source) == ["exactly_12ch"]
+
+
+def test_hidden_files_are_not_the_students_work(tmp_path, course):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    known = list(_exercises(course).values())
+    before = cg.fingerprint(folder, known)
+    (folder / ".DS_Store").write_text("x")
+    (folder / "notebooks" / ".x.ipynb").write_text("{}")
+    assert cg.fingerprint(folder, known) == before
+    (folder / "a.ipynb").write_text("{}")
+    (folder / "b.ipynb").write_text("{}")
+    _, _, notes = cg.find_notebooks(folder, [EX1])
+    assert notes == ["ignored (not named like any exercise): a.ipynb, b.ipynb"]
