@@ -1058,3 +1058,44 @@ def test_a_limit_above_the_graders_own_hard_limit_is_lowered_to_it(monkeypatch):
     sb._set_limit(resource.RLIMIT_AS, 300)
     assert calls == [(resource.RLIMIT_CPU, (100, 100)), (resource.RLIMIT_CPU, (50, 50)),
                      (resource.RLIMIT_AS, (300, 300))]
+
+
+def test_kill_ends_the_session_then_the_process_reaps_it_and_empties_the_cgroup(monkeypatch):
+    done = []
+
+    class Proc:
+        pid = 4242
+
+        def __init__(self, running):
+            self.running = running
+
+        def poll(self):
+            return None if self.running else 0
+
+        def kill(self):
+            done.append("kill")
+            raise ProcessLookupError  # ended meanwhile
+
+        def wait(self, timeout):
+            done.append(("wait", timeout))
+            raise subprocess.TimeoutExpired("bwrap", timeout)
+
+    class Cgroup:
+        def kill_all(self):
+            done.append("kill_all")
+
+        def remove(self):
+            done.append("remove")
+
+    def killpg(pid, sig):
+        done.append(("killpg", pid, sig))
+        raise PermissionError
+    monkeypatch.setattr(sb.os, "killpg", killpg)
+    box = sb.Sandbox(0, 0)
+    box.proc, box._cgroup = Proc(True), Cgroup()
+    box.kill()
+    assert done == [("killpg", 4242, signal.SIGKILL), "kill", ("wait", 10), "kill_all", "remove"]
+    done.clear()
+    box.proc = Proc(False)  # ended: no signal (its pid may be another process's by now), still reaped
+    box.kill()
+    assert done == [("wait", 10), "kill_all", "remove"]
