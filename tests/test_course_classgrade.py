@@ -1382,7 +1382,7 @@ def test_a_write_that_fails_before_the_temporary_exists_raises_its_own_error(tmp
         cg._write_atomic(tmp_path / "absent" / "report.json", "x")
 
 
-@pytest.mark.parametrize("first", ["missing", "link", "unreadable", "refused", "grader failed"])
+@pytest.mark.parametrize("first", ["missing", "link", "unreadable", "refused", "grader failed", "markup"])
 def test_an_exercise_that_is_not_graded_does_not_stop_the_next_one(tmp_path, course, checks, monkeypatch, first):
     """Who is graded on what: whatever happens to the first exercise, the second is graded."""
     known = _exercises(course)
@@ -1392,24 +1392,28 @@ def test_an_exercise_that_is_not_graded_does_not_stop_the_next_one(tmp_path, cou
         (d / EX1).symlink_to(course / "notebooks" / "exercises" / EX1)
     elif first == "unreadable":
         (d / EX1).write_text("{ not json")
-    elif first in ("refused", "grader failed"):
+    elif first in ("refused", "grader failed", "markup"):
         _hand_in(folder, EX1)
         real = cg.grade_notebook
 
         def grade(nb, **kw):
             if Path(nb).name == EX1:
-                raise ValueError("refused") if first == "refused" else RuntimeError("broken")
+                raise {"refused": ValueError("refused"), "markup": cg.MarkupError("bad points"),
+                       "grader failed": RuntimeError("broken")}[first]
             return real(nb, **kw)
         monkeypatch.setattr(cg, "grade_notebook", grade)
     r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
     assert [e.exercise for e in r.exercises] == [EX1, EX2]
     assert r.by_exercise()[EX2].points == 5 and r.points == 5
-    assert r.status == ("error" if first == "grader failed" else "incomplete")
+    assert r.status == ("error" if first in ("grader failed", "markup") else "incomplete")
     assert len(r.notes) == 1 and r.notes[0].startswith("97_cls_exercises: ")
     ex1 = r.by_exercise()[EX1]
     assert ex1.notebook == ("" if first in ("missing", "link") else f"notebooks/exercises/{EX1}")
     note = {"missing": "not handed in", "refused": "not graded: refused",
-            "grader failed": "the grader failed on this exercise; your teacher has been told"}
+            "grader failed": "the grader failed on this exercise; your teacher has been told",
+            "markup": "the grader failed on this exercise; your teacher has been told"}
+    if first == "markup":
+        assert r.notes == ("97_cls_exercises: the grader failed: bad points",)
     if first in note:
         assert ex1.note == note[first]
         assert [c.detail for c in ex1.cells] == [note[first], note[first], "graded by hand"]
@@ -1454,3 +1458,196 @@ def test_hidden_files_are_not_the_students_work(tmp_path, course):
     (folder / "b.ipynb").write_text("{}")
     _, _, notes = cg.find_notebooks(folder, [EX1])
     assert notes == ["ignored (not named like any exercise): a.ipynb, b.ipynb"]
+
+
+def test_grading_time_is_in_seconds_to_the_millisecond(tmp_path, course, checks, monkeypatch):
+    class Clock:
+        now = 100.0
+
+        def monotonic(self):
+            Clock.now += 0.6172839
+            return Clock.now
+    monkeypatch.setattr(cg, "time", Clock())
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX2]], source=course)
+    assert r.seconds == 0.617
+
+
+def test_every_hidden_test_cell_hides_its_lines_and_defaults_of_a_graded_cell(tmp_path):
+    src = tmp_path / "course"
+    (src / "notebooks" / "exercises").mkdir(parents=True)
+    second = "assert other_secret_helper(42) == 'the second hidden check'"
+    nb = nbformat.v4.new_notebook(cells=[
+        _code("x = 1", "x", solution=True),
+        _code("assert x\n### BEGIN HIDDEN TESTS\n" + HIDDEN_LINE + "\n### END HIDDEN TESTS", "h1",
+              grade=True, locked=True, points=1),
+        _code("assert x\n### BEGIN HIDDEN TESTS\n" + second + "\n### END HIDDEN TESTS", "h2",
+              grade=True, locked=True, points=1),
+    ])
+    nbformat.write(nb, src / "notebooks" / "exercises" / EX2)
+    ex = cg.course_exercises(src)[EX2]
+    assert ex.hidden == ("h1", "h2") and ex.hidden_lines == (HIDDEN_LINE, second)
+    del nb.cells[2].metadata["nbgrader"]["points"]
+    nbformat.write(nb, src / "notebooks" / "exercises" / EX2)
+    assert cg.course_exercises(src)[EX2].cells == (("h1", 1.0, True), ("h2", 0.0, True))
+
+
+def test_a_detail_keeps_its_last_letters(course):
+    known = _exercises(course)
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", EX2, (
+        CellResult("t_x", 0.0, 5.0, "failed", "AssertionError: want MAX"),)),))
+    assert "\n  AssertionError: want MAX\n" in cg.feedback_text(r, known)
+    assert cg.gradescope_results(r, known)["tests"][0]["output"] == "AssertionError: want MAX"
+
+
+def test_gradescope_names_checks_by_stem_and_says_nothing_of_a_passed_one(course):
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", "plain", (
+        CellResult("c", 1.0, 1.0, "passed", "some output"), CellResult("d", 0.0, 1.0, "failed", "no"))),))
+    tests = cg.gradescope_results(r, {})["tests"]
+    assert [(t["name"], t["output"], t["status"]) for t in tests] == [("plain: c", "", "passed"),
+                                                                      ("plain: d", "no", "failed")]
+
+
+def test_the_whole_feedback_of_a_failed_grader_with_hidden_checks(course):
+    known = _exercises(course)
+    r = cg.StudentResult("ada", "error", (
+        ExerciseResult(f"notebooks/exercises/{EX1}", EX1, (
+            CellResult("t_visible", 1.0, 1.0, "passed", ""),
+            CellResult("t_hidden", 0.0, 2.0, "failed", "AssertionError: " + HIDDEN_LINE),
+            CellResult("essay", 0.0, 3.0, "manual", "graded by hand")), "a note"),
+        ExerciseResult("", "plain", (CellResult("c", 0.0, 1.0, "not run", "not handed in"),), "not handed in")),
+        ("97_cls_exercises: something", "the grader failed: boom"))
+    assert cg.feedback_text(r, known) == (
+        "# Feedback for ada\n"
+        "\n"
+        "Your work could not be graded completely because the grader failed (not because of your work).\n"
+        "Your teacher has been told; it will be graded again.\n"
+        "\n"
+        "**Total: 1/4**\n"
+        "\n"
+        "Some checks include hidden tests, which are not in your copy of the exercise: passing the visible part "
+        "does not guarantee their points. Their code is not shown here, only what they reported.\n"
+        "\n"
+        "## 97_cls_exercises: 1/3\n"
+        "\n"
+        f"Graded: `notebooks/exercises/{EX1}`\n"
+        "Note: a note\n"
+        "\n"
+        "- `t_visible`: passed, 1/1\n"
+        "- `t_hidden` (includes hidden tests): failed, 0/2  \n"
+        "  AssertionError: [hidden test code]\n"
+        "- `essay`: manual, 0/3  \n"
+        "  graded by hand\n"
+        "\n"
+        "## plain: 0/1\n"
+        "\n"
+        "Note: not handed in\n"
+        "\n"
+        "- `c`: not run, 0/1\n"
+        "\n"
+        "## Also\n"
+        "\n"
+        "- the grader failed: boom\n")  # the other note belongs to an exercise
+    done = cg.StudentResult("bob", "graded", (ExerciseResult("nb", "plain", (CellResult("c", 1, 1, "passed"),)),))
+    assert cg.feedback_text(done, known) == ("# Feedback for bob\n\n**Total: 1/1**\n\n## plain: 1/1\n\n"
+                                             "Graded: `nb`\n\n- `c`: passed, 1/1\n")
+
+
+def test_stop_child_when_what_it_kills_is_gone_or_not_ours(monkeypatch):
+    import signal
+    from gorun_kit import sessions
+    waits, kills = [], []
+
+    class Proc:
+        pid = 4242
+
+    def wait(proc, timeout):
+        waits.append(timeout)
+        return timeout is None
+
+    def kill(pid, sig):
+        kills.append((pid, sig))
+        raise ProcessLookupError
+
+    def killpg(pid, sig):
+        kills.append(("pg", pid, sig))
+        raise PermissionError
+
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    monkeypatch.setattr(sessions, "descendants", lambda pid: [5, 6])
+    monkeypatch.setattr(cg.os, "kill", kill)
+    monkeypatch.setattr(cg.os, "killpg", killpg)
+    cg._stop_child(Proc())
+    assert waits == [cg._CHILD_GRACE, None]
+    assert kills == [(4242, signal.SIGTERM), (5, signal.SIGKILL), (6, signal.SIGKILL), ("pg", 4242, signal.SIGKILL)]
+
+
+@pytest.mark.parametrize("libc", ["missing", "no prctl"])
+def test_the_death_signal_is_skipped_where_libc_cannot_set_it(monkeypatch, libc):
+    import ctypes
+
+    def cdll(name, use_errno=False):
+        if libc == "missing":
+            raise OSError("no libc")
+        return object()
+    monkeypatch.setattr(ctypes, "CDLL", cdll)
+    cg._die_with_parent()  # no error
+
+
+def test_the_child_does_not_call_the_other_exercises_ignored(tmp_path, course, checks, in_child):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, EX2)
+    out = tmp_path / "out"
+    conn = _Conn()
+    cg._child(conn, str(folder), "ada", str(out), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("ok", "")] and cg.load_student(out).notes == ()
+
+
+def test_an_interrupt_cancels_the_students_not_started_and_keeps_one_that_finished(tmp_path, course, monkeypatch,
+                                                                                 checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1], dan=[EX1])
+    seen = []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        seen.append(student)
+        if student == "ada":
+            raise KeyboardInterrupt
+        assert stopping.wait(10)  # bob finishes only once the run is stopping
+        result = cg.StudentResult(student, "graded", (), fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    with pytest.raises(KeyboardInterrupt):
+        cg.grade_class(subs, tmp_path / "out", source=course, workers=2)
+    assert "dan" not in seen  # never started (cy may have taken ada's place before the run saw the interrupt)
+    rows = {r[0]: r for r in csv.reader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text()))}
+    assert rows["bob"][-2] == "graded" and rows["dan"][-2] == "not graded" and rows["ada"][-2] == "not graded"
+
+
+def test_the_run_counts_students_as_they_finish_and_reports_where_and_how_long(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1])
+    out = tmp_path / "out"
+    cg.grade_class(subs, out, source=course, workers=1)
+    (subs / "cy" / "more.txt").write_text("x")
+    (subs / "dan").mkdir()
+    _hand_in(subs / "dan", EX1)
+    lines = []
+    report = cg.grade_class(subs, out, source=course, workers=1, echo=lines.append)
+    assert [l.split()[0] + " " + l.split()[1] for l in lines if l.startswith("[")] == [
+        "[1/4] ada", "[2/4] bob", "[3/4] cy", "[4/4] dan"]
+    assert report.out_dir == str(out) and report.graded_now == 2
+    assert isinstance(report.seconds, float) and 0 <= report.seconds < 60
+    assert report.seconds == round(report.seconds, 3)
+
+
+def test_a_crashed_students_result_has_no_fingerprint(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1])
+
+    def crash(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(cg, "_grade_in_child", crash)
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
+    assert report.students[0].fingerprint == "" and report.students[0].status == "error"
