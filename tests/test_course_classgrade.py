@@ -1651,3 +1651,12 @@ def test_a_crashed_students_result_has_no_fingerprint(tmp_path, course, monkeypa
     monkeypatch.setattr(cg, "_grade_in_child", crash)
     report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
     assert report.students[0].fingerprint == "" and report.students[0].status == "error"
+
+
+def test_of_two_copies_equally_deep_the_first_by_path_is_graded(tmp_path):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, where=("a", "b"))
+    _hand_in(folder, EX1, where=("a-b", "c"))  # walked after a/, but "a-b/" sorts before "a/"
+    chosen, _, notes = cg.find_notebooks(folder, [EX1])
+    assert chosen == {EX1: folder / "a-b" / "c" / EX1}
+    assert notes == [f"ignored a/b/{EX1}: graded the copy in a-b/c/{EX1}"]
