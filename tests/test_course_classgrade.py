@@ -1490,8 +1490,9 @@ def test_every_hidden_test_cell_hides_its_lines_and_defaults_of_a_graded_cell(tm
     ex = cg.course_exercises(src)[EX2]
     assert ex.hidden == ("h1", "h2") and ex.hidden_lines == (HIDDEN_LINE, second)
     del nb.cells[2].metadata["nbgrader"]["points"]
+    del nb.cells[1].metadata["nbgrader"]["grade_id"]
     nbformat.write(nb, src / "notebooks" / "exercises" / EX2)
-    assert cg.course_exercises(src)[EX2].cells == (("h1", 1.0, True), ("h2", 0.0, True))
+    assert cg.course_exercises(src)[EX2].cells == (("", 1.0, True), ("h2", 0.0, True))
 
 
 def test_a_detail_keeps_its_last_letters(course):
@@ -1660,3 +1661,33 @@ def test_of_two_copies_equally_deep_the_first_by_path_is_graded(tmp_path):
     chosen, _, notes = cg.find_notebooks(folder, [EX1])
     assert chosen == {EX1: folder / "a-b" / "c" / EX1}
     assert notes == [f"ignored a/b/{EX1}: graded the copy in a-b/c/{EX1}"]
+
+
+def test_feedback_of_a_passed_check_says_nothing_more(course):
+    r = cg.StudentResult("ada", "graded", (
+        ExerciseResult("nb", "plain", (CellResult("c", 1.0, 1.0, "passed", "printed something"),)),))
+    assert cg.feedback_text(r, {}) == ("# Feedback for ada\n\n**Total: 1/1**\n\n## plain: 1/1\n\nGraded: `nb`\n\n"
+                                       "- `c`: passed, 1/1\n")
+
+
+def test_students_who_finish_in_the_same_poll_are_reported_each_in_name_order(tmp_path, course, monkeypatch, checks):
+    import concurrent.futures as cf
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1])
+    real_wait = cf.wait
+
+    def wait_for_all(fs, timeout=None, return_when=cf.ALL_COMPLETED):
+        return real_wait(fs, timeout=10, return_when=cf.ALL_COMPLETED)
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "ada":
+            return None  # stopped
+        result = cg.StudentResult(student, "graded", (), fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    monkeypatch.setattr(cg.concurrent.futures, "wait", wait_for_all)
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=3, echo=lines.append)
+    assert [l.split(" (")[0] for l in lines if l.startswith("[")] == ["[1/3] bob 0/0 graded", "[2/3] cy 0/0 graded"]
+    assert report.graded_now == 2
