@@ -660,12 +660,15 @@ def test_kit_paths_are_pythons_prefixes_the_kit_and_go_but_never_a_checkout(tmp_
     (goroot / "bin").mkdir(parents=True)
     (goroot / "bin" / "go").write_text("")
     monkeypatch.setattr(toolchain, "find_go", lambda: type("Go", (), {"go": str(goroot / "bin" / "go")})())
-    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "checkout"), str(user_site),
+    dist = tmp_path / "venv" / "lib" / "python3" / "dist-packages"  # Debian's name for a site directory
+    dist.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "checkout"), str(user_site), str(dist),
                                       str(tmp_path / "missing" / "site-packages"),
                                       "/usr/lib/python3/dist-packages", *sys.path])
     paths = sb.kit_paths()
     assert {sys.base_prefix, sys.prefix, str(Path(gorun_kit.__file__).resolve().parent),
             str(user_site), str(goroot.resolve())} <= set(paths)
+    assert str(dist) in paths
     assert str(tmp_path / "checkout") not in paths and "" not in paths
     assert str(tmp_path / "missing" / "site-packages") not in paths
     assert "/usr/lib/python3/dist-packages" not in paths  # under /usr, which is bound anyway
@@ -1092,11 +1095,11 @@ def test_start_without_root_keeps_the_uid_and_limits_memory_not_processes(starte
 
 def test_a_limit_above_the_graders_own_hard_limit_is_lowered_to_it(monkeypatch):
     calls = []
-    monkeypatch.setattr(sb.resource, "getrlimit", lambda kind: (5, 100))
+    monkeypatch.setattr(sb.resource, "getrlimit",
+                        lambda kind: (5, 100) if kind == resource.RLIMIT_CPU else (5, resource.RLIM_INFINITY))
     monkeypatch.setattr(sb.resource, "setrlimit", lambda kind, v: calls.append((kind, v)))
     sb._set_limit(resource.RLIMIT_CPU, 300)
     sb._set_limit(resource.RLIMIT_CPU, 50)
-    monkeypatch.setattr(sb.resource, "getrlimit", lambda kind: (5, resource.RLIM_INFINITY))
     sb._set_limit(resource.RLIMIT_AS, 300)
     assert calls == [(resource.RLIMIT_CPU, (100, 100)), (resource.RLIMIT_CPU, (50, 50)),
                      (resource.RLIMIT_AS, (300, 300))]
