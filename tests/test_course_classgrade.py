@@ -791,3 +791,903 @@ def test_default_workers_is_at_least_one(monkeypatch):
     assert cg.default_workers() == 1
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
     assert cg.default_workers() == 6
+
+
+# -- the child process and its parent's handling of it ------------------------------------
+
+
+class _Child:
+    """A real process seen through the part of multiprocessing.Process that _wait_child and
+    _stop_child use (pid, sentinel, exitcode, join)."""
+
+    def __init__(self, code: str):
+        import subprocess
+        import sys
+        self.popen = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                                      stdout=subprocess.PIPE, text=True)
+        self.pid = self.popen.pid
+        self.sentinel = os.pidfd_open(self.pid)
+        self.joined = False
+
+    @property
+    def exitcode(self):
+        return self.popen.poll()
+
+    def join(self):
+        self.popen.wait()
+        self.joined = True
+
+    def close(self):
+        import contextlib
+        import signal
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.popen.wait()
+        self.popen.stdout.close()
+        os.close(self.sentinel)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def child():
+    made = []
+
+    def make(code):
+        made.append(_Child(code))
+        return made[-1]
+    yield make
+    for c in made:
+        c.close()
+
+
+def test_wait_child_says_whether_the_child_ended_and_joins_it(child):
+    import time
+    proc = child("import sys, time; sys.stdin.close(); time.sleep(0.6)")
+    t0 = time.monotonic()
+    assert cg._wait_child(proc, 0.1) is False and not proc.joined
+    assert time.monotonic() - t0 >= 0.09  # it waited
+    assert cg._wait_child(proc, 10) is True and proc.joined and proc.exitcode == 0
+    assert time.monotonic() - t0 < 5
+
+
+def test_stop_child_lets_a_child_clean_up_on_sigterm(child, monkeypatch):
+    import time
+    monkeypatch.setattr(cg, "_CHILD_GRACE", 30.0)
+    proc = child("import signal, sys, time\n"
+                 "signal.signal(signal.SIGTERM, lambda *a: (print('cleaned up', flush=True), sys.exit(3)))\n"
+                 "print('ready', flush=True)\ntime.sleep(60)")
+    assert proc.popen.stdout.readline() == "ready\n"
+    t0 = time.monotonic()
+    cg._stop_child(proc)
+    assert proc.popen.stdout.readline() == "cleaned up\n" and proc.exitcode == 3 and proc.joined
+    assert time.monotonic() - t0 < 10  # not the whole grace
+
+
+def test_stop_child_kills_a_child_that_ignores_sigterm_and_all_it_started(child, monkeypatch):
+    """After the grace, SIGKILL to the child's session and to every descendant, even one
+    in a session of its own."""
+    import time
+    monkeypatch.setattr(cg, "_CHILD_GRACE", 0.5)
+    proc = child("import os, signal, subprocess, sys, time\n"
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                 "a = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'], start_new_session=True)\n"
+                 "b = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+                 "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'])\n"
+                 "print(a.pid, b.pid, flush=True)\ntime.sleep(60)")
+    kids = [int(x) for x in proc.popen.stdout.readline().split()]
+    assert all(_alive(k) for k in kids)
+    t0 = time.monotonic()
+    cg._stop_child(proc)
+    assert proc.exitcode == -9 and proc.joined
+    assert time.monotonic() - t0 >= 0.45
+    deadline = time.monotonic() + 10
+    while any(_alive(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [k for k in kids if _alive(k)]
+
+
+def test_stop_child_of_a_child_that_is_gone_already(child):
+    proc = child("pass")
+    proc.popen.wait()
+    cg._stop_child(proc)  # no ProcessLookupError
+    assert proc.exitcode == 0 and proc.joined
+
+
+def test_the_childs_signal_handler_raises_keyboardinterrupt_once():
+    import signal
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with pytest.raises(KeyboardInterrupt, match="^SIGTERM$"):
+            cg._raise_interrupt(signal.SIGTERM, None)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def test_the_child_dies_with_its_parent():
+    """PR_SET_PDEATHSIG with SIGTERM (read back with PR_GET_PDEATHSIG), reset afterwards."""
+    import ctypes
+    import signal
+    libc = ctypes.CDLL(None, use_errno=True)
+    got = ctypes.c_int(-1)
+    assert libc.prctl(2, ctypes.byref(got), 0, 0, 0) == 0
+    before = got.value
+    try:
+        cg._die_with_parent()
+        assert libc.prctl(2, ctypes.byref(got), 0, 0, 0) == 0
+        assert got.value == signal.SIGTERM
+    finally:
+        libc.prctl(1, before, 0, 0, 0)
+
+
+def test_the_forkserver_preloads_the_grader():
+    from multiprocessing import forkserver
+    ctx = cg._forkserver()
+    assert ctx.get_start_method() == "forkserver"
+    assert forkserver._forkserver._preload_modules == ["gorun_kit.course.classgrade"]
+
+
+class _Conn:
+    def __init__(self, fail=None):
+        self.sent, self.closed, self.fail = [], False, fail
+
+    def send(self, value):
+        if self.fail:
+            raise self.fail
+        self.sent.append(value)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def in_child(monkeypatch):
+    """_child run in this process: what it would do to the process (new session, death signal,
+    signal handlers, fds 0-2) is recorded instead of done."""
+    import contextlib
+    done = {"setsid": 0, "die": 0, "signals": {}, "dup2": []}
+    monkeypatch.setattr(cg.os, "setsid", lambda: done.__setitem__("setsid", done["setsid"] + 1))
+    monkeypatch.setattr(cg, "_die_with_parent", lambda: done.__setitem__("die", done["die"] + 1))
+    monkeypatch.setattr(cg.signal, "signal", lambda sig, h: done["signals"].__setitem__(sig, h))
+    monkeypatch.setenv("GORUN_KIT_PROGRESS", "1")
+    opened = []
+    real_open, real_dup2 = os.open, os.dup2
+
+    def track(path, *a, **k):
+        fd = real_open(path, *a, **k)
+        opened.append(fd)
+        return fd
+
+    def dup2(fd, fd2, *a):  # pytest's own output capture goes on using the real one
+        if fd not in opened:
+            return real_dup2(fd, fd2, *a)
+        done["dup2"].append((os.readlink(f"/proc/self/fd/{fd}"), fd2))
+        return fd2
+    monkeypatch.setattr(cg.os, "open", track)
+    monkeypatch.setattr(cg.os, "dup2", dup2)
+    yield done
+    for fd in opened:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def test_the_child_grades_writes_the_report_and_says_ok(tmp_path, course, checks, in_child):
+    import signal
+    folder = tmp_path / "subs" / "ada"
+    _hand_in(folder, EX1)
+    out = tmp_path / "out" / "ada"
+    conn = _Conn()
+    checks["fail"] = {1: "visible failed"}
+    cg._child(conn, str(folder), "ada9", str(out), [EX1, EX2], str(course), 7.0, "fp1")
+    assert conn.sent == [("ok", "")] and conn.closed
+    assert in_child["setsid"] == 1 and in_child["die"] == 1
+    assert in_child["signals"] == {signal.SIGTERM: cg._raise_interrupt, signal.SIGINT: cg._raise_interrupt}
+    assert in_child["dup2"] == [(os.devnull, 0), (os.devnull, 1), (os.devnull, 2)]
+    assert os.environ["GORUN_KIT_PROGRESS"] == "0"
+    result = cg.load_student(out)
+    assert result.student == "ada9" and result.fingerprint == "fp1" and result.status == "incomplete"
+    assert [e.exercise for e in result.exercises] == [EX1, EX2]
+    assert result.points == 2 and result.max_points == 8
+    assert [kw["timeout"] for kw in checks["calls"]] and all(kw["timeout"] == 7.0 for kw in checks["calls"])
+    assert (out / "feedback.md").read_text() == cg.feedback_text(result, _exercises(course))
+
+
+def test_the_child_says_why_it_failed(tmp_path, course, checks, in_child):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    conn = _Conn()
+    cg._child(conn, str(folder), "ada", str(tmp_path / "out"), ["nope.ipynb"], str(course), 7.0, "fp")
+    assert conn.sent == [("error", "KeyError: 'nope.ipynb'")] and conn.closed
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_childs_error_is_cut_to_500_characters(tmp_path, course, checks, in_child, monkeypatch):
+    monkeypatch.setattr(cg, "grade_student", lambda *a, **k: (_ for _ in ()).throw(OSError("x" * 900)))
+    conn = _Conn()
+    cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("error", ("OSError: " + "x" * 900)[:500])]
+
+
+def test_a_stopped_child_says_so_and_a_closed_pipe_is_no_error(tmp_path, course, in_child, monkeypatch):
+    monkeypatch.setattr(cg, "grade_student", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt("SIGTERM")))
+    conn = _Conn()
+    cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("stopped", "")] and conn.closed
+    for exc in (OSError("broken pipe"), ValueError("closed")):
+        conn = _Conn(fail=exc)
+        cg._child(conn, str(tmp_path), "ada", str(tmp_path / "out"), [EX1], str(course), 7.0, "fp")
+        assert conn.closed
+
+
+class _Clock:
+    """cg.time for _grade_in_child: each wait for the child advances it by what was asked."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+
+@pytest.fixture
+def stand_in(monkeypatch, tmp_path, course):
+    """_grade_in_child with a stand-in child: ``state`` says how it ends (exit code, what it
+    says on the pipe, whether it writes its report, after how many waits), and records what
+    the parent did to it."""
+    state = {"code": 0, "said": ("ok", ""), "report_fp": "fp", "ends_after": 1, "waits": [], "stopped": [],
+             "killpg": [], "killpg_raises": None, "wait_raises": None, "start_raises": None, "duplex": [],
+             "target": None}
+    clock = _Clock()
+    monkeypatch.setattr(cg, "time", clock)
+    known = _exercises(course)
+
+    class Proc:
+        def __init__(self, target, name, args):
+            state["target"] = target
+            self.args = args
+            self.pid = None
+            self.exitcode = None
+            self.ended = False
+
+        def start(self):
+            if state["start_raises"]:
+                raise state["start_raises"]
+            self.pid = 4242
+
+        def end(self):
+            self.ended = True
+            self.exitcode = state["code"]
+
+    class Conn:
+        def __init__(self):
+            self.closed = False
+
+        def close(self):
+            self.closed = True
+
+        def poll(self):
+            return state["said"] is not None
+
+        def recv(self):
+            return state["said"]
+
+    class Ctx:
+        def Pipe(self, duplex):
+            state["duplex"].append(duplex)
+            state["ours"], state["theirs"] = Conn(), Conn()
+            return state["ours"], state["theirs"]
+
+        def Process(self, target, name, args):
+            state["proc"] = Proc(target, name, args)
+            return state["proc"]
+
+    def wait(proc, timeout):
+        state["waits"].append((proc, timeout))
+        if state["wait_raises"] is not None and timeout != 0:
+            exc, state["wait_raises"] = state["wait_raises"], None
+            raise exc
+        if not proc.ended and timeout:
+            clock.now += timeout
+            if len(state["waits"]) >= state["ends_after"]:
+                if state["report_fp"] is not None:
+                    result = cg.grade_student(tmp_path / "none", [known[EX1]], student_id="ada", source=course)
+                    import dataclasses
+                    cg.write_student(state["out"], dataclasses.replace(result, fingerprint=state["report_fp"]), known)
+                proc.end()
+        return proc.ended
+
+    def stop(proc):
+        state["stopped"].append(proc)
+        proc.exitcode = -9
+        proc.ended = True
+
+    def killpg(pid, sig):
+        state["killpg"].append((pid, sig))
+        if state["killpg_raises"]:
+            raise state["killpg_raises"]
+
+    monkeypatch.setattr(cg, "_forkserver", lambda: Ctx())
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    monkeypatch.setattr(cg, "_stop_child", stop)
+    monkeypatch.setattr(cg.os, "killpg", killpg)
+    state["out"] = tmp_path / "out" / "ada"
+    state["clock"] = clock
+
+    def run(exercises=(EX1,), timeout=10.0, stopping=None):
+        return cg._grade_in_child(tmp_path / "ada", "ada", state["out"], [known[e] for e in exercises], course,
+                                  timeout, "fp", known, stopping or threading.Event())
+    state["run"] = run
+    return state
+
+
+def test_a_child_that_finished_gives_its_own_report(stand_in):
+    import signal
+    r = stand_in["run"]()
+    assert r.status == "empty" and r.fingerprint == "fp" and r == cg.load_student(stand_in["out"])
+    assert stand_in["target"] is cg._child and stand_in["stopped"] == []
+    assert stand_in["waits"] == [(stand_in["proc"], 0.5)]
+    assert stand_in["killpg"] == [(4242, signal.SIGKILL)]  # what the child's session left goes with it
+    assert stand_in["theirs"].closed and stand_in["ours"].closed
+
+
+@pytest.mark.parametrize("exc", [ProcessLookupError, PermissionError])
+def test_a_child_session_already_gone_is_no_error(stand_in, exc):
+    stand_in["killpg_raises"] = exc()
+    assert stand_in["run"]().status == "empty"
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"said": ("ok", ""), "code": 1}, "the grader of this student ended with status 1 without a report"),
+    ({"said": None, "code": 0}, "the grader of this student ended with status 0 without a report"),
+    ({"said": ("ok", "x"), "code": 0}, "the grader of this student ended with status 0 without a report"),
+    ({"report_fp": None}, "the grader of this student ended with status 0 without a report"),
+    ({"report_fp": "an earlier fingerprint"}, "the grader of this student ended with status 0 without a report"),
+    ({"said": ("error", "OSError: disk full"), "code": 0}, "the grader failed: OSError: disk full"),
+    ({"said": ("error", "ValueError: x"), "code": 1, "report_fp": None}, "the grader failed: ValueError: x"),
+    ({"said": None, "code": -9, "report_fp": None}, "the grader of this student was killed by SIGKILL"),
+    ({"said": ("stopped", ""), "code": -15}, "the grader of this student was killed by SIGTERM"),
+])
+def test_a_child_that_did_not_say_ok_with_its_report_costs_the_student_an_error(stand_in, change, why, course):
+    import datetime
+    stand_in.update(change)
+    r = stand_in["run"](exercises=(EX1, EX2))
+    assert r.status == "error" and r.notes == (why,) and r.fingerprint == "fp" and r.student == "ada"
+    assert r.points == 0 and r.max_points == 8 and r.seconds == 0.0
+    assert [(e.exercise, e.notebook, e.note) for e in r.exercises] == [
+        (EX1, "", "the grader failed; your teacher has been told"),
+        (EX2, "", "the grader failed; your teacher has been told")]
+    at = datetime.datetime.fromisoformat(r.graded_at)
+    assert at.tzinfo is not None and abs((datetime.datetime.now(datetime.timezone.utc) - at).total_seconds()) < 60
+    assert cg.load_student(stand_in["out"]) == r  # written: the student gets feedback, the next run regrades
+    assert "could not be graded completely" in (stand_in["out"] / "feedback.md").read_text()
+
+
+@pytest.mark.parametrize("exercises, budget", [((EX1,), 130), ((EX1, EX2), 140)])
+def test_a_child_that_overruns_its_budget_is_stopped(stand_in, exercises, budget):
+    """Budget: the timeout per exercise plus a margin; the child is polled every half second."""
+    stand_in["ends_after"] = 10 ** 9
+    stand_in["report_fp"] = None
+    r = stand_in["run"](exercises=exercises)
+    assert stand_in["stopped"] == [stand_in["proc"]]
+    waits = stand_in["waits"]
+    assert all(w == (stand_in["proc"], 0.5) for w in waits)
+    # stopped once the clock is past the deadline (not at it), then seen to have ended
+    assert len(waits) == 2 * budget + 2
+    assert r.status == "error" and r.notes == (f"the grader of this student did not finish within {budget} s",)
+
+
+def test_a_stopping_run_stops_the_child_and_gives_no_result(stand_in):
+    stand_in["ends_after"] = 10 ** 9
+    stopping = threading.Event()
+    stopping.set()
+    assert stand_in["run"](stopping=stopping) is None
+    assert stand_in["stopped"] == [stand_in["proc"]] and len(stand_in["waits"]) == 1
+    assert not stand_in["out"].exists() and stand_in["ours"].closed
+
+
+def test_an_interrupted_parent_stops_a_running_child_and_goes_on_with_the_interrupt(stand_in):
+    stand_in["wait_raises"] = KeyboardInterrupt()
+    stand_in["ends_after"] = 10 ** 9
+    with pytest.raises(KeyboardInterrupt):
+        stand_in["run"]()
+    proc = stand_in["proc"]
+    assert stand_in["waits"] == [(proc, 0.5), (proc, 0)] and stand_in["stopped"] == [proc]
+    assert stand_in["ours"].closed
+
+
+def test_an_interrupted_parent_leaves_a_child_that_ended_alone(stand_in, monkeypatch):
+    stand_in["wait_raises"] = KeyboardInterrupt()
+    stand_in["ends_after"] = 10 ** 9
+
+    real = cg._wait_child
+
+    def wait(proc, timeout):
+        proc.ended = proc.ended or timeout == 0  # it ended meanwhile
+        return real(proc, timeout)
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    with pytest.raises(KeyboardInterrupt):
+        stand_in["run"]()
+    assert stand_in["stopped"] == []
+
+
+def test_a_child_that_did_not_start_is_not_waited_for(stand_in):
+    stand_in["start_raises"] = OSError("no fork")
+    with pytest.raises(OSError):
+        stand_in["run"]()
+    assert stand_in["waits"] == [] and stand_in["stopped"] == [] and stand_in["ours"].closed
+
+
+# -- records and the gradebook: what the survivors of the first measurement asked -----------
+
+
+def test_load_student_of_a_minimal_record_has_no_exercises_notes_or_checks(tmp_path):
+    (tmp_path / "report.json").write_text(json.dumps({"student": "ada", "status": "empty"}))
+    assert cg.load_student(tmp_path) == cg.StudentResult("ada", "empty", ())
+    (tmp_path / "report.json").write_text(json.dumps({"student": "ada", "status": "error", "exercises": [
+        {"notebook": "", "exercise": EX1}]}))
+    assert cg.load_student(tmp_path) == cg.StudentResult("ada", "error", (ExerciseResult("", EX1, ()),))
+
+
+def test_the_fingerprint_of_names_that_are_not_utf8(tmp_path, course):
+    """A file or a link named (or pointing) in another encoding is still part of the work."""
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    known = list(_exercises(course).values())
+    os.symlink(b"caf\xe9", os.path.join(os.fsencode(folder), b"l\xe9"))
+    first = cg.fingerprint(folder, known)
+    (folder / "caf\udce9").write_bytes(b"x")  # the link's target, named in Latin-1
+    second = cg.fingerprint(folder, known)
+    assert first != second
+    (folder / "caf\udce9").write_bytes(b"y")
+    assert cg.fingerprint(folder, known) not in (first, second)
+
+
+def test_the_gradebook_text_and_its_columns(course):
+    done = cg.StudentResult("cy", "graded", (ExerciseResult("x", "plain", (CellResult("c", 1.0, 1.0, "passed"),)),))
+    report = cg.ClassReport("out", ("plain",), (cg.StudentResult("bob", "", ()), done), 1, 0.0)
+    assert cg.gradebook_csv(report) == ("student,plain,total,max,status,notes\n"
+                                        "bob,,,,not graded,the run was stopped first\n"
+                                        "cy,1,1,1,graded,\n")
+
+
+def test_the_assignment_is_every_exercise_any_student_handed_in(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX2], cy=[])
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
+    assert report.exercises == (EX1, EX2)
+    assert [(s.student, s.status, s.points, s.max_points) for s in report.students] == [
+        ("ada", "incomplete", 3.0, 8.0), ("bob", "incomplete", 5.0, 8.0), ("cy", "empty", 0.0, 8.0)]
+
+
+def test_a_resumed_student_keeps_the_earlier_result_in_the_report_and_gradebook(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+    out = tmp_path / "out"
+    first = cg.grade_class(subs, out, source=course, workers=1)
+    (subs / "bob" / "more.txt").write_text("changed")
+    again = cg.grade_class(subs, out, source=course, workers=1)
+    assert again.students[0] == first.students[0] and again.graded_now == 1
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert rows[1] == ["ada", "3", "3", "3", "graded", ""]
+    assert sorted(os.listdir(out)) == ["gradebook.csv", "students"]  # no lock, no temporary
+
+
+def test_at_most_workers_students_at_a_time_each_in_a_grader_thread(tmp_path, course, monkeypatch, checks):
+    import time
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1], dan=[EX1])
+    lock, now, most, names = threading.Lock(), [0], [0], []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+            names.append(threading.current_thread().name)
+        time.sleep(0.15)
+        with lock:
+            now[0] -= 1
+        return cg.StudentResult(student, "graded", (), fingerprint=fp)
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=2, echo=lines.append)
+    assert most[0] == 2 and report.graded_now == 4
+    assert all(n.startswith("grade-class") for n in names)
+    times = [float(l.rsplit("(", 1)[1].split()[0]) for l in lines if l.startswith("[")]
+    assert len(times) == 4 and all(0.1 <= t < 30 for t in times)
+
+
+def test_an_interrupt_tells_the_students_being_graded_to_stop(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1])
+    bob_started, told = threading.Event(), []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "ada":
+            assert bob_started.wait(10)
+            raise KeyboardInterrupt
+        bob_started.set()
+        told.append(stopping.wait(10))
+        return None
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    with pytest.raises(KeyboardInterrupt):
+        cg.grade_class(subs, tmp_path / "out", source=course, workers=2)
+    assert told == [True]
+
+
+def test_without_source_the_installed_course_is_graded(tmp_path, course, in_threads, monkeypatch):
+    monkeypatch.setattr(cg.layout, "course_root", lambda: course)
+    subs = _class(tmp_path, ada=[EX1])
+    report = cg.grade_class(subs, tmp_path / "a" / "b" / "out", workers=1, timeout=0.5)
+    assert report.students[0].status == "graded" and in_threads == [("ada", 0.5, [EX1])]
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_at_most_five_stray_files_and_bad_folders_are_named(tmp_path, course, in_threads, count):
+    subs = _class(tmp_path, ada=[EX1])
+    for i in range(count):
+        (subs / f"stray{i}.txt").write_text("")
+    lines = []
+    cg.grade_class(subs, tmp_path / "out", source=course, workers=1, echo=lines.append)
+    more = " ..." if count > 5 else ""
+    assert f"ignored {count} file(s) beside the student folders: " \
+           f"stray0.txt, stray1.txt, stray2.txt, stray3.txt, stray4.txt{more}" in lines
+    for i in range(count):
+        (subs / f"bad {i}").mkdir()
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, tmp_path / "out2", source=course)
+    assert str(err.value) == (f"student folder(s) under {subs} not named by a student id: "
+                              "'bad 0', 'bad 1', 'bad 2', 'bad 3', 'bad 4'" + more +
+                              "; rename them (1-100 letters, digits and . _ @ + -, starting with a letter or digit)")
+
+
+def test_the_refusals_of_out_say_what_to_do(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1])
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, subs / "results", source=course)
+    assert str(err.value).endswith("where it would be taken for a student's folder; write the results somewhere else")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("")
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(subs, other, source=course)
+    assert str(err.value) == (f"{other} is neither empty nor the output of an earlier grade-class run; "
+                              "give a new directory (an earlier run's directory is resumed)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError) as err:
+        cg.grade_class(empty, tmp_path / "out", source=course)
+    assert str(err.value) == (f"{empty} holds no student folders; put each student's work in a folder "
+                              "named by the student's id")
+
+
+def test_the_records_are_written_for_reading(tmp_path, course, checks):
+    result, known = _result(course, checks, tmp_path, {})
+    out = tmp_path / "out"
+    cg.write_student(out, result, known)
+    for name in ("report.json", "results.json"):
+        text = (out / name).read_text()
+        assert text.startswith("{\n  \"") and text.endswith("\n}\n")
+
+
+def test_a_write_that_fails_before_the_temporary_exists_raises_its_own_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        cg._write_atomic(tmp_path / "absent" / "report.json", "x")
+
+
+@pytest.mark.parametrize("first", ["missing", "link", "unreadable", "refused", "grader failed", "markup"])
+def test_an_exercise_that_is_not_graded_does_not_stop_the_next_one(tmp_path, course, checks, monkeypatch, first):
+    """Who is graded on what: whatever happens to the first exercise, the second is graded."""
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    d = _hand_in(folder, EX2)
+    if first == "link":
+        (d / EX1).symlink_to(course / "notebooks" / "exercises" / EX1)
+    elif first == "unreadable":
+        (d / EX1).write_text("{ not json")
+    elif first in ("refused", "grader failed", "markup"):
+        _hand_in(folder, EX1)
+        real = cg.grade_notebook
+
+        def grade(nb, **kw):
+            if Path(nb).name == EX1:
+                raise {"refused": ValueError("refused"), "markup": cg.MarkupError("bad points"),
+                       "grader failed": RuntimeError("broken")}[first]
+            return real(nb, **kw)
+        monkeypatch.setattr(cg, "grade_notebook", grade)
+    r = cg.grade_student(folder, [known[EX1], known[EX2]], source=course)
+    assert [e.exercise for e in r.exercises] == [EX1, EX2]
+    assert r.by_exercise()[EX2].points == 5 and r.points == 5
+    assert r.status == ("error" if first in ("grader failed", "markup") else "incomplete")
+    assert len(r.notes) == 1 and r.notes[0].startswith("97_cls_exercises: ")
+    ex1 = r.by_exercise()[EX1]
+    assert ex1.notebook == ("" if first in ("missing", "link") else f"notebooks/exercises/{EX1}")
+    note = {"missing": "not handed in", "refused": "not graded: refused",
+            "grader failed": "the grader failed on this exercise; your teacher has been told",
+            "markup": "the grader failed on this exercise; your teacher has been told"}
+    if first == "markup":
+        assert r.notes == ("97_cls_exercises: the grader failed: bad points",)
+    if first in note:
+        assert ex1.note == note[first]
+        assert [c.detail for c in ex1.cells] == [note[first], note[first], "graded by hand"]
+
+
+def test_without_source_the_student_is_graded_on_the_installed_course(tmp_path, course, checks, monkeypatch):
+    monkeypatch.setattr(cg.layout, "course_root", lambda: course)
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX2]], timeout=3.5)
+    assert r.status == "graded" and r.fingerprint == "" and [c["timeout"] for c in checks["calls"]] == [3.5]
+    assert 0 <= r.seconds < 60 and r.seconds == round(r.seconds, 3)
+
+
+@pytest.mark.parametrize("message, shown", [("", "ValueError"), ("  \n", "ValueError"),
+                                            ("x" * 300 + "\nsecond line", "x" * 200),
+                                            ("first\nsecond", "first")])
+def test_why_a_notebook_is_unreadable_is_one_short_line(tmp_path, monkeypatch, message, shown):
+    def read(nb, as_version):
+        raise ValueError(message)
+    monkeypatch.setattr(cg.nbformat, "read", read)
+    assert cg._unreadable(tmp_path / "x.ipynb") == (f"not a readable notebook ({shown}); "
+                                                    "restore it from the release and copy your answers back")
+
+
+def test_only_long_lines_inside_the_hidden_region_are_hidden_lines():
+    source = ("visible_line_that_is_long = 1\n### BEGIN HIDDEN TESTS\n  exactly_12ch\n  eleven_char\n"
+              "### END HIDDEN TESTS\nanother_visible_long_line = 2\n")
+    assert cg._hidden_region_lines(source) == ["exactly_12ch"]
+
+
+def test_hidden_files_are_not_the_students_work(tmp_path, course):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1)
+    known = list(_exercises(course).values())
+    before = cg.fingerprint(folder, known)
+    (folder / ".DS_Store").write_text("x")
+    (folder / "notebooks" / ".x.ipynb").write_text("{}")
+    assert cg.fingerprint(folder, known) == before
+    (folder / "a.ipynb").write_text("{}")
+    (folder / "b.ipynb").write_text("{}")
+    _, _, notes = cg.find_notebooks(folder, [EX1])
+    assert notes == ["ignored (not named like any exercise): a.ipynb, b.ipynb"]
+
+
+def test_grading_time_is_in_seconds_to_the_millisecond(tmp_path, course, checks, monkeypatch):
+    class Clock:
+        now = 100.0
+
+        def monotonic(self):
+            Clock.now += 0.6172839
+            return Clock.now
+    monkeypatch.setattr(cg, "time", Clock())
+    known = _exercises(course)
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX2)
+    r = cg.grade_student(folder, [known[EX2]], source=course)
+    assert r.seconds == 0.617
+
+
+def test_every_hidden_test_cell_hides_its_lines_and_defaults_of_a_graded_cell(tmp_path):
+    src = tmp_path / "course"
+    (src / "notebooks" / "exercises").mkdir(parents=True)
+    second = "assert other_secret_helper(42) == 'the second hidden check'"
+    nb = nbformat.v4.new_notebook(cells=[
+        _code("x = 1", "x", solution=True),
+        _code("assert x\n### BEGIN HIDDEN TESTS\n" + HIDDEN_LINE + "\n### END HIDDEN TESTS", "h1",
+              grade=True, locked=True, points=1),
+        _code("assert x\n### BEGIN HIDDEN TESTS\n" + second + "\n### END HIDDEN TESTS", "h2",
+              grade=True, locked=True, points=1),
+    ])
+    nbformat.write(nb, src / "notebooks" / "exercises" / EX2)
+    ex = cg.course_exercises(src)[EX2]
+    assert ex.hidden == ("h1", "h2") and ex.hidden_lines == (HIDDEN_LINE, second)
+    del nb.cells[2].metadata["nbgrader"]["points"]
+    del nb.cells[1].metadata["nbgrader"]["grade_id"]
+    nbformat.write(nb, src / "notebooks" / "exercises" / EX2)
+    assert cg.course_exercises(src)[EX2].cells == (("", 1.0, True), ("h2", 0.0, True))
+
+
+def test_a_detail_keeps_its_last_letters(course):
+    known = _exercises(course)
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", EX2, (
+        CellResult("t_x", 0.0, 5.0, "failed", "AssertionError: want MAX"),)),))
+    assert "\n  AssertionError: want MAX\n" in cg.feedback_text(r, known)
+    assert cg.gradescope_results(r, known)["tests"][0]["output"] == "AssertionError: want MAX"
+
+
+def test_gradescope_names_checks_by_stem_and_says_nothing_of_a_passed_one(course):
+    r = cg.StudentResult("ada", "graded", (ExerciseResult("x", "plain", (
+        CellResult("c", 1.0, 1.0, "passed", "some output"), CellResult("d", 0.0, 1.0, "failed", "no"))),))
+    tests = cg.gradescope_results(r, {})["tests"]
+    assert [(t["name"], t["output"], t["status"]) for t in tests] == [("plain: c", "", "passed"),
+                                                                      ("plain: d", "no", "failed")]
+
+
+def test_the_whole_feedback_of_a_failed_grader_with_hidden_checks(course):
+    known = _exercises(course)
+    r = cg.StudentResult("ada", "error", (
+        ExerciseResult(f"notebooks/exercises/{EX1}", EX1, (
+            CellResult("t_visible", 1.0, 1.0, "passed", ""),
+            CellResult("t_hidden", 0.0, 2.0, "failed", "AssertionError: " + HIDDEN_LINE),
+            CellResult("essay", 0.0, 3.0, "manual", "graded by hand")), "a note"),
+        ExerciseResult("", "plain", (CellResult("c", 0.0, 1.0, "not run", "not handed in"),), "not handed in")),
+        ("97_cls_exercises: something", "the grader failed: boom"))
+    assert cg.feedback_text(r, known) == (
+        "# Feedback for ada\n"
+        "\n"
+        "Your work could not be graded completely because the grader failed (not because of your work).\n"
+        "Your teacher has been told; it will be graded again.\n"
+        "\n"
+        "**Total: 1/4**\n"
+        "\n"
+        "Some checks include hidden tests, which are not in your copy of the exercise: passing the visible part "
+        "does not guarantee their points. Their code is not shown here, only what they reported.\n"
+        "\n"
+        "## 97_cls_exercises: 1/3\n"
+        "\n"
+        f"Graded: `notebooks/exercises/{EX1}`\n"
+        "Note: a note\n"
+        "\n"
+        "- `t_visible`: passed, 1/1\n"
+        "- `t_hidden` (includes hidden tests): failed, 0/2  \n"
+        "  AssertionError: [hidden test code]\n"
+        "- `essay`: manual, 0/3  \n"
+        "  graded by hand\n"
+        "\n"
+        "## plain: 0/1\n"
+        "\n"
+        "Note: not handed in\n"
+        "\n"
+        "- `c`: not run, 0/1\n"
+        "\n"
+        "## Also\n"
+        "\n"
+        "- the grader failed: boom\n")  # the other note belongs to an exercise
+    done = cg.StudentResult("bob", "graded", (ExerciseResult("nb", "plain", (CellResult("c", 1, 1, "passed"),)),))
+    assert cg.feedback_text(done, known) == ("# Feedback for bob\n\n**Total: 1/1**\n\n## plain: 1/1\n\n"
+                                             "Graded: `nb`\n\n- `c`: passed, 1/1\n")
+
+
+def test_stop_child_when_what_it_kills_is_gone_or_not_ours(monkeypatch):
+    import signal
+    from gorun_kit import sessions
+    waits, kills = [], []
+
+    class Proc:
+        pid = 4242
+
+    def wait(proc, timeout):
+        waits.append(timeout)
+        return timeout is None
+
+    def kill(pid, sig):
+        kills.append((pid, sig))
+        raise ProcessLookupError
+
+    def killpg(pid, sig):
+        kills.append(("pg", pid, sig))
+        raise PermissionError
+
+    monkeypatch.setattr(cg, "_wait_child", wait)
+    monkeypatch.setattr(sessions, "descendants", lambda pid: [5, 6])
+    monkeypatch.setattr(cg.os, "kill", kill)
+    monkeypatch.setattr(cg.os, "killpg", killpg)
+    cg._stop_child(Proc())
+    assert waits == [cg._CHILD_GRACE, None]
+    assert kills == [(4242, signal.SIGTERM), (5, signal.SIGKILL), (6, signal.SIGKILL), ("pg", 4242, signal.SIGKILL)]
+
+
+@pytest.mark.parametrize("libc", ["missing", "no prctl"])
+def test_the_death_signal_is_skipped_where_libc_cannot_set_it(monkeypatch, libc):
+    import ctypes
+
+    def cdll(name, use_errno=False):
+        if libc == "missing":
+            raise OSError("no libc")
+        return object()
+    monkeypatch.setattr(ctypes, "CDLL", cdll)
+    cg._die_with_parent()  # no error
+
+
+def test_the_child_does_not_call_the_other_exercises_ignored(tmp_path, course, checks, in_child):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, EX2)
+    out = tmp_path / "out"
+    conn = _Conn()
+    cg._child(conn, str(folder), "ada", str(out), [EX1], str(course), 7.0, "fp")
+    assert conn.sent == [("ok", "")] and cg.load_student(out).notes == ()
+
+
+def test_an_interrupt_cancels_the_students_not_started_and_keeps_one_that_finished(tmp_path, course, monkeypatch,
+                                                                                 checks):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1], dan=[EX1])
+    seen = []
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        seen.append(student)
+        if student == "ada":
+            raise KeyboardInterrupt
+        assert stopping.wait(10)  # bob finishes only once the run is stopping
+        result = cg.StudentResult(student, "graded", (), fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    with pytest.raises(KeyboardInterrupt):
+        cg.grade_class(subs, tmp_path / "out", source=course, workers=2)
+    assert "dan" not in seen  # never started (cy may have taken ada's place before the run saw the interrupt)
+    rows = {r[0]: r for r in csv.reader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text()))}
+    assert rows["bob"][-2] == "graded" and rows["dan"][-2] == "not graded" and rows["ada"][-2] == "not graded"
+
+
+def test_the_run_counts_students_as_they_finish_and_reports_where_and_how_long(tmp_path, course, in_threads):
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1])
+    out = tmp_path / "out"
+    cg.grade_class(subs, out, source=course, workers=1)
+    (subs / "cy" / "more.txt").write_text("x")
+    (subs / "dan").mkdir()
+    _hand_in(subs / "dan", EX1)
+    lines = []
+    report = cg.grade_class(subs, out, source=course, workers=1, echo=lines.append)
+    assert [l.split()[0] + " " + l.split()[1] for l in lines if l.startswith("[")] == [
+        "[1/4] ada", "[2/4] bob", "[3/4] cy", "[4/4] dan"]
+    assert report.out_dir == str(out) and report.graded_now == 2
+    assert isinstance(report.seconds, float) and 0 <= report.seconds < 60
+    assert report.seconds == round(report.seconds, 3)
+
+
+def test_a_crashed_students_result_has_no_fingerprint(tmp_path, course, monkeypatch, checks):
+    subs = _class(tmp_path, ada=[EX1])
+
+    def crash(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(cg, "_grade_in_child", crash)
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=1)
+    assert report.students[0].fingerprint == "" and report.students[0].status == "error"
+
+
+def test_of_two_copies_equally_deep_the_first_by_path_is_graded(tmp_path):
+    folder = tmp_path / "ada"
+    _hand_in(folder, EX1, where=("a", "b"))
+    _hand_in(folder, EX1, where=("a-b", "c"))  # walked after a/, but "a-b/" sorts before "a/"
+    chosen, _, notes = cg.find_notebooks(folder, [EX1])
+    assert chosen == {EX1: folder / "a-b" / "c" / EX1}
+    assert notes == [f"ignored a/b/{EX1}: graded the copy in a-b/c/{EX1}"]
+
+
+def test_feedback_of_a_passed_check_says_nothing_more(course):
+    r = cg.StudentResult("ada", "graded", (
+        ExerciseResult("nb", "plain", (CellResult("c", 1.0, 1.0, "passed", "printed something"),)),))
+    assert cg.feedback_text(r, {}) == ("# Feedback for ada\n\n**Total: 1/1**\n\n## plain: 1/1\n\nGraded: `nb`\n\n"
+                                       "- `c`: passed, 1/1\n")
+
+
+def test_students_who_finish_in_the_same_poll_are_reported_each_in_name_order(tmp_path, course, monkeypatch, checks):
+    import concurrent.futures as cf
+    subs = _class(tmp_path, ada=[EX1], bob=[EX1], cy=[EX1])
+    real_wait = cf.wait
+
+    def wait_for_all(fs, timeout=None, return_when=cf.ALL_COMPLETED):
+        return real_wait(fs, timeout=10, return_when=cf.ALL_COMPLETED)
+
+    def grade_here(folder, student, out_dir, assignment, src, timeout, fp, exercises, stopping):
+        if student == "ada":
+            return None  # stopped
+        result = cg.StudentResult(student, "graded", (), fingerprint=fp)
+        cg.write_student(out_dir, result, exercises)
+        return result
+
+    monkeypatch.setattr(cg, "_grade_in_child", grade_here)
+    monkeypatch.setattr(cg.concurrent.futures, "wait", wait_for_all)
+    lines = []
+    report = cg.grade_class(subs, tmp_path / "out", source=course, workers=3, echo=lines.append)
+    assert [l.split(" (")[0] for l in lines if l.startswith("[")] == ["[1/3] bob 0/0 graded", "[2/3] cy 0/0 graded"]
+    assert report.graded_now == 2

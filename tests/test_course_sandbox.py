@@ -660,12 +660,15 @@ def test_kit_paths_are_pythons_prefixes_the_kit_and_go_but_never_a_checkout(tmp_
     (goroot / "bin").mkdir(parents=True)
     (goroot / "bin" / "go").write_text("")
     monkeypatch.setattr(toolchain, "find_go", lambda: type("Go", (), {"go": str(goroot / "bin" / "go")})())
-    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "checkout"), str(user_site),
+    dist = tmp_path / "venv" / "lib" / "python3" / "dist-packages"  # Debian's name for a site directory
+    dist.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "checkout"), str(user_site), str(dist),
                                       str(tmp_path / "missing" / "site-packages"),
                                       "/usr/lib/python3/dist-packages", *sys.path])
     paths = sb.kit_paths()
     assert {sys.base_prefix, sys.prefix, str(Path(gorun_kit.__file__).resolve().parent),
             str(user_site), str(goroot.resolve())} <= set(paths)
+    assert str(dist) in paths
     assert str(tmp_path / "checkout") not in paths and "" not in paths
     assert str(tmp_path / "missing" / "site-packages") not in paths
     assert "/usr/lib/python3/dist-packages" not in paths  # under /usr, which is bound anyway
@@ -698,3 +701,456 @@ def test_a_grader_under_lower_limits_gives_its_sandboxes_those(tmp_path):
                           timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["900", "900"]
+
+
+# -- bubblewrap's arguments, read without running it ----------------------------------------
+
+_ARITY = {"--proc": 1, "--dev": 1, "--tmpfs": 1, "--dir": 1, "--perms": 1, "--remount-ro": 1, "--chdir": 1,
+          "--cap-drop": 1, "--cap-add": 1, "--ro-bind": 2, "--bind": 2, "--symlink": 2, "--setenv": 2}
+
+
+def _ops(args: list[str]) -> list[tuple[str, ...]]:
+    """bwrap's argv as (option, its arguments...) in order; "bwrap" first."""
+    assert args[0] == "bwrap"
+    ops, i = [], 1
+    while i < len(args):
+        n = _ARITY.get(args[i], 0)
+        assert args[i].startswith("--"), args[i:]
+        ops.append(tuple(args[i:i + 1 + n]))
+        i += 1 + n
+    return ops
+
+
+def _args(**kw):
+    base = dict(read_only=[], writable=[], hidden=[], cwd="/w", env={})
+    return _ops(sb._bwrap_args(**{**base, **kw}))
+
+
+def test_bwrap_args_as_root_unshare_all_but_the_user_namespace(monkeypatch):
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    ops = _args()
+    assert ops[:8] == [("--unshare-ipc",), ("--unshare-pid",), ("--unshare-net",), ("--unshare-uts",),
+                       ("--unshare-cgroup-try",), ("--die-with-parent",), ("--new-session",), ("--clearenv",)]
+    assert ("--unshare-all",) not in ops and ("--unshare-user",) not in ops
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 1000)
+    assert _args()[:4] == [("--unshare-all",), ("--die-with-parent",), ("--new-session",), ("--clearenv",)]
+
+
+def test_bwrap_args_give_the_system_read_only_and_fresh_proc_dev_tmp_run(monkeypatch):
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 1000)  # one --unshare-all: the mounts start at ops[4]
+    real_exists = os.path.exists
+    for sysrq in (False, True):
+        monkeypatch.setattr(sb.os.path, "exists",
+                            lambda p, s=sysrq: s if p == "/proc/sysrq-trigger" else real_exists(p))
+        ops = _args()
+        head = [("--proc", "/proc"), ("--ro-bind", "/proc/sys", "/proc/sys")]
+        head += [("--ro-bind", "/proc/sysrq-trigger", "/proc/sysrq-trigger")] if sysrq else []
+        head += [("--dev", "/dev"), ("--perms", "1777"), ("--tmpfs", "/tmp"), ("--tmpfs", "/run"),
+                 ("--ro-bind", "/usr", "/usr"), ("--ro-bind", "/etc", "/etc")]
+        assert ops[4:4 + len(head)] == head
+    for name in sb._SYMLINKS:
+        p = Path("/") / name
+        if p.is_symlink():
+            assert ("--symlink", os.readlink(p), str(p)) in ops
+        elif p.is_dir():
+            assert ("--ro-bind", str(p), str(p)) in ops
+        else:
+            assert not [op for op in ops if str(p) in op]
+
+
+def test_bwrap_args_mount_paths_with_open_parents_made_once(tmp_path):
+    ro = tmp_path / "a" / "ro"
+    ro.mkdir(parents=True)
+    w = tmp_path / "a" / "w"
+    inner = ro / "x" / "y"
+    beside = tmp_path / "a" / "rox" / "z"  # a sibling whose name starts like ro's
+    ops = _args(read_only=[str(ro), str(tmp_path / "absent")], writable=[str(w), str(inner), str(beside)],
+                hidden=[], cwd="/w", env={"B": "2", "A": "1"})
+    made = [op[1] for op in ops if op[0] == "--dir"]
+    parents = [str(p) for p in reversed(ro.parents)
+               if str(p) not in ("/", "/tmp", "/run") and not str(p).startswith(("/usr/", "/etc/", "/dev/"))]
+    assert made == parents + [str(tmp_path / "a" / "rox")]
+    for d in made:  # each made 0755: the sandbox's uid must pass through
+        i = ops.index(("--dir", d))
+        assert ops[i - 1] == ("--perms", "0755")
+    i = ops.index(("--ro-bind", str(ro), str(ro)))
+    assert ops.index(("--dir", parents[-1])) < i
+    assert ops[i + 1:i + 4] == [("--bind", str(w), str(w)), ("--bind", str(inner), str(inner)),
+                                ("--perms", "0755")]
+    assert ("--bind", str(beside), str(beside)) in ops
+    assert not [op for op in ops if str(tmp_path / "absent") in op]  # a read-only path that is not there
+    assert ops[-3:] == [("--setenv", "B", "2"), ("--setenv", "A", "1"), ("--chdir", "/w")]
+
+
+def test_bwrap_args_under_tmp_make_their_parents_and_under_usr_do_not():
+    paths = ["/tmp/p/q", "/run/r/s", "/usr/share/x/y", "/etc/e/f", "/proc/p/q", "/dev/d/e"]
+    ops = _args(writable=paths)
+    assert [op[1] for op in ops if op[0] == "--dir"] == ["/tmp/p", "/run/r"]
+    for p in paths:
+        assert ("--bind", p, p) in ops
+
+
+def test_bwrap_args_below_a_path_given_with_a_trailing_slash_or_ending_in_x(tmp_path):
+    for name in ("ro/", "boX"):
+        ro = tmp_path / name.rstrip("/")
+        ro.mkdir()
+        given = str(ro) + ("/" if name.endswith("/") else "")
+        ops = _args(read_only=[given], writable=[str(ro / "c" / "d")])
+        assert ("--ro-bind", given, given) in ops
+        # what is below the bind exists there already: nothing made over it
+        assert not [op for op in ops if op[0] == "--dir" and op[1].startswith(str(ro) + "/")], name
+
+
+def test_bwrap_args_bind_top_level_directories_that_are_not_links(monkeypatch):
+    monkeypatch.setattr(sb, "_SYMLINKS", ("opt", "srv", "no-such-top"))
+    ops = _args()
+    assert ("--ro-bind", "/opt", "/opt") in ops and ("--ro-bind", "/srv", "/srv") in ops
+    assert not [op for op in ops if "/no-such-top" in op]
+
+
+def test_bwrap_args_hide_a_directory_as_an_empty_read_only_tmpfs_and_a_file_as_dev_null(tmp_path):
+    d = tmp_path / "secret"
+    d.mkdir()
+    f = tmp_path / "answers.py"
+    f.write_text("x")
+    ops = _args(hidden=[str(d), str(f), str(tmp_path / "absent")])
+    i = ops.index(("--tmpfs", str(d)))
+    assert ops[i + 1] == ("--remount-ro", str(d))
+    assert ("--ro-bind", "/dev/null", str(f)) in ops
+    assert not [op for op in ops if str(tmp_path / "absent") in op]
+    assert [op for op in ops if op[0] == "--dir"][-1] == ("--dir", str(tmp_path))  # made once for both
+
+
+# -- the cgroup, on a made-up cgroup file system ---------------------------------------------
+
+
+@pytest.fixture
+def cgroupfs(tmp_path, monkeypatch):
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    real = sb.Path
+    monkeypatch.setattr(sb, "Path", lambda *a: root if a == ("/sys/fs/cgroup",) else real(*a))
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    return root
+
+
+def test_a_cgroup_v2_gets_memory_without_swap_and_processes(cgroupfs):
+    (cgroupfs / "cgroup.controllers").write_text("cpu memory pids\n")
+    (cgroupfs / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    (cgroupfs / "gorun-kit" / "1-0-0-1").mkdir(parents=True)  # pid 1 lives: kept
+    (cgroupfs / "gorun-kit" / "999999999-0-0-1").mkdir()  # no such process: swept
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *a, **k):  # the kernel fills a new cgroup with its files
+        real_mkdir(self, *a, **k)
+        if self.parent.name == "gorun-kit":
+            (self / "memory.swap.max").write_text("max")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Path, "mkdir", mkdir)
+        c = sb._Cgroup("42-1-0-7", sb.Limits(memory_bytes=12345, processes=67))
+    d = cgroupfs / "gorun-kit" / "42-1-0-7"
+    assert c.kind == "cgroup v2" and c.dirs == [d]
+    assert (d / "memory.max").read_text() == "12345" and (d / "pids.max").read_text() == "67"
+    assert (d / "memory.swap.max").read_text() == "0"
+    assert sorted(p.name for p in (cgroupfs / "gorun-kit").iterdir()) == ["1-0-0-1", "42-1-0-7"]
+
+
+def test_a_cgroup_v2_on_a_fresh_hierarchy_without_swap_accounting(cgroupfs):
+    (cgroupfs / "cgroup.controllers").write_text("memory pids\n")
+    (cgroupfs / "cgroup.subtree_control").write_text("memory pids\n")  # exactly the two needed
+    c = sb._Cgroup("42-1-0-7", sb.Limits(memory_bytes=12345, processes=67))
+    d = cgroupfs / "gorun-kit" / "42-1-0-7"
+    assert c.kind == "cgroup v2" and c.dirs == [d]
+    assert sorted(p.name for p in d.iterdir()) == ["memory.max", "pids.max"]  # no swap file made up
+
+
+def test_a_cgroup_v1_on_a_fresh_hierarchy(cgroupfs):
+    for ctl in ("memory", "pids"):
+        (cgroupfs / ctl).mkdir()
+        (cgroupfs / ctl / "cgroup.procs").write_text("")
+    c = sb._Cgroup("42-0-1-7", sb.Limits(memory_bytes=2 << 30, processes=9))
+    assert c.kind == "cgroup v1" and c.dirs == [cgroupfs / "memory" / "gorun-kit" / "42-0-1-7",
+                                                 cgroupfs / "pids" / "gorun-kit" / "42-0-1-7"]
+
+
+@pytest.mark.parametrize("subtree", ["cpu memory\n", "pids\n", ""])
+def test_a_cgroup_v2_without_memory_and_pids_delegated_is_no_cgroup(cgroupfs, subtree):
+    (cgroupfs / "cgroup.controllers").write_text("cpu memory pids\n")
+    (cgroupfs / "cgroup.subtree_control").write_text(subtree)
+    c = sb._Cgroup("42-1-0-7", sb.Limits())
+    assert c.kind == "rlimit" and c.dirs == [] and not (cgroupfs / "gorun-kit").exists()
+
+
+def test_a_cgroup_v1_gets_memory_and_processes(cgroupfs):
+    for ctl in ("memory", "pids"):
+        (cgroupfs / ctl).mkdir()
+        (cgroupfs / ctl / "cgroup.procs").write_text("")
+        (cgroupfs / ctl / "gorun-kit" / "999999999-0-0-1").mkdir(parents=True)
+    c = sb._Cgroup("42-0-1-7", sb.Limits(memory_bytes=2 << 30, processes=9))
+    mem, pids = cgroupfs / "memory" / "gorun-kit" / "42-0-1-7", cgroupfs / "pids" / "gorun-kit" / "42-0-1-7"
+    assert c.kind == "cgroup v1" and c.dirs == [mem, pids]
+    assert (mem / "memory.limit_in_bytes").read_text() == str(2 << 30) and (pids / "pids.max").read_text() == "9"
+    assert [p.name for p in (cgroupfs / "memory" / "gorun-kit").iterdir()] == ["42-0-1-7"]
+    assert [p.name for p in (cgroupfs / "pids" / "gorun-kit").iterdir()] == ["42-0-1-7"]
+
+
+@pytest.mark.parametrize("missing", ["memory", "pids"])
+def test_a_cgroup_v1_needs_both_controllers(cgroupfs, missing):
+    for ctl in ("memory", "pids"):
+        (cgroupfs / ctl).mkdir()
+        if ctl != missing:
+            (cgroupfs / ctl / "cgroup.procs").write_text("")
+    c = sb._Cgroup("42-0-1-7", sb.Limits())
+    assert c.kind == "rlimit" and c.dirs == []
+
+
+def test_a_cgroup_that_cannot_be_made_is_removed_and_falls_back_to_rlimits(cgroupfs):
+    for ctl in ("memory", "pids"):
+        (cgroupfs / ctl).mkdir()
+        (cgroupfs / ctl / "cgroup.procs").write_text("")
+    (cgroupfs / "pids" / "gorun-kit" / "42-0-1-7").mkdir(parents=True)  # taken: mkdir fails
+    c = sb._Cgroup("42-0-1-7", sb.Limits())
+    assert c.kind == "rlimit" and c.dirs == []
+    assert not (cgroupfs / "memory" / "gorun-kit" / "42-0-1-7").exists()  # the half made is removed
+
+
+def test_without_root_there_is_no_cgroup(cgroupfs, monkeypatch):
+    (cgroupfs / "cgroup.controllers").write_text("memory pids\n")
+    (cgroupfs / "cgroup.subtree_control").write_text("memory pids\n")
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 1000)
+    c = sb._Cgroup("42-0-1-7", sb.Limits())
+    assert c.kind == "rlimit" and c.dirs == [] and not (cgroupfs / "gorun-kit").exists()
+
+
+def test_the_cgroup_lists_its_processes_and_kills_until_empty(tmp_path, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "cgroup.procs").write_text("30\n10\n")
+    (b / "cgroup.procs").write_text("10\n20\nbad\n")  # unreadable entries leave that file out
+    c = sb._Cgroup.__new__(sb._Cgroup)
+    c.dirs = [a, b, tmp_path / "gone"]
+    assert c.pids() == [10, 30]
+    (b / "cgroup.procs").write_text("20\n")
+    assert c.pids() == [10, 20, 30]
+    killed = []
+
+    def kill(pid, sig):
+        killed.append((pid, sig))
+        if pid == 20:
+            raise PermissionError
+        if pid == 30:
+            raise ProcessLookupError
+        (a / "cgroup.procs").write_text("")
+        (b / "cgroup.procs").write_text("")
+    monkeypatch.setattr(sb.os, "kill", kill)
+    c.kill_all()
+    assert killed == [(10, signal.SIGKILL), (20, signal.SIGKILL), (30, signal.SIGKILL)]
+    c.kill_all()  # empty: nothing killed
+    assert len(killed) == 3
+
+
+def test_the_cgroup_kill_gives_up_after_its_patience(tmp_path, monkeypatch):
+    (tmp_path / "cgroup.procs").write_text("10\n")
+    c = sb._Cgroup.__new__(sb._Cgroup)
+    c.dirs = [tmp_path]
+    killed = []
+    monkeypatch.setattr(sb.os, "kill", lambda pid, sig: killed.append(pid))
+    t0 = time.monotonic()
+    c.kill_all(patience=0.3)
+    took = time.monotonic() - t0
+    assert 0.3 <= took < 3 and 2 <= len(killed) <= 10  # a pause between rounds
+
+
+def test_the_cgroup_is_removed_when_the_kernel_lets_go(tmp_path, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    c = sb._Cgroup.__new__(sb._Cgroup)
+    c.dirs = [tmp_path / "gone", a, b]
+    refusals = {"a": 3}
+    real = Path.rmdir
+
+    def rmdir(self):
+        if refusals.get(self.name):
+            refusals[self.name] -= 1
+            raise OSError(16, "busy")
+        real(self)
+    monkeypatch.setattr(Path, "rmdir", rmdir)
+    t0 = time.monotonic()
+    c.remove()
+    assert not a.exists() and not b.exists() and refusals["a"] == 0
+    assert 0.1 <= time.monotonic() - t0 < 1.0  # a short pause between tries
+    refusals["b"] = 10 ** 6
+    b.mkdir()
+    t0 = time.monotonic()
+    c.remove(patience=0.3)  # never let go: given up
+    assert b.exists() and 0.3 <= time.monotonic() - t0 < 3
+    c.dirs = [b, a]  # one that is never let go does not keep the next one
+    a.mkdir()
+    c.remove(patience=0.2)
+    assert b.exists() and not a.exists()
+
+
+# -- Sandbox.start's command and process, without starting it --------------------------------
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Sandbox.start with Popen and the cgroup replaced: what it would run, and the limits its
+    preexec_fn sets (run in a forked child)."""
+    seen = {}
+
+    class Cgroup:
+        def __init__(self, name, limits):
+            seen["cgroup"] = (name, limits)
+            self.kind = "fake"
+
+        def join(self):
+            os.write(seen["w"], b"joined\n")
+
+    class Popen:
+        def __init__(self, argv, **kw):
+            seen["argv"], seen["kw"] = argv, kw
+
+    monkeypatch.setattr(sb, "_Cgroup", Cgroup)
+    monkeypatch.setattr(sb.subprocess, "Popen", Popen)
+    monkeypatch.setattr(sb, "kit_paths", lambda: ["/kit/a", "/kit/b"])
+
+    def start(box, argv=("prog", "arg"), **kw):
+        proc = box.start(list(argv), cwd="/work", env={"K": "v"}, **kw)
+        seen["proc"] = proc
+        r, seen["w"] = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                seen["kw"]["preexec_fn"]()
+                os.write(seen["w"], (json.dumps({name: resource.getrlimit(getattr(resource, name)) for name in
+                                                 ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_CORE")})
+                                      + "\n").encode())
+            finally:
+                os._exit(0)
+        os.close(seen["w"])
+        with os.fdopen(r) as fh:
+            lines = fh.read().splitlines()
+        os.waitpid(pid, 0)
+        seen["joined"] = lines[0] == "joined"
+        seen["rlimits"] = json.loads(lines[-1])
+        return seen
+    return start
+
+
+def _own(name):
+    return resource.getrlimit(getattr(resource, name))
+
+
+def test_start_as_root_runs_the_command_as_the_sandboxes_uid_with_every_limit(started, monkeypatch):
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    limits = sb.Limits(memory_bytes=3 << 30, processes=77, cpu_seconds=23)
+    box = sb.Sandbox(5, 1, limits=limits, read_only=["/extra"], writable=["/work"], hidden=["/"])
+    monkeypatch.setenv("PATH", "/grader/bin")
+    seen = started(box, stdin=1, stdout=2, stderr=3, pass_fds=[7, 8])
+    uid = sb.UID_BASE + 3 * 5 + 1
+    name, got_limits = seen["cgroup"]
+    assert name.startswith(f"{os.getpid()}-5-1-") and name.split("-")[3].isdigit() and got_limits == limits
+    assert seen["argv"] == sb._bwrap_args(read_only=["/kit/a", "/kit/b", "/extra"], writable=["/work"],
+                                          hidden=["/"], cwd="/work", env={"K": "v"}) + [
+        "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        "--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--", "prog", "arg"]
+    kw = seen["kw"]
+    assert (kw["stdin"], kw["stdout"], kw["stderr"], kw["pass_fds"]) == (1, 2, 3, (7, 8))
+    assert kw["start_new_session"] is True and kw["env"] == {"PATH": "/grader/bin"}
+    assert seen["proc"] is box.proc and box.limit_kind == "fake"
+    assert seen["joined"]
+    assert seen["rlimits"] == {"RLIMIT_CPU": _capped("RLIMIT_CPU", 23), "RLIMIT_AS": _capped("RLIMIT_AS", 3 << 30),
+                               "RLIMIT_NPROC": _capped("RLIMIT_NPROC", 77), "RLIMIT_CORE": [0, 0]}
+
+
+def test_start_of_a_checker_keeping_capabilities_has_no_setpriv_nor_memory_or_process_limit(started, monkeypatch):
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    box = sb.Sandbox(2, 1, limits=sb.Limits(memory_bytes=1 << 30, processes=5, cpu_seconds=40),
+                     keep_caps=["CAP_SETUID"])
+    monkeypatch.delenv("PATH")
+    seen = started(box)
+    assert seen["argv"][-9:] == ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                                 "--", "prog", "arg"]
+    assert "setpriv" not in seen["argv"] and seen["kw"]["env"] == {"PATH": "/usr/bin:/bin"}
+    assert seen["kw"]["stdin"] == subprocess.PIPE and seen["kw"]["stdout"] == subprocess.DEVNULL
+    assert seen["kw"]["stderr"] == subprocess.DEVNULL and seen["kw"]["pass_fds"] == ()
+    assert seen["rlimits"]["RLIMIT_CPU"] == _capped("RLIMIT_CPU", 40)
+    assert seen["rlimits"]["RLIMIT_AS"] == list(_own("RLIMIT_AS"))
+    assert seen["rlimits"]["RLIMIT_NPROC"] == list(_own("RLIMIT_NPROC"))
+    assert seen["rlimits"]["RLIMIT_CORE"] == [0, 0]
+
+
+def test_start_without_root_keeps_the_uid_and_limits_memory_not_processes(started, monkeypatch):
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 1000)
+    box = sb.Sandbox(2, 0, limits=sb.Limits(memory_bytes=1 << 30, processes=5, cpu_seconds=40))
+    seen = started(box)
+    assert seen["argv"] == sb._bwrap_args(read_only=["/kit/a", "/kit/b"], writable=[], hidden=[], cwd="/work",
+                                          env={"K": "v"}) + ["--", "prog", "arg"]
+    assert seen["rlimits"]["RLIMIT_AS"] == _capped("RLIMIT_AS", 1 << 30)
+    assert seen["rlimits"]["RLIMIT_NPROC"] == list(_own("RLIMIT_NPROC"))
+
+
+def test_a_limit_above_the_graders_own_hard_limit_is_lowered_to_it(monkeypatch):
+    calls = []
+    monkeypatch.setattr(sb.resource, "getrlimit",
+                        lambda kind: (5, 100) if kind == resource.RLIMIT_CPU else (5, resource.RLIM_INFINITY))
+    monkeypatch.setattr(sb.resource, "setrlimit", lambda kind, v: calls.append((kind, v)))
+    sb._set_limit(resource.RLIMIT_CPU, 300)
+    sb._set_limit(resource.RLIMIT_CPU, 50)
+    sb._set_limit(resource.RLIMIT_AS, 300)
+    assert calls == [(resource.RLIMIT_CPU, (100, 100)), (resource.RLIMIT_CPU, (50, 50)),
+                     (resource.RLIMIT_AS, (300, 300))]
+
+
+def test_kill_ends_the_session_then_the_process_reaps_it_and_empties_the_cgroup(monkeypatch):
+    done = []
+
+    class Proc:
+        pid = 4242
+
+        def __init__(self, running):
+            self.running = running
+
+        def poll(self):
+            return None if self.running else 0
+
+        def kill(self):
+            done.append("kill")
+            raise ProcessLookupError  # ended meanwhile
+
+        def wait(self, timeout):
+            done.append(("wait", timeout))
+            raise subprocess.TimeoutExpired("bwrap", timeout)
+
+    class Cgroup:
+        def kill_all(self):
+            done.append("kill_all")
+
+        def remove(self):
+            done.append("remove")
+
+    def killpg(pid, sig):
+        done.append(("killpg", pid, sig))
+        raise PermissionError
+    monkeypatch.setattr(sb.os, "killpg", killpg)
+    box = sb.Sandbox(0, 0)
+    box.proc, box._cgroup = Proc(True), Cgroup()
+    box.kill()
+    assert done == [("killpg", 4242, signal.SIGKILL), "kill", ("wait", 10), "kill_all", "remove"]
+    done.clear()
+    done.clear()
+
+    def gone(pid, sig):
+        done.append(("killpg", pid, sig))
+        raise ProcessLookupError
+    monkeypatch.setattr(sb.os, "killpg", gone)
+    box.proc = Proc(True)
+    box.kill()
+    assert done == [("killpg", 4242, signal.SIGKILL), "kill", ("wait", 10), "kill_all", "remove"]
+    done.clear()
+    box.proc = Proc(False)  # ended: no signal (its pid may be another process's by now), still reaped
+    box.kill()
+    assert done == [("wait", 10), "kill_all", "remove"]
