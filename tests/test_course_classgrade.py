@@ -20,17 +20,10 @@ from hypothesis import given, settings, strategies as st
 import gorun_kit.course.grade as grade_mod
 from gorun_kit.course import classgrade as cg
 from gorun_kit.course.grade import CellResult, ExerciseResult
+from test_course_grade_model import _code
 
 EX1, EX2 = "97_cls_exercises.ipynb", "98_two_exercises.ipynb"
 HIDDEN_LINE = "assert secret_helper(answer()) == 4242, 'the hidden one failed'"
-
-
-def _code(source, gid=None, **flags):
-    meta = {}
-    if gid is not None:
-        meta = {"nbgrader": {"grade": False, "solution": False, "locked": False, "grade_id": gid,
-                             "schema_version": 3, **flags}}
-    return nbformat.v4.new_code_cell(source, metadata=meta)
 
 
 def _markdown(source, gid, **flags):
