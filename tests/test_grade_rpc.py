@@ -35,6 +35,7 @@ def student():
     server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
     server.start()
     yield rpc.Student(rpc.Channel(ours)), namespace
+    ours.shutdown(socket.SHUT_RDWR)  # the channel's reader keeps the socket open past close()
     ours.close()
     server.join(timeout=5)
     theirs.close()
