@@ -7,6 +7,7 @@ import io
 import json
 import os
 import socket
+import struct
 import sys
 import threading
 
@@ -104,6 +105,7 @@ def _stdin(monkeypatch, job: dict) -> None:
 
 def test_the_student_side_runs_its_cells_then_serves_their_names(monkeypatch):
     ours, theirs = socket.socketpair()
+    ours.settimeout(10)
     _stdin(monkeypatch, {"cells": ["base_cr = 10", "raise ValueError('the rest still runs')",
                                    "def add_cr(n):\n    return n + base_cr"]})
     result = []
@@ -123,6 +125,7 @@ def test_the_student_side_runs_its_cells_then_serves_their_names(monkeypatch):
 
 def test_the_student_side_with_no_cells_serves_an_empty_namespace(monkeypatch):
     ours, theirs = socket.socketpair()
+    ours.settimeout(10)
     _stdin(monkeypatch, {})
     result = []
     side = threading.Thread(target=lambda: result.append(cellrun.main(["student", "--channel-fd",
@@ -141,6 +144,8 @@ def test_the_student_side_with_no_cells_serves_an_empty_namespace(monkeypatch):
 def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False):
     """Run the checker's side against a student served from ``namespace``; its result lines."""
     ours, theirs = socket.socketpair()
+    # the descriptor is handed over bare: a receive that waits 10 s fails instead of hanging
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 10, 0))
     if student_gone:
         theirs.close()
         server = None
