@@ -323,6 +323,10 @@ def test_an_exercise_without_withheld_modules_has_no_uses(home):
     ("def f():\n    import importlib\n    return importlib.import_module('gorun_kit.lookpath.unix')",
      "f uses gorun_kit.lookpath"),
     ("def f():\n    return [x for x in ('gorun_kit.lookpath',)]", "f uses gorun_kit.lookpath"),
+    ("def f():\n    import gorun_kit.lookpath\n    return [x for x in ()]", "f uses gorun_kit.lookpath"),
+    ("def f():\n    g = lambda: 1\n    h = lambda: 2\n    return gorun_kit.lookpath", "f uses gorun_kit.lookpath"),
+    ("def make():\n    def helper():\n        import gorun_kit.lookpath\n    def f():\n        return helper()\n"
+     "    return f\nf = make()", "f -> make.<locals>.helper uses gorun_kit.lookpath"),
     ("from gorun_kit.lookpath import unix\ndef f(u=unix):\n    return u", "f -> gorun_kit.lookpath.unix uses "
                                                                          "gorun_kit.lookpath"),
     ("from gorun_kit.lookpath import unix\ndef f(*, u=unix):\n    return u", "f -> gorun_kit.lookpath.unix uses "

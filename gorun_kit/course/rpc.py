@@ -130,7 +130,10 @@ def _record(name: str, fields: dict):
     module, _, qualname = str(name).partition(":")
     if not module.startswith("gorun_kit.") or not qualname.isidentifier():
         raise ProtocolError(f"not one of the kit's records: {name!r}")
-    cls = getattr(importlib.import_module(module), qualname)
+    try:
+        cls = getattr(importlib.import_module(module), qualname)
+    except (ImportError, AttributeError):
+        raise ProtocolError(f"not one of the kit's records: {name!r}") from None
     if not dataclasses.is_dataclass(cls):
         raise ProtocolError(f"not one of the kit's records: {name!r}")
     return cls(**fields)
