@@ -28,8 +28,8 @@ def _write(path: Path, text: str = "x\n") -> Path:
 def test_course_path_refuses_paths_outside_the_labs_and_results(tmp_path, rel):
     with pytest.raises(ValueError) as info:
         files.course_path(rel, tmp_path)
-    text = str(info.value)
-    assert repr(rel) in text and all(root in text for root in files.ROOTS)
+    assert str(info.value) == (f"course path {rel!r} must be relative to the course tree and start with one of "
+                               "labs_c, labs_go, benchmarks (e.g. 'labs_c/ptrace_lab/tracer.c')")
 
 
 @pytest.mark.parametrize("root", files.ROOTS)
@@ -65,18 +65,19 @@ def test_course_path_names_the_file_and_the_start_when_nothing_has_it(tmp_path):
     start.mkdir(parents=True)
     with pytest.raises(FileNotFoundError) as info:
         files.course_path("labs_c/none/x.c", start)
-    text = str(info.value)
-    assert text.startswith("labs_c/none/x.c is neither in ") and str(start.resolve()) in text
-    assert "course release" in text
+    assert str(info.value) == (
+        f"labs_c/none/x.c is neither in {start.resolve()} nor in a directory above it. Run the notebook from its "
+        "own directory inside the course tree, the student release or an nbgrader assignment "
+        "(gorun-kit course release / export-nbgrader put the file there).")
 
 
 def test_course_path_labels_the_instructors_solution_only(tmp_path, capsys):
     solved = _write(tmp_path / "labs_c" / "lab" / "tracer.c", SOLVED)
     stub = _write(tmp_path / "labs_c" / "lab" / "stub.c", "int f(void) { return 0; }\n")
     assert files.course_path("labs_c/lab/tracer.c", tmp_path) == solved
-    out = capsys.readouterr().out
-    assert out.startswith("instructor copy: labs_c/lab/tracer.c here is the reference solution")
-    assert out.count("\n") == 1
+    assert capsys.readouterr().out == (
+        "instructor copy: labs_c/lab/tracer.c here is the reference solution, not a student's work "
+        "(students check their own copy: make lab, or gorun-kit course workspace DIR)\n")
     assert files.course_path("labs_c/lab/stub.c", tmp_path) == stub
     assert files.course_path("labs_c/lab", tmp_path) == solved.parent
     assert capsys.readouterr().out == ""
