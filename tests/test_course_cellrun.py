@@ -213,8 +213,12 @@ def test_the_checker_needs_its_results_descriptor(capsys):
     with pytest.raises(SystemExit) as info:
         cellrun.main(["check", "--channel-fd", "99"])
     assert info.value.code == 2
-    assert "check needs --results-fd" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m gorun_kit.course.cellrun ")
+    assert err.endswith("error: check needs --results-fd\n")
     with pytest.raises(SystemExit):
         cellrun.main(["student"])
+    assert "the following arguments are required: --channel-fd" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cellrun.main(["other", "--channel-fd", "3"])
+    assert "argument side: invalid choice: 'other'" in capsys.readouterr().err
