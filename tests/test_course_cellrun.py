@@ -187,7 +187,7 @@ def test_the_checker_binds_the_students_names_and_reports_each_cell(tmp_path, mo
         {"source": "assert double_cr(1) == 3, 'wrong'"},
         {},
     ]}
-    lines = _checker(monkeypatch, job, {"double_cr": lambda n: 2 * n, "LIMIT_CR": 21})
+    lines = _checker(monkeypatch, job, {"double_cr": lambda n: 2 * n, "LIMIT_CR": 21}, via_main=True)
     assert lines[:4] + lines[5:] == [
         {"index": 0, "outputs": [{"output_type": "stream", "name": "stdout", "text": "setup\n"}], "skipped": ""},
         {"index": 1, "bound": True, "missing": ["absent_cr"]},
@@ -202,8 +202,7 @@ def test_the_checker_binds_the_students_names_and_reports_each_cell(tmp_path, mo
 
 
 def test_the_checker_notes_a_student_it_cannot_reach(monkeypatch):
-    lines = _checker(monkeypatch, {"cells": [{"bind": ["f"]}, {"source": "1"}]}, {}, student_gone=True,
-                     via_main=True)
+    lines = _checker(monkeypatch, {"cells": [{"bind": ["f"]}, {"source": "1"}]}, {}, student_gone=True)
     assert lines[0]["index"] == 0 and lines[0]["bound"] is False
     assert lines[0]["error"].startswith(("EOFError: ", "ConnectionResetError: ", "BrokenPipeError: "))
     assert lines[1]["index"] == 1 and lines[1]["outputs"][0]["data"] == {"text/plain": "1"}
