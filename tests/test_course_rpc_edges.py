@@ -184,6 +184,10 @@ def test_an_error_keeps_four_plain_arguments_and_a_cut_text():
     assert type(back) is ValueError and back.args == (1, "two", b"3", 4.0)
     odd = rpc.encode_error(KeyError(object()))
     assert odd["args"][0].startswith("<object object at")
+    class Long:
+        def __str__(self):
+            return "y" * 3000
+    assert rpc.encode_error(RuntimeError(Long()))["args"] == ["y" * 2000]
     long = rpc.encode_error(RuntimeError("x" * 3000, object()))
     assert long["text"] == str(RuntimeError("x" * 3000, object()))[:2000] and len(long["args"][1]) <= 2000
 
