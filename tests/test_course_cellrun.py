@@ -105,27 +105,33 @@ def _stdin(monkeypatch, job: dict) -> None:
 
 def test_the_student_side_runs_its_cells_then_serves_their_names(monkeypatch):
     ours, theirs = socket.socketpair()
-    ours.settimeout(10)
+    ours.settimeout(5)
+    theirs.set_inheritable(True)
+    fd = theirs.fileno()
+    # a program the student's code starts does not get the channel
     _stdin(monkeypatch, {"cells": ["base_cr = 10", "raise ValueError('the rest still runs')",
-                                   "def add_cr(n):\n    return n + base_cr"]})
+                                   "def add_cr(n):\n    return n + base_cr",
+                                   f"import os\nCHILD_HAS_CHANNEL = os.system('test -e /proc/self/fd/{fd}') == 0"]})
     result = []
     side = threading.Thread(target=lambda: result.append(cellrun.student(theirs.detach())), daemon=True)
     side.start()
     try:
         handle = rpc.Student(rpc.Channel(ours))
         mine: dict = {}
-        assert handle.bind(["base_cr", "add_cr", "never_defined_cr"], mine) == ["never_defined_cr"]
+        assert handle.bind(["base_cr", "add_cr", "never_defined_cr", "CHILD_HAS_CHANNEL"], mine) == \
+            ["never_defined_cr"]
         assert mine["base_cr"] == 10 and mine["add_cr"](5) == 15
+        assert mine["CHILD_HAS_CHANNEL"] is False
     finally:
         ours.shutdown(socket.SHUT_RDWR)
         ours.close()
-    side.join(10)
+    side.join(5)
     assert result == [0]
 
 
 def test_the_student_side_with_no_cells_serves_an_empty_namespace(monkeypatch):
     ours, theirs = socket.socketpair()
-    ours.settimeout(10)
+    ours.settimeout(5)
     _stdin(monkeypatch, {})
     result = []
     side = threading.Thread(target=lambda: result.append(cellrun.main(["student", "--channel-fd",
@@ -137,15 +143,15 @@ def test_the_student_side_with_no_cells_serves_an_empty_namespace(monkeypatch):
     finally:
         ours.shutdown(socket.SHUT_RDWR)
         ours.close()
-    side.join(10)
+    side.join(5)
     assert result == [0]
 
 
 def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False):
     """Run the checker's side against a student served from ``namespace``; its result lines."""
     ours, theirs = socket.socketpair()
-    # the descriptor is handed over bare: a receive that waits 10 s fails instead of hanging
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 10, 0))
+    # the descriptor is handed over bare: a receive that waits 5 s fails instead of hanging
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 5, 0))
     if student_gone:
         theirs.close()
         server = None
@@ -153,8 +159,14 @@ def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False)
         server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
         server.start()
     read_end, write_end = os.pipe()
-    _stdin(monkeypatch, job)
+    os.set_inheritable(write_end, True)
+    ours.set_inheritable(True)
     fd = ours.detach()
+    for cell in job.get("cells", []):  # the descriptors a program started by a cell must not get
+        cell["source"] = cell.get("source", "").replace("FDS", repr([fd, write_end])) if "source" in cell else None
+        if cell["source"] is None:
+            del cell["source"]
+    _stdin(monkeypatch, job)
     try:
         if via_main:
             rc = cellrun.main(["check", "--channel-fd", str(fd), "--results-fd", str(write_end)])
@@ -167,7 +179,7 @@ def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False)
             # the checker's process would exit here; its shell still holds the channel: hang up for it
             with socket.socket(fileno=os.dup(fd)) as hang_up:
                 hang_up.shutdown(socket.SHUT_RDWR)
-            server.join(10)
+            server.join(5)
             theirs.close()
     assert rc == 0
     assert text.endswith("\n")
@@ -186,6 +198,7 @@ def test_the_checker_binds_the_students_names_and_reports_each_cell(tmp_path, mo
                    "_log_skip('needs gcc (missing)')"},
         {"source": "assert double_cr(1) == 3, 'wrong'"},
         {},
+        {"source": "import os\n[os.system(f'test -e /proc/self/fd/{n}') == 0 for n in FDS]"},
     ]}
     lines = _checker(monkeypatch, job, {"double_cr": lambda n: 2 * n, "LIMIT_CR": 21}, via_main=True)
     assert lines[:4] + lines[5:] == [
@@ -195,6 +208,8 @@ def test_the_checker_binds_the_students_names_and_reports_each_cell(tmp_path, mo
                                   "execution_count": None}], "skipped": ""},
         {"index": 3, "outputs": [], "skipped": "needs go (missing); needs gcc (missing)"},
         {"index": 5, "outputs": [], "skipped": ""},
+        {"index": 6, "outputs": [{"output_type": "execute_result", "data": {"text/plain": "[False, False]"},
+                                  "metadata": {}, "execution_count": None}], "skipped": ""},
     ]
     assert lines[4]["index"] == 4 and lines[4]["skipped"] == ""
     assert lines[4]["outputs"][-1] == {"output_type": "error", "ename": "AssertionError", "evalue": "wrong",

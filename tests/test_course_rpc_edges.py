@@ -229,8 +229,8 @@ def test_exceptions_that_cannot_be_rebuilt_or_decoded_still_arrive():
 def test_a_message_over_the_limit_is_neither_sent_nor_received(monkeypatch):
     monkeypatch.setattr(rpc, "MAX_MESSAGE", 40)
     a, b = socket.socketpair()
-    a.settimeout(10)
-    b.settimeout(10)
+    a.settimeout(5)
+    b.settimeout(5)
     with a, b:
         ca, cb = rpc.Channel(a), rpc.Channel(b)
         fits = {"v": "x" * (40 - len('{"v":""}\n'))}
@@ -245,7 +245,7 @@ def test_a_message_over_the_limit_is_neither_sent_nor_received(monkeypatch):
 
 def test_a_message_cut_short_or_not_an_object_is_refused_and_a_hang_up_is_eof():
     a, b = socket.socketpair()
-    a.settimeout(10)
+    a.settimeout(5)
     with a:
         channel = rpc.Channel(a)
         b.sendall(b'{"op": "return"}\n' + b"not json\n" + b"17\n" + b'{"op": "cut')
@@ -276,7 +276,7 @@ def test_messages_are_compact_json_lines():
 def served():
     """(Student handle, namespace) with the student's side served in a thread."""
     ours, theirs = socket.socketpair()
-    ours.settimeout(10)  # a broken serve fails the test instead of hanging it
+    ours.settimeout(5)  # a broken serve fails the test instead of hanging it
     namespace: dict = {}
     server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
     server.start()
@@ -347,7 +347,7 @@ def test_bind_drops_a_stale_name_the_student_no_longer_defines(served):
 def _peer(script):
     """A checker handle whose student is a thread answering each message with ``script(message)``."""
     ours, theirs = socket.socketpair()
-    ours.settimeout(10)
+    ours.settimeout(5)
     channel = rpc.Channel(theirs)
 
     def run():
@@ -436,7 +436,7 @@ def test_a_describe_answered_with_an_error_raises_it():
 def _student_side(namespace):
     """(checker's raw channel, its socket, the student's serving thread)."""
     ours, theirs = socket.socketpair()
-    ours.settimeout(10)
+    ours.settimeout(5)
     server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
     server.start()
     return rpc.Channel(ours), ours, server, theirs
