@@ -260,7 +260,8 @@ def test_coverage_of_each_kind_of_row(tmp_path, tc):
     shown = _tagged(["claim:1-1"], 'nb.confirm("1-1")', "claim 1-1: confirmed\n")
     shown7 = _tagged(["claim:1-7"], 'nb.confirm("1-7")', "claim 1-7: confirmed\n")
     stray = _tagged(["claim:8-8"], 'nb.confirm("8-8")', "claim 8-8: confirmed\n")
-    root = _course(tmp_path / "course", [shown, shown7, stray], claims_toml=TOML)
+    stray2 = _tagged(["claim:8-8"], 'nb.confirm("8-8")', "claim 8-8: confirmed\n")
+    root = _course(tmp_path / "course", [shown, shown7, stray, stray2], claims_toml=TOML)
     cov = C.coverage(root, toolchain=tc, ledger_file=tmp_path / "none.md")
     rows = {r.id: (r.status, r.evidence) for r in cov.rows}
     assert [r.id for r in cov.rows] == ["1-1", "1-2", "1-3", "1-4", "1-5", "1-6", "1-7"]
@@ -277,7 +278,7 @@ def test_coverage_of_each_kind_of_row(tmp_path, tc):
     assert status == "broken" and evidence[0].startswith("citation {'func': 'gone'}")
     assert evidence[1] == "notebooks/00_x.ipynb#cell-1"
     assert cov.problems == (
-        "notebook tag claim:8-8 (notebooks/00_x.ipynb#cell-2) names no ledger row",
+        "notebook tag claim:8-8 (notebooks/00_x.ipynb#cell-2, notebooks/00_x.ipynb#cell-3) names no ledger row",
         "claims.toml [1-6] is both cited and not_checkable; choose one")
     assert cov.go_version == "go9.9-fake" and not cov.ok
 
@@ -317,7 +318,7 @@ def test_coverage_reads_the_ledger_beside_the_course(tmp_path, tc):
 
 def test_the_coverage_report():
     rows = (C.RowStatus("1-1", "demonstrated", ("nb#cell-1", "nb#cell-2", "nb#cell-3")),
-            C.RowStatus("1-2", "cited", ("f.go:1 (x)",)),
+            C.RowStatus("1-2", "cited", ("f.go:1 (x)", "g.go:2 (y)")),
             C.RowStatus("1-3", "not_checkable", ("macOS",)),
             C.RowStatus("1-4", "missing", ()),
             C.RowStatus("1-5", "broken", ("citation x does not resolve",)),
@@ -328,7 +329,7 @@ def test_the_coverage_report():
                              "(citations resolved in go1.27.3)")
     assert cov.render().splitlines() == [
         "1-1     demonstrated  nb#cell-1 (+2)",
-        "1-2     cited         f.go:1 (x)",
+        "1-2     cited         f.go:1 (x) (+1)",
         "1-3     not_checkable macOS",
         "1-4     missing       ",
         "1-5     broken        citation x does not resolve",
