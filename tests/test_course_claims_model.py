@@ -23,6 +23,8 @@ FILES = {
     "src/cmd/go/internal/work/exec.go": "package work\n\nfunc (b *Builder) Do() {}\n// Invocation\n",
     "src/cmd/go/internal/work/testdata/x.go": "package x\n// Invocation\n",
     "src/cmd/go/internal/empty/README": "no sources\n",
+    "src/cmd/go/internal/load/pkg.go": "package load\n// Invocation of load\n",
+    "src/cmd/go/internal/asm/a_amd64.s": "// Invocation in assembly\n",
     "src/internal/buildcfg/exp.go": "package buildcfg\n\nvar x = 1 // GreenTeaGC: true\n",
     "src/internal/buildcfg/more.go": "package buildcfg\n// GreenTeaGC: true\n",
     "doc/notes.md": "GreenTea is on\n",
@@ -106,13 +108,24 @@ def test_a_malformed_citation_is_a_value_error(tc):
 
 def test_a_recursive_grep_searches_every_source_directory_but_testdata(tc):
     assert C.resolve_citation({"grep": "Invocation", "pkg": "cmd/go", "recursive": True}, tc) == \
-        "src/cmd/go/internal/work/exec.go:4 /Invocation/"
+        "src/cmd/go/internal/asm/a_amd64.s:1 /Invocation/ (+2)"
+    hits = C._grep("Invocation", "cmd/go", tc, True, None)
+    assert [h.file for h in hits] == ["src/cmd/go/internal/asm/a_amd64.s", "src/cmd/go/internal/load/pkg.go",
+                                      "src/cmd/go/internal/work/exec.go"]
     with pytest.raises(goroot.SourceNotFound):
         C.resolve_citation({"absent_grep": "Invocation", "pkg": "cmd/go", "recursive": True}, tc)
     assert C.resolve_citation({"absent_grep": "Invocation", "pkg": "cmd/go"}, tc) == \
         "/Invocation/ matches nothing in src/cmd/go (as the ledger says)"
     hits = C._grep("package", "cmd/go", tc, True, None)
-    assert [h.file for h in hits] == ["src/cmd/go/main.go", "src/cmd/go/internal/work/exec.go"]
+    assert [h.file for h in hits] == ["src/cmd/go/main.go", "src/cmd/go/internal/load/pkg.go",
+                                      "src/cmd/go/internal/work/exec.go"]
+
+
+def test_grep_in_a_named_file_reads_bytes_that_are_not_utf8(tc):
+    path = Path(tc.goroot, "src/runtime/odd.go")
+    path.write_bytes(b"package runtime\n// \xff\xfe odd bytes\nfunc odd() {}\n")
+    hits = C._grep("odd", "runtime", tc, False, "src/runtime/odd.go")
+    assert [(h.line, h.text) for h in hits] == [(2, "// \ufffd\ufffd odd bytes"), (3, "func odd() {}")]
 
 
 def test_grep_in_a_named_file_reads_any_kind_of_file(tc):

@@ -261,13 +261,38 @@ def test_evaluate_runs_the_checks_in_a_copy_and_labels_the_variant(tmp_path, mon
     namespace = {"twice": lambda x: 2 * x}
     result = selfcheck.evaluate("toy", namespace, notebook=path)
     assert result.exercise == "toy" and result.notebook == str(path)
-    assert [(c.grade_id, c.points, c.status, c.hidden) for c in result.checks] == [
-        ("t1", 2.0, "passed", False), ("t2", 1.0, "passed", True)]
+    assert [(c.grade_id, c.points, c.status, c.detail, c.hidden) for c in result.checks] == [
+        ("t1", 2.0, "passed", "", False), ("t2", 1.0, "passed", "", True)]
     assert result.variant.startswith("variant: ") and result.variant.endswith("(student alice)")
     assert result.hidden_known and result.withheld == () and result.passed
     assert set(namespace) == {"twice"}
     monkeypatch.chdir(tmp_path)
     assert selfcheck.evaluate("toy", namespace).notebook == str(tmp_path / "toy.ipynb")
+
+
+def test_evaluate_finds_the_answers_use_of_a_withheld_module(tmp_path, home):
+    nb = _notebook(_answer_cell("predict", "### BEGIN SOLUTION\ndef predict():\n    return 1\n### END SOLUTION"),
+                   _answer_cell("prose", "predict is simple"),
+                   nbformat.v4.new_code_cell("def given_helper():\n    import gorun_kit.lookpath"),
+                   _test_cell("t", "assert predict() == 1"))
+    nb.cells[1].cell_type = "markdown"
+    del nb.cells[1]["outputs"], nb.cells[1]["execution_count"]
+    path = tmp_path / f"{LINUX}.ipynb"
+    nbformat.write(nb, path)
+    _define(home, "import gorun_kit.lookpath as lp\ndef predict():\n    return lp and 1\n"
+                  "def given_helper():\n    import gorun_kit.lookpath\n"
+                  "prose = lp\nis_ = lp")
+    result = selfcheck.evaluate(LINUX, home, notebook=path)
+    assert result.withheld == ("predict -> gorun_kit.lookpath uses gorun_kit.lookpath",)
+    assert [(c.status, c.detail) for c in result.checks] == [("passed", "")] and not result.passed
+
+
+def test_evaluate_names_the_notebook_of_bad_markup(tmp_path):
+    nb = _notebook(_test_cell("t", "### BEGIN HIDDEN TESTS\nassert 1\n"))
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(Exception, match=f"{path} cell 0"):
+        selfcheck.evaluate("bad", {}, notebook=path)
 
 
 def test_evaluate_of_a_name_the_variants_refuse_still_reports(tmp_path):
