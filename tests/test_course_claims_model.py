@@ -28,6 +28,8 @@ FILES = {
     "src/internal/buildcfg/exp.go": "package buildcfg\n\nvar x = 1 // GreenTeaGC: true\n",
     "src/internal/buildcfg/more.go": "package buildcfg\n// GreenTeaGC: true\n",
     "doc/notes.md": "GreenTea is on\n",
+    "src/runtime/internal/sys/sys.go": "package sys\n// OnlyInSubdir\n",
+    "src/internal/bytealg/count_amd64.s": "TEXT bytealg·Count(SB),NOSPLIT,$0\n",
 }
 
 
@@ -68,6 +70,11 @@ def test_each_citation_form_resolves_to_file_line_and_symbol(tc):
         "no func Run in src/cmd/go/internal/work (as the ledger says)"
     assert r({"absent_asm": "newosproc"}, tc) == "no TEXT newosproc in src/runtime (as the ledger says)"
     assert r({"absent_grep": "PR_SET_NAME"}, tc) == "/PR_SET_NAME/ matches nothing in src/runtime (as the ledger says)"
+    assert r({"asm": "Count", "pkg": "internal/bytealg"}, tc) == "src/internal/bytealg/count_amd64.s:1 (internal/bytealg·Count)"
+    assert r({"absent_func": "schedule", "pkg": "os/exec"}, tc) == "no func schedule in src/os/exec (as the ledger says)"
+    assert r({"absent_asm": "clone", "pkg": "internal/bytealg"}, tc) == \
+        "no TEXT clone in src/internal/bytealg (as the ledger says)"
+    assert r({"absent_grep": "OnlyInSubdir"}, tc).startswith("/OnlyInSubdir/ matches nothing")  # not recursive
     assert r({"glob": "src/runtime/*.c", "count": 0}, tc) == "src/runtime/*.c: 0 files"
     assert r({"glob": "src/runtime/*.go", "min": 3}, tc) == "src/runtime/*.go: 3 files"
     assert r({"glob": "src/runtime/*.go"}, tc) == "src/runtime/*.go: 3 files"
@@ -93,6 +100,8 @@ def test_each_citation_form_fails_with_a_message_naming_what_changed(tc):
                                    "the ledger says it does not")
     fails({"absent_grep": "GreenTea"}, "/GreenTea/ now matches src/runtime/proc.go:4 in go9.9-fake; "
                                        "the ledger says nothing does")
+    fails({"func": "onlyWindows"}, f"func onlyWindows not found in src/runtime of go9.9-fake ({tc.goroot})")
+    fails({"grep": "OnlyInSubdir"}, "/OnlyInSubdir/ matches nothing in src/runtime of go9.9-fake")
     fails({"glob": "src/runtime/*.go", "count": 2}, "src/runtime/*.go: 3 files in go9.9-fake, the ledger says 2")
     fails({"glob": "src/runtime/*.go", "min": 4}, "src/runtime/*.go: 3 files in go9.9-fake, expected at least 4")
     fails({"grep": "x", "file": "src/none.go"}, "src/none.go is not in GOROOT of go9.9-fake")
