@@ -100,6 +100,8 @@ def test_each_citation_form_fails_with_a_message_naming_what_changed(tc):
                                    "the ledger says it does not")
     fails({"absent_grep": "GreenTea"}, "/GreenTea/ now matches src/runtime/proc.go:4 in go9.9-fake; "
                                        "the ledger says nothing does")
+    fails({"absent_grep": "is on", "file": "doc/notes.md"}, "/is on/ now matches doc/notes.md:1 in go9.9-fake; "
+                                                            "the ledger says nothing does")
     fails({"func": "onlyWindows"}, f"func onlyWindows not found in src/runtime of go9.9-fake ({tc.goroot})")
     fails({"grep": "OnlyInSubdir"}, "/OnlyInSubdir/ matches nothing in src/runtime of go9.9-fake")
     fails({"glob": "src/runtime/*.go", "count": 2}, "src/runtime/*.go: 3 files in go9.9-fake, the ledger says 2")

@@ -198,16 +198,21 @@ def test_public_checks_cut_hidden_code_and_mark_each_kind_of_hidden_check():
                    _test_cell("plain", "assert f() is None", 2),
                    _test_cell("marked", HIDDEN, 1.5),
                    _test_cell("recorded", "assert True"),
-                   _test_cell("stubbed", "assert True\n" + "\n".join(HIDDEN_STUB), None),
+                   _test_cell("stubbed", "assert True\n" + HIDDEN_STUB[0], None),
+                   _test_cell("lone_end", "assert True\n### END HIDDEN TESTS"),
                    metadata={"hidden_checks": [{"grade_id": "recorded", "points": 1}]})
     checks = selfcheck.public_checks(nb)
     assert [(g, p, h) for g, p, _, h in checks] == [("plain", 2.0, False), ("marked", 1.5, True),
-                                                    ("recorded", 1.0, True), ("stubbed", 0.0, True)]
+                                                    ("recorded", 1.0, True), ("stubbed", 0.0, True),
+                                                    ("lone_end", 1.0, False)]
+    assert checks[4][2] == "assert True\n### END HIDDEN TESTS"  # no region: nothing to cut
     assert "secret" not in checks[1][2] and checks[1][2].startswith("assert True")
     assert checks[0][2] == "assert f() is None"
     broken = _notebook(_test_cell("bad", "### BEGIN HIDDEN TESTS\nassert 1\n"))
     with pytest.raises(Exception, match="my.ipynb cell 0"):
         selfcheck.public_checks(broken, "my.ipynb")
+    with pytest.raises(Exception, match="^notebook cell 0: "):
+        selfcheck.public_checks(broken)
 
 
 # ---------------------------------------------------------------------------
