@@ -209,18 +209,24 @@ def test_scan_tags_finds_demonstrations_and_what_is_wrong_with_tags(tmp_path):
     ok = _tagged(["claim:1-1", "other", "claim:1-2"], 'nb.confirm("1-1", x)\nnb.confirm("1-2", y)',
                  "claim 1-1: confirmed: x\nclaim 1-2: confirmed: y\n")
     quiet = _tagged(["claim:2-1"], 'nb.confirm("2-1", z, quiet=True)')
-    prose = _tagged(["claim:3-1"], "nb.confirm( in prose", kind="markdown")
+    prose = _tagged(["claim:3-1", "claim:3-2"], "nb.confirm( in prose", kind="markdown")
     nothing = _tagged(["claim:4-1"], "print('x')", "claim 4-1: confirmed\n")
     unrun = _tagged(["claim:5-1"], 'nb.confirm("5-1", v)')
     again = _tagged(["claim:1-1"], 'nb.confirm("1-1", w)', "claim 1-1: confirmed\n")
-    root = _course(tmp_path, [ok, quiet, prose, nothing, unrun, _table("2-1")], [again])
+    partly = _tagged(["claim:6-1", "claim:6-2"], 'nb.confirm("6-1")\nnb.confirm("6-2")', "claim 6-2: con")
+    partly.outputs.append(nbformat.v4.new_output("stream", name="stdout", text="firmed\n"))
+    root = _course(tmp_path, [ok, quiet, prose, nothing, unrun, _table("2-1")], [again, partly])
     found, problems = C.scan_tags(root)
     assert found == {"1-1": ["notebooks/00_x.ipynb#cell-0", "notebooks/01_x.ipynb#cell-0"],
-                     "1-2": ["notebooks/00_x.ipynb#cell-0"], "2-1": ["notebooks/00_x.ipynb#cell-1"]}
+                     "1-2": ["notebooks/00_x.ipynb#cell-0"], "2-1": ["notebooks/00_x.ipynb#cell-1"],
+                     "6-2": ["notebooks/01_x.ipynb#cell-1"]}
     assert problems == [
         "notebooks/00_x.ipynb#cell-2: tagged claim:3-1 but does not call nb.confirm",
+        "notebooks/00_x.ipynb#cell-2: tagged claim:3-2 but does not call nb.confirm",
         "notebooks/00_x.ipynb#cell-3: tagged claim:4-1 but does not call nb.confirm",
         "notebooks/00_x.ipynb#cell-4: tagged claim:5-1 but its committed output has no 'claim 5-1: confirmed' "
+        "line and the chapter's claims table has no row for it (execute the notebook and commit it)",
+        "notebooks/01_x.ipynb#cell-1: tagged claim:6-1 but its committed output has no 'claim 6-1: confirmed' "
         "line and the chapter's claims table has no row for it (execute the notebook and commit it)"]
 
 
