@@ -233,3 +233,15 @@ def test_the_command_line_refuses_what_is_not_a_notebook_file(tmp_path, capsys):
         assert good.read_bytes() != before or bad != "dir.ipynb"  # the notebooks before it were done
     with pytest.raises(SystemExit):
         saved.main([])
+
+
+def test_the_command_lines_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        saved.main(["--help"])
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: python -m gorun_kit.course.saved [-h] [--check] notebooks [notebooks ...] "
+                           "Rewrite notebooks (and their paired .py headers) into the form JupyterLab saves. "
+                           "Executes nothing. ")
+    assert "notebooks .ipynb files" in text
+    assert "--check change nothing; exit 1 if a file would change" in text
