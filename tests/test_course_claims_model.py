@@ -248,6 +248,10 @@ def test_the_claims_table_counts_in_its_text_form_only(tmp_path):
                      nbformat.v4.new_output("stream", name="stdout", text=C.TABLE_TITLE + "\n5-5  holds\n")]
     nb.cells = [other]
     assert C._tabled_claims(nb) == set()
+    after_other = _table("4-5")
+    after_other.outputs.insert(0, nbformat.v4.new_output("stream", name="stdout", text="first\n"))
+    nb.cells = [after_other]
+    assert C._tabled_claims(nb) == {"4-5"}
     odd = _table("6-6")
     odd.outputs[0]["data"]["text/plain"] = C.TABLE_TITLE + "\n6-6 single space\n 7-7  indented\n8-8  ok\n"
     nb.cells = [odd]
@@ -379,3 +383,15 @@ def test_the_coverage_report():
     assert not C.Coverage(rows[:3], ("p",), "g").ok
     assert not C.Coverage(rows[3:4], (), "g").ok and not C.Coverage(rows[4:5], (), "g").ok
     assert C.Coverage((), (), "g").ok
+
+
+def test_reading_claims_toml_without_a_toml_reader_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    (tmp_path / "claims.toml").write_text('[claims."1-1"]\nclaim = "a"\n')
+    with pytest.raises(RuntimeError) as info:
+        C.load_claims(tmp_path / "claims.toml")
+    assert str(info.value) == "reading claims.toml needs Python >= 3.11 or `pip install tomli`"
+    assert isinstance(info.value.__cause__, ImportError)

