@@ -374,6 +374,8 @@ def test_run_matrix_runs_each_release_and_writes_both_reports(tmp_path, client, 
     assert (tmp_path / "deep" / "out" / "report.md").is_file() and len(quiet.runs) == 1
     assert len(quiet.runs[0].notes) == 2  # every notebook runs whole by default
     assert client.made[-1].kwargs["timeout"] == 900
+    again = R.run_matrix("1.27", notebooks=[str(path)], out_dir=str(tmp_path / "deep" / "out"))  # it exists now
+    assert (tmp_path / "deep" / "out" / "report.md").read_text() == again.render_markdown()
 
 
 def test_run_matrix_refuses_a_missing_notebook(tmp_path, client, pinned):

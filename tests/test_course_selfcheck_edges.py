@@ -457,3 +457,10 @@ def test_labels_of_what_an_answer_reads():
     assert selfcheck._withheld_name("gorun_kit.lookpathx", ("gorun_kit.lookpath",)) is None
     assert selfcheck._withheld_name("gorun_kit.lookpath.vfs", ("gorun_kit.trace", "gorun_kit.lookpath")) == \
         "gorun_kit.lookpath"
+
+
+def test_a_namespace_without_a_module_name_is_searched_too():
+    namespace: dict = {}
+    _define(namespace, "def f():\n    import gorun_kit.lookpath\n")
+    assert namespace["f"].__module__ is None
+    assert selfcheck.withheld_uses(LINUX, namespace, ["f"]) == ["f uses gorun_kit.lookpath"]
