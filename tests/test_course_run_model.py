@@ -299,7 +299,7 @@ def test_the_pinned_toolchain_runs_without_the_callers_go(tmp_path, client, monk
     monkeypatch.setenv("GORUN_KIT_GO", "/from/the/caller")
     path = _write(_nb("x = 1", tags={0: ["1-1"]}), tmp_path / "a.ipynb")
     outcomes, notes = R.run_notebooks(None, [path], root=tmp_path / "elsewhere")
-    assert "GORUN_KIT_GO" not in client.made[0].env
+    assert "GORUN_KIT_GO" not in client.made[0].env and client.made[0].kwargs["timeout"] == 900
     assert outcomes == [R.CellOutcome(str(path), 0, ("1-1",), "passed", "")]
     assert notes[0].startswith(f"{path}: ran 1/1 cells in ") and notes[0].endswith("s")
 

@@ -464,3 +464,11 @@ def test_a_namespace_without_a_module_name_is_searched_too():
     _define(namespace, "def f():\n    import gorun_kit.lookpath\n")
     assert namespace["f"].__module__ is None
     assert selfcheck.withheld_uses(LINUX, namespace, ["f"]) == ["f uses gorun_kit.lookpath"]
+
+
+def test_a_withheld_module_two_levels_down_is_found_by_its_parent_and_leaf(home, monkeypatch):
+    from gorun_kit.course import grade
+
+    monkeypatch.setitem(grade.WITHHELD, "99_nested.ipynb", ("gorun_kit.course.variant",))
+    _define(home, "def f():\n    from gorun_kit.course import variant\n    return variant")
+    assert selfcheck.withheld_uses("99_nested", home, ["f"]) == ["f uses gorun_kit.course.variant"]
