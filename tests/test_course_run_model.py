@@ -4,6 +4,7 @@ stand-in for nbclient's client that executes each cell's source in one namespace
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -218,11 +219,14 @@ class FakeClient:
     def setup_kernel(self, env=None, stderr=None):
         import contextlib
 
-        self.env = env
+        self.env, self.stderr = env, stderr
         return contextlib.nullcontext()
 
     def execute_cell(self, cell, index):
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        assert cell is self.nb.cells[index]
+        self.executed = [*getattr(self, "executed", []), index]
 
         if "TIMEOUT" in cell.source:
             raise CellTimeoutError("timed out")
@@ -290,6 +294,11 @@ def test_claim_outcomes_and_notes_of_a_run(tmp_path, client, monkeypatch):
     assert notes[0].endswith("s, 1 non-claim cell error(s) (first: cell 3: ValueError: setup broke)")
     made = client.made[0]
     assert made.env["GORUN_KIT_GO"] == "/go/bin/go" and made.env["GORUN_KIT_PROGRESS"] == "0"
+    assert made.env["PATH"] == os.environ["PATH"]  # the caller's environment, with the two set
+    import subprocess
+    assert made.stderr == subprocess.DEVNULL and made.executed == [0, 1, 2, 3, 4, 6]
+    assert made.nb.cells[2].source.startswith("assert base == 2")
+    assert made.kwargs["record_timing"] is False and made.kwargs["shutdown_kernel"] == "immediate"
     assert made.kwargs["timeout"] == 12 and made.kwargs["allow_errors"] is True
     assert made.kwargs["kernel_name"] == "python3"
     assert made.kwargs["resources"] == {"metadata": {"path": str(path.parent)}}
@@ -315,6 +324,15 @@ def test_claims_only_runs_the_slice_and_skips_notebooks_without_claims(tmp_path,
     outcomes, notes = R.run_notebooks(None, [plain, path], root=tmp_path)
     assert len(notes) == 2 and notes[1].startswith("claims.ipynb: ran 6/6 cells")
     assert "1 non-claim cell error(s) (first: cell 2: ZeroDivisionError: division by zero)" in notes[1]
+
+
+def test_errors_are_cut_to_400_characters(tmp_path, client):
+    nb = _nb("stamp = 1", "setup = 1\nraise ValueError('u' * 500)", "raise ValueError('c' * 500)",
+             tags={2: ["1-1"]})
+    path = _write(nb, tmp_path / "n.ipynb")
+    (outcome,), (note,) = R.run_notebooks(None, [path], root=tmp_path)
+    assert outcome.detail == ("ValueError: " + "c" * 500)[:400]
+    assert note.endswith("(first: cell 1: " + ("ValueError: " + "u" * 500)[:400] + ")")
 
 
 def test_a_failure_upstream_is_named_as_the_cause(tmp_path, client):
