@@ -383,6 +383,12 @@ def test_the_checker_refuses_a_student_that_breaks_the_protocol():
             return [{"op": "raise", "error": {"type": "ValueError", "args": ["no"]}}]
         if message["name"] == "stranger":
             return [{"op": "hello"}]
+        if message["name"] == "long_stranger":
+            return [{"op": "hello", "pad": "p" * 300}]
+        if message["name"] == "raise_bare":
+            return [{"op": "raise"}]
+        if message["name"] == "callback_bare":
+            return [{"op": "callback", "ref": 1}, {"op": "return", "value": "bare done"}]
         if message["name"] == "unknown_ref":
             return [{"op": "callback", "ref": 99, "args": [], "kwargs": {"dict": []}}]
         if message["name"] == "bad_args":
@@ -409,6 +415,16 @@ def test_the_checker_refuses_a_student_that_breaks_the_protocol():
         for name in ("bad_args", "bad_kwargs", "not_dict"):
             with pytest.raises(rpc.ProtocolError, match="^malformed call-back arguments$"):
                 handle.call(name, (print,), {})
+        with pytest.raises(rpc.ProtocolError) as info:
+            handle.call("long_stranger", (), {})
+        long = {"op": "hello", "pad": "p" * 300}
+        assert str(info.value) == "unexpected message from the student's process: " + str(long)[:120]
+        with pytest.raises(Exception) as info:
+            handle.call("raise_bare", (), {})
+        assert type(info.value) is Exception
+        called = []
+        assert handle.call("callback_bare", (lambda *a, **k: called.append((a, k)),), {}) == "bare done"
+        assert called == [((), {})]
         got = []
         assert handle.call("callback_then_return", (got.append,), {}) == "done"
         assert got == [3]

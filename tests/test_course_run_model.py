@@ -304,6 +304,13 @@ def test_claim_outcomes_and_notes_of_a_run(tmp_path, client, monkeypatch):
     assert made.kwargs["resources"] == {"metadata": {"path": str(path.parent)}}
 
 
+def test_the_note_gives_the_seconds_a_notebook_took(tmp_path, client, monkeypatch):
+    clock = iter([100.0, 101.25])
+    monkeypatch.setattr(R.time, "monotonic", lambda: next(clock))
+    path = _write(_nb("x = 1"), tmp_path / "a.ipynb")
+    assert R.run_notebooks(None, [path], root=tmp_path)[1] == ["a.ipynb: ran 1/1 cells in 1s"]
+
+
 def test_the_pinned_toolchain_runs_without_the_callers_go(tmp_path, client, monkeypatch):
     monkeypatch.setenv("GORUN_KIT_GO", "/from/the/caller")
     path = _write(_nb("x = 1", tags={0: ["1-1"]}), tmp_path / "a.ipynb")
