@@ -258,7 +258,7 @@ def test_a_message_cut_short_or_not_an_object_is_refused_and_a_hang_up_is_eof():
         b.close()
         with pytest.raises(rpc.ProtocolError, match="^a message over the size limit, or cut short$"):
             channel.receive()
-        with pytest.raises(EOFError):
+        with pytest.raises(EOFError, match="^the other side closed the channel$"):
             channel.receive()
 
 
@@ -302,6 +302,8 @@ def test_a_value_that_cannot_cross_is_a_type_error_naming_it(served):
 
 def test_calls_pass_keywords_records_and_callbacks_and_report_what_fails(served):
     handle, ns = served
+    ns.update(by_keyword=lambda *, cb, check: cb(check.grade_id))
+    assert handle.call("by_keyword", (), {"cb": lambda gid: gid + "!", "check": Check("k1", 1.0, "passed")}) == "k1!"
     ns.update(kw=lambda *a, **k: [list(a), sorted(k.items())], grade_id=lambda c: c.grade_id,
               back=lambda f, x: f(x, y=2), give=lambda: threading.Lock())
     assert handle.call("kw", (1,), {"b": 2}) == [[1], [("b", 2)]]
@@ -378,6 +380,10 @@ def test_the_checker_refuses_a_student_that_breaks_the_protocol():
         if message.get("op") == "return":  # the answer to a call-back
             return []
         if message.get("op") == "describe":
+            if message["name"] == "raise_bare":
+                return [{"op": "raise"}]
+            if message["name"] == "callable":
+                return [{"op": "described", "kind": "callable", "value": 5}]
             return [{"op": "described", "kind": message["name"]}]
         if message["name"] == "raise":
             return [{"op": "raise", "error": {"type": "ValueError", "args": ["no"]}}]
@@ -404,6 +410,10 @@ def test_the_checker_refuses_a_student_that_breaks_the_protocol():
     handle, ours, thread = _peer(script)
     try:
         assert handle.describe("missing") == {"kind": "missing", "value": None}
+        assert handle.describe("callable") == {"kind": "callable", "value": None}
+        with pytest.raises(Exception) as info:
+            handle.describe("raise_bare")
+        assert type(info.value) is Exception
         with pytest.raises(rpc.ProtocolError, match="^malformed description of 'weird'$"):
             handle.describe("weird")
         with pytest.raises(ValueError, match="no"):
@@ -460,7 +470,7 @@ def _student_side(namespace):
 
 
 def test_the_student_side_answers_an_unknown_request_and_a_raw_call():
-    channel, ours, server, theirs = _student_side({"f": lambda *a, **k: [list(a), k]})
+    channel, ours, server, theirs = _student_side({"f": lambda *a, **k: [list(a), k], "None": 1, "XXXX": 2})
     try:
         channel.send({"op": "dance"})
         reply = channel.receive()
