@@ -40,11 +40,13 @@ def _exercise() -> nbformat.NotebookNode:
     answer.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
     whole = _meta(nbformat.v4.new_code_cell("x = 2"), grade_id="whole", solution=True)
     prose = _meta(nbformat.v4.new_markdown_cell("My answer is 7."), grade_id="prose", solution=True)
+    marked_prose = _meta(nbformat.v4.new_markdown_cell("Because:\n### BEGIN SOLUTION\nit is.\n### END SOLUTION"),
+                         grade_id="marked_prose", solution=True)
     check = _meta(nbformat.v4.new_code_cell("p = course_path('labs_go/ch1/main.go')\nassert f() == 1\n"
                                             "### BEGIN HIDDEN TESTS\nassert f() != 2\n### END HIDDEN TESTS"),
                   grade_id="check", grade=True, points=2, locked=True)
-    nb.cells = [nbformat.v4.new_markdown_cell("# Exercise\n\n"), answer, whole, prose, check,
-                nbformat.v4.new_markdown_cell("# second")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Exercise \n\n"), answer, whole, prose, check,
+                nbformat.v4.new_markdown_cell("# second"), marked_prose]
     nb.metadata["widgets"] = {"state": {}}
     return nb
 
@@ -70,14 +72,15 @@ def _course(root: Path) -> Path:
 def test_the_student_notebook_has_stubs_no_hidden_tests_no_outputs_and_the_record(tmp_path):
     path = _course(tmp_path)
     nb = rel.student_notebook(path / "notebooks" / "exercises" / "01_e.ipynb")
-    intro, answer, whole, prose, check, second = nb.cells
+    intro, answer, whole, prose, check, second, marked_prose = nb.cells
+    assert marked_prose.source == "Because:\n" + "\n".join(MD_STUB)
     assert answer.source == "def f():\n    " + "\n    ".join(PY_STUB)
     assert answer.outputs == [] and answer.execution_count is None and "execution" not in answer.metadata
     assert whole.source == "\n".join(PY_STUB)
     assert prose.source == "\n".join(MD_STUB)
     assert check.source.startswith("p = course_path") and "f() != 2" not in check.source
     assert check.source.endswith("\n".join(HIDDEN_STUB))
-    assert intro.source == "# Exercise\n\n" and second.source == "# second"
+    assert intro.source == "# Exercise \n\n" and second.source == "# second"
     assert nb.metadata[METADATA_KEY] == {"exercise": "01_e", "hidden_checks": [{"grade_id": "check",
                                                                                 "points": 2.0}]}
     assert "widgets" not in nb.metadata
@@ -90,7 +93,7 @@ def test_a_students_notebook_names_the_variant_in_its_first_markdown_cell(tmp_pa
     record = nb.metadata[METADATA_KEY]
     assert record["student"] == "alice" and record["variant"] and set(record) == {"exercise", "hidden_checks",
                                                                                    "student", "variant"}
-    assert nb.cells[0].source == f"# Exercise\n\n*variant: {record['variant']} (student alice)*"
+    assert nb.cells[0].source == f"# Exercise \n\n*variant: {record['variant']} (student alice)*"
     assert nb.cells[5].source == "# second"
     with pytest.raises(ValueError):
         rel.student_notebook(path, "no/slash")
@@ -138,6 +141,12 @@ def test_student_source_stubs_marked_sources_only(tmp_path):
     assert rel.student_bytes(data) == LAB_C.encode()  # not a source: as it is
     for suffix in (".h", ".go"):
         assert rel.student_bytes(_write(tmp_path / f"x{suffix}", LAB_C)) == rel.student_source(marked).encode()
+
+
+def test_a_lab_source_with_bad_markers_is_named(tmp_path):
+    bad = _write(tmp_path / "bad.c", "/* ### BEGIN SOLUTION */\nint x;\n")
+    with pytest.raises(MarkupError, match=f"^{bad}:1: BEGIN SOLUTION is never closed"):
+        rel.student_source(bad)
 
 
 def test_student_copy_goes_to_the_cache_by_content(tmp_path, private_cache):
@@ -228,6 +237,13 @@ def test_a_release_holds_the_notebooks_the_files_and_a_readme_listing_them(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course", "out"]
 
 
+def test_a_release_of_a_course_without_exercises(tmp_path):
+    (tmp_path / "course" / "notebooks" / "exercises").mkdir(parents=True)
+    result = rel.release(tmp_path / "out", source=tmp_path / "course")
+    assert result.notebooks == () and result.lab_files == ()
+    assert (tmp_path / "out" / "README.md").read_text().endswith("Contents:\n- (no exercises yet)\n")
+
+
 def test_a_students_release_is_stamped(tmp_path):
     root = _course(tmp_path / "course")
     result = rel.release(tmp_path / "alice", source=root, student="alice")
@@ -237,7 +253,7 @@ def test_a_students_release_is_stamped(tmp_path):
     nb = json.loads((out / "notebooks/exercises/01_e.ipynb").read_text())
     assert nb["metadata"][METADATA_KEY]["student"] == "alice"
     assert f"- `{STAMP_FILE}`" in (out / "README.md").read_text()
-    with pytest.raises(ValueError, match="--student"):
+    with pytest.raises(ValueError, match="^--student '../x' is not a student id"):
         rel.release(tmp_path / "bad", source=root, student="../x")
     assert not (tmp_path / "bad").exists()
 
@@ -258,8 +274,8 @@ def test_an_empty_directory_may_become_a_release(tmp_path):
     root = _course(tmp_path / "course")
     (tmp_path / "empty").mkdir()
     assert rel.release(tmp_path / "empty", source=root).notebooks
-    rel.release(tmp_path / "new" / "deep", source=root)
-    assert (tmp_path / "new" / "deep" / "README.md").is_file()
+    rel.release(tmp_path / "new" / "deeper" / "out", source=root)
+    assert (tmp_path / "new" / "deeper" / "out" / "README.md").is_file()
     assert rel.release(root / "release", source=root).out_dir == str(root / "release")  # the usual place
 
 
@@ -279,7 +295,11 @@ def test_what_is_not_a_release_is_never_replaced(tmp_path):
     for inside in ("course", "."):  # the source or a directory above it; release/ inside it is the usual place
         with pytest.raises(ValueError) as info:
             rel.release(tmp_path / inside, source=root)
-        assert "would overwrite the course source" in str(info.value)
+        assert str(info.value) == (f"release directory {(tmp_path / inside).resolve()} would overwrite the course "
+                                   f"source {root}; choose a directory outside it (e.g. release/)")
+    _write(tmp_path / "binary" / "README.md", "")
+    (tmp_path / "binary" / "README.md").write_bytes(b"# Student release (generated)\n\xff\xfe\n")
+    assert rel.release(tmp_path / "binary", source=root).notebooks  # an earlier release, odd bytes and all
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "mine"
 
 
@@ -302,6 +322,11 @@ def test_a_release_that_fails_leaves_the_earlier_one(tmp_path, monkeypatch):
         rel.release(out, source=root)
     monkeypatch.setattr(os, "rename", real)
     assert _tree(out) == before
+    # the new tree was staged beside the release, the old one moved aside there, both under hidden names
+    (moved, aside), (new_tree, target), (back, again) = calls
+    assert (moved, target, again, back) == (out, out, out, aside)
+    assert new_tree.parent == tmp_path and new_tree.name.startswith(".out.new-")
+    assert aside.parent.parent == tmp_path and aside.parent.name.startswith(".out.old-")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["course", "out"]
 
 
