@@ -220,6 +220,13 @@ def test_lab_files_and_marked_sources(tmp_path):
     assert layout.marked_lab_sources(root) == [lab / "tracer.c", root / "labs_go/ch2/a.go"]
 
 
+def test_marked_sources_of_each_kind_and_encoding(tmp_path):
+    _write(tmp_path / "labs_go" / "ch1" / "a.go", SOLVED)  # no labs_c at all
+    (tmp_path / "labs_go" / "ch1" / "b.h").write_bytes(b"\xff\xfe" + SOLVED.encode())
+    _write(tmp_path / "labs_go" / "ch1" / "c.s", SOLVED)  # assembly is handed out as it is
+    assert layout.marked_lab_sources(tmp_path) == [tmp_path / "labs_go/ch1/a.go", tmp_path / "labs_go/ch1/b.h"]
+
+
 def test_lab_files_without_lab_directories(tmp_path):
     _write(tmp_path / "labs_go", "a file, not a directory\n")
     assert layout.marked_lab_sources(tmp_path) == []

@@ -103,14 +103,17 @@ def test_a_students_notebook_names_the_variant_in_its_first_markdown_cell(tmp_pa
     assert rel.student_notebook(tmp_path / "02_code_only.ipynb", "bob").cells[0].source == "x = 1"
 
 
-@pytest.mark.parametrize("source", ["s = '''\n### BEGIN SOLUTION\n'''", "x = '### END HIDDEN TESTS'"])
-def test_a_marker_that_survives_stripping_is_refused(tmp_path, source):
+@pytest.mark.parametrize("marker", ["### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "### END SOLUTION",
+                                    "### END HIDDEN TESTS"])
+def test_a_marker_that_survives_stripping_is_refused(tmp_path, marker):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("y = 1"), nbformat.v4.new_code_cell(source)]
+    nb.cells = [nbformat.v4.new_code_cell("y = 1"),
+                _meta(nbformat.v4.new_code_cell(f"x = '{marker}'"), grade_id="t", grade=True, points=1, locked=True)]
     path = tmp_path / "bad.ipynb"
     nbformat.write(nb, path)
-    with pytest.raises(MarkupError, match=f"{path} cell 1: '### "):
+    with pytest.raises(MarkupError) as info:
         rel.student_notebook(path)
+    assert str(info.value) == f"{path} cell 1: '{marker}' survived stripping (is it inside a string?)"
 
 
 def test_bad_markup_names_the_notebook_and_cell(tmp_path):

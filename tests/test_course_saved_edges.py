@@ -40,7 +40,7 @@ def _lab(index: int, new: str, text: str = "") -> tuple[str, int]:
     return text, cursor
 
 
-@given(st.text(alphabet="ab\n\r\b", max_size=14), st.text(alphabet="ab\n\r\b", max_size=6))
+@given(st.text(alphabet="aX\n\r\b", max_size=14), st.text(alphabet="aX\n\r\b", max_size=6))
 @settings(max_examples=400, deadline=None)
 def test_process_text_is_jupyterlabs_character_by_character(first, second):
     text, cursor = saved._process_text(0, first)
@@ -84,6 +84,14 @@ def test_merge_streams_of_list_text_other_names_and_nameless_outputs():
         ("stream", "stdout", "after")]
     assert outputs[0]["text"] == ["a\n", "b"]
     assert saved.merge_streams([]) == []
+
+
+def test_a_stream_after_a_display_starts_a_new_output_whatever_its_name():
+    for name in (None, "XXXX"):
+        stream = {"output_type": "stream", "text": "s"} if name is None else \
+            {"output_type": "stream", "name": name, "text": "s"}
+        merged = saved.merge_streams([nbformat.v4.new_output("display_data", data={}), stream])
+        assert [o["output_type"] for o in merged] == ["display_data", "stream"], name
 
 
 def test_a_stream_after_a_display_does_not_join_the_stream_before_it():
@@ -153,10 +161,19 @@ def test_a_script_gets_the_saved_header_and_keeps_its_cells(tmp_path):
     assert "display_name: Python 3 (ipykernel)" in new and new.endswith("only_in_the_script = 1\n")
     assert new.startswith("# ---\n")
     assert new.count("# ---\n") == 2
+    header = new[:new.index("# ---\n", 1) + len("# ---\n")]
+    assert new == header + old[old.index("# ---\n", 1) + len("# ---\n"):]
     assert saved.script_in_saved_form(str(ipynb), new) == new
     other = _notebook({"display_name": "X", "language": "python", "name": "x"})
     assert saved.script_in_saved_form(ipynb, old, other) == new  # the notebook given, in its saved form
     assert saved.script_in_saved_form(ipynb, "# %%\nx = 1\n") == "# %%\nx = 1\n"  # no header: unchanged
+
+
+def test_the_header_follows_the_jupytext_configuration_beside_the_notebook(tmp_path):
+    ipynb, script = _pair(tmp_path)
+    (tmp_path / "jupytext.toml").write_text('notebook_metadata_filter = "-all"\n')
+    old = script.read_text()
+    assert saved.script_in_saved_form(ipynb, old) == old  # no header is written: the script's is kept
 
 
 def test_normalize_leaves_a_saved_pair_alone_and_renews_the_scripts_time(tmp_path):
