@@ -531,3 +531,24 @@ def test_a_callback_answered_with_an_error_raises_it_in_the_student():
         ours.close()
     server.join(5)
     theirs.close()
+
+
+def test_plain_sets_and_records_inside_sets_and_keys_cross():
+    assert rpc.encode({1}) == {"set": [1]}
+    back = rpc.decode(rpc.encode({1, 2}))
+    assert back == {1, 2} and type(back) is set
+    check = Check("s1", 1.0, "passed")
+    for value in (frozenset({check}), {check: 1}, {(check,): [check]}):
+        assert rpc.decode(rpc.encode(value, records=True), records=True) == value
+    deep = frozenset({_nested_tuple(rpc._MAX_DEPTH)})
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.encode(deep)
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.decode({"frozenset": [rpc.encode(_nested_tuple(rpc._MAX_DEPTH))]})
+
+
+def _nested_tuple(depth: int):
+    value: tuple = ()
+    for _ in range(depth):
+        value = (value,)
+    return value
