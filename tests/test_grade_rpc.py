@@ -31,10 +31,12 @@ def test_plain_values_cross_unchanged(value):
 def student():
     """A Student handle on a namespace served in a thread; yields (handle, namespace)."""
     ours, theirs = socket.socketpair()
+    ours.settimeout(5)  # a broken serve fails the test instead of hanging it
     namespace: dict = {}
     server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
     server.start()
     yield rpc.Student(rpc.Channel(ours)), namespace
+    ours.shutdown(socket.SHUT_RDWR)  # the channel's reader keeps the socket open past close()
     ours.close()
     server.join(timeout=5)
     theirs.close()

@@ -101,11 +101,17 @@ def decode(data: Any, *, call_back: Callable[[int], Callable] | None = None, rec
         raise ProtocolError(f"malformed value {str(data)[:80]!r}")
     (key, inner), = list(data.items())[:1]
     if key == "int" and isinstance(inner, str) and len(inner) < 5000:
-        return int(inner)
+        try:
+            return int(inner)
+        except ValueError:  # not a ValueError of the student's function: the message is bad
+            raise ProtocolError(f"malformed int {inner[:80]!r}") from None
     if key == "float" and inner in ("nan", "inf", "-inf"):
         return float(inner)
     if key == "bytes" and isinstance(inner, str):
-        return base64.b64decode(inner, validate=True)
+        try:
+            return base64.b64decode(inner, validate=True)
+        except ValueError:
+            raise ProtocolError(f"malformed bytes {inner[:80]!r} (not base64)") from None
     if key in ("tuple", "set", "frozenset") and isinstance(inner, list):
         items = [decode(v, **kw) for v in inner]
         return {"tuple": tuple, "set": set, "frozenset": frozenset}[key](items)
@@ -124,7 +130,10 @@ def _record(name: str, fields: dict):
     module, _, qualname = str(name).partition(":")
     if not module.startswith("gorun_kit.") or not qualname.isidentifier():
         raise ProtocolError(f"not one of the kit's records: {name!r}")
-    cls = getattr(importlib.import_module(module), qualname)
+    try:
+        cls = getattr(importlib.import_module(module), qualname)
+    except (ImportError, AttributeError):
+        raise ProtocolError(f"not one of the kit's records: {name!r}") from None
     if not dataclasses.is_dataclass(cls):
         raise ProtocolError(f"not one of the kit's records: {name!r}")
     return cls(**fields)

@@ -255,7 +255,7 @@ def withheld_uses(exercise: str, namespace: dict, answers) -> list[str]:
     modules = WITHHELD.get(f"{exercise}.ipynb", ())
     if not modules:
         return []
-    home = namespace.get("__name__", "__main__")
+    home = namespace.get("__name__")  # a function's __module__ is its globals' __name__ (None without one)
     uses: list[str] = []
     seen: set[int] = set()
 
