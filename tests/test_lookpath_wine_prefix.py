@@ -323,3 +323,19 @@ def test_wineboot_has_a_deadline(tools, tmp_path, monkeypatch):
     wine.prefix()
     wine_calls = deadlines["wineboot"] + deadlines["wineserver"]
     assert len(wine_calls) == 3 and all(t is not None and t <= 300 for t in wine_calls)
+
+
+def test_the_shim_exports_processprng_and_takes_its_bytes_from_rtlgenrandom(private_cache):
+    import shutil
+    import subprocess
+
+    objdump = shutil.which("x86_64-w64-mingw32-objdump")
+    if objdump is None or shutil.which("x86_64-w64-mingw32-gcc") is None:
+        pytest.skip("the shim is built with mingw-w64 (apt-get install mingw-w64)")
+    dll = wine.shim_dll()
+    assert Path(dll.path).is_relative_to(private_cache) and dll.kind == "c-shared"
+    table = subprocess.run([objdump, "-p", dll.path], capture_output=True, text=True, check=True).stdout
+    imports = table.split("DLL Name: ADVAPI32.dll", 1)[1].split("DLL Name:", 1)[0]
+    assert "SystemFunction036" in imports  # RtlGenRandom
+    exports = table.split("[Ordinal/Name Pointer] Table", 1)[1]
+    assert "ProcessPrng" in exports
