@@ -135,7 +135,9 @@ grade: setup
 # listed there once to learn which test covers which function, then runs only the covering
 # tests against every mutant of that module; the counts are printed per module.
 # `.venv/bin/mutmut show <name>` shows one mutant afterwards.
-MUTATION_MODULES := gorun_kit/lookpath gorun_kit/build.py gorun_kit/cache.py
+MUTATION_MODULES := gorun_kit/lookpath gorun_kit/build.py gorun_kit/cache.py gorun_kit/trace gorun_kit/threads \
+    gorun_kit/timeline $(addprefix gorun_kit/course/,grade.py nbgrader.py variant.py markup.py sandbox.py \
+    classgrade.py files.py saved.py workspace.py run.py rpc.py selfcheck.py layout.py release.py claims.py cellrun.py)
 MODULE ?= $(MUTATION_MODULES)
 # e.g. MUTMUT_ARGS="--max-children 1" to leave cores to other work
 MUTMUT_ARGS ?=
