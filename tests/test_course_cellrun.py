@@ -163,10 +163,13 @@ def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False)
     ours.set_inheritable(True)
     fd = ours.detach()
     for cell in job.get("cells", []):  # the descriptors a program started by a cell must not get
-        cell["source"] = cell.get("source", "").replace("FDS", repr([fd, write_end])) if "source" in cell else None
+        cell["source"] = cell.get("source", "").replace("FDS", repr([fd, write_end])) \
+            .replace("READ_END", str(read_end)) if "source" in cell else None
         if cell["source"] is None:
             del cell["source"]
     _stdin(monkeypatch, job)
+    # a second handle on the channel: the checker closes its own once nothing refers to the student
+    hang_up = socket.socket(fileno=os.dup(fd)) if server is not None else None
     try:
         if via_main:
             rc = cellrun.main(["check", "--channel-fd", str(fd), "--results-fd", str(write_end)])
@@ -177,12 +180,12 @@ def _checker(monkeypatch, job, namespace, *, student_gone=False, via_main=False)
     finally:
         if server is not None:
             # the checker's process would exit here; its shell still holds the channel: hang up for it
-            with socket.socket(fileno=os.dup(fd)) as hang_up:
+            with hang_up:
                 hang_up.shutdown(socket.SHUT_RDWR)
             server.join(5)
             theirs.close()
     assert rc == 0
-    assert text.endswith("\n")
+    assert text.endswith("\n") or (text == "" and not job.get("cells"))
     return [json.loads(line) for line in text.splitlines()]
 
 
@@ -236,3 +239,56 @@ def test_the_checker_needs_its_results_descriptor(capsys):
     with pytest.raises(SystemExit):
         cellrun.main(["other", "--channel-fd", "3"])
     assert "argument side: invalid choice: 'other'" in capsys.readouterr().err
+
+
+def test_a_cell_sees_the_history_of_the_cells_before_it_as_in_a_notebook():
+    shell, keep = cellrun._shell()
+    assert cellrun._run_cell(shell, keep, "6 * 7")[-1]["data"] == {"text/plain": "42"}
+    assert cellrun._run_cell(shell, keep, "_ + 1, In[1], Out[1], _i1")[-1]["data"] == \
+        {"text/plain": "(43, '6 * 7', 42, '6 * 7')"}
+
+
+def test_tracebacks_are_plain_text_and_no_history_file_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    outs = _run("raise KeyError('k')")
+    assert "KeyError" in outs[0]["text"] and "\x1b[" not in outs[0]["text"]
+    history = list((tmp_path / "ipython").rglob("history.sqlite*")) if (tmp_path / "ipython").exists() else []
+    assert history == []
+
+
+def test_streams_and_values_keep_20000_characters():
+    outs = _run("print('a' * 20000 + 'b', end='')\n'c' * 20010")
+    assert outs[0]["text"] == "a" * 19999 + "b"
+    assert outs[1]["data"]["text/plain"] == "'" + "c" * 19999
+
+
+def test_the_checker_writes_each_line_as_soon_as_its_cell_finished(tmp_path, monkeypatch):
+    log = tmp_path / "skips.log"
+    monkeypatch.setenv("GORUN_KIT_SKIP_LOG", str(log))
+    # the second cell asks how many bytes of results are waiting in the pipe: the first cell's line
+    waiting = ("import fcntl, struct, termios\n"
+               "struct.unpack('i', fcntl.ioctl(READ_END, termios.FIONREAD, b'0000'))[0]")
+    job = {"cells": [{"source": "from gorun_kit.nb import _log_skip\n_log_skip('needs go (missing)')"},
+                     {"source": waiting}]}
+    lines = _checker(monkeypatch, job, {}, student_gone=True)
+    first = {"index": 0, "outputs": [], "skipped": "needs go (missing)"}
+    assert lines[0] == first
+    assert lines[1]["outputs"][0]["data"] == {"text/plain": str(len(json.dumps(first)) + 1)}
+
+
+def test_the_checker_with_no_cells_writes_nothing(monkeypatch):
+    assert _checker(monkeypatch, {}, {}, student_gone=True, via_main=True) == []
+
+
+def test_a_failed_bind_is_reported_in_500_characters(monkeypatch):
+    name = "v" * 600
+    lines = _checker(monkeypatch, {"cells": [{"bind": [name]}]}, {name: object()})
+    assert lines[0]["bound"] is False
+    assert lines[0]["error"].startswith("TypeError: " + name[:100]) and len(lines[0]["error"]) == 500
+
+
+def test_a_cell_without_source_is_empty_and_leaves_no_history(monkeypatch):
+    job = {"cells": [{"source": "1"}, {}, {"source": "In[1:]"}]}
+    lines = _checker(monkeypatch, job, {}, student_gone=True)
+    assert lines[1] == {"index": 1, "outputs": [], "skipped": ""}
+    assert lines[2]["outputs"][0]["data"] == {"text/plain": "['1', 'In[1:]']"}

@@ -552,3 +552,56 @@ def _nested_tuple(depth: int):
     for _ in range(depth):
         value = (value,)
     return value
+
+
+@pytest.mark.parametrize("text", ["YW!I=", "Y W I =", "YWI=\n", "YW*I="])
+def test_base64_with_characters_outside_its_alphabet_is_refused(text):
+    # a lenient decoder drops the stray characters and reads b"ab"; a message holding them is malformed
+    with pytest.raises(rpc.ProtocolError, match=r"^malformed bytes .* \(not base64\)$"):
+        rpc.decode({"bytes": text})
+
+
+def test_a_refused_int_or_byte_string_is_quoted_to_80_characters():
+    for data, what in (({"int": "7" * 100 + "x"}, "int"), ({"bytes": "!" * 100}, "bytes")):
+        with pytest.raises(rpc.ProtocolError) as info:
+            rpc.decode(data)
+        quoted = str(info.value).split("'")[1]
+        assert str(info.value).startswith(f"malformed {what} '") and quoted == data[what][:80]
+
+
+def test_record_fields_carry_records_paths_callbacks_and_the_depth():
+    inner = Check("in", 1.0, "passed")
+    outer = Check(inner, PurePosixPath("/x"), "passed")  # fields hold whatever they are given
+    data = rpc.encode(outer, records=True)
+    assert data["fields"]["grade_id"]["record"] == "gorun_kit.course.selfcheck:Check"
+    assert data["fields"]["points"] == {"path": "/x"}
+    assert rpc.decode(data, records=True) == Check(inner, PurePath("/x"), "passed")
+    callbacks: dict = {}
+    hook = lambda: 1  # noqa: E731
+    with_hook = rpc.encode(Check("h", 1.0, hook), callbacks=callbacks, records=True)
+    assert with_hook["fields"]["status"] == {"callback": 1} and callbacks == {1: hook}
+    back = rpc.decode(with_hook, records=True, call_back=lambda ref: ("ref", ref))
+    assert back.status == ("ref", 1)
+    deep = Check(_nested(rpc._MAX_DEPTH), 1.0, "passed")
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.encode(deep, records=True)
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.decode({"record": "gorun_kit.course.selfcheck:Check",
+                    "fields": {"grade_id": rpc.encode(_nested(rpc._MAX_DEPTH)), "points": 1.0, "status": "p"}},
+                   records=True)
+
+
+def test_sets_and_dict_keys_carry_callbacks_and_the_depth():
+    callbacks: dict = {}
+    hook = lambda: 1  # noqa: E731
+    assert rpc.encode({hook}, callbacks=callbacks) == {"set": [{"callback": 1}]} and callbacks == {1: hook}
+    assert rpc.encode({hook: 1}, callbacks={}) == {"dict": [[{"callback": 1}, 1]]}
+    assert rpc.decode({"set": [{"callback": 3}]}, call_back=lambda ref: ("ref", ref)) == {("ref", 3)}
+    assert rpc.decode({"dict": [[{"callback": 3}, 1]]}, call_back=lambda ref: ("ref", ref)) == {("ref", 3): 1}
+    assert rpc.decode({"frozenset": [{"path": "/a"}]}, records=True) == frozenset({PurePath("/a")})
+    assert rpc.decode({"dict": [[{"path": "/a"}, 1]]}, records=True) == {PurePath("/a"): 1}
+    deep_key = {_nested_tuple(rpc._MAX_DEPTH): 1}
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.encode(deep_key)
+    with pytest.raises(rpc.ProtocolError, match="^value nested too deeply$"):
+        rpc.decode({"dict": [[rpc.encode(_nested_tuple(rpc._MAX_DEPTH)), 1]]})
