@@ -314,9 +314,10 @@ def test_the_machine_is_read_only_and_the_graders_files_absent(tmp_path):
     assert "hunter" not in json.dumps(paths[str(secret)]) and not (secret / "written-by-the-sandbox").exists()
     assert paths["/usr/bin"]["list"] and paths["/usr/bin"]["writable"] != True  # noqa: E712
     assert paths["/etc/hostname"]["writable"] != True  # noqa: E712
-    # a private /tmp and /run: nothing in them but the way to the work tree
-    work = tmp_path / "work"
-    way = {work.relative_to("/tmp").parts[0]} if work.is_relative_to("/tmp") else set()
+    # a private /tmp and /run: nothing in them but the way to the work tree, and to Python and the
+    # kit when they live under /tmp (a checkout there, as a CI clone may be)
+    way = {Path(p).relative_to("/tmp").parts[0] for p in [tmp_path / "work", *sb.kit_paths()]
+           if Path(p).is_relative_to("/tmp")}
     assert set(seen["tmp"]) == way and seen["run"] == []
     assert paths["/tmp"]["writable"] is True  # but a /tmp to write in
     # of root's home, only the way to Python and the kit (when they live there)
