@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -65,6 +66,8 @@ def test_relative_entries_and_names_are_asked_from_the_cwd(scratch):
         assert _agree(oracle, "./bin/here", path="", cwd="/w").key() == ("./bin/here", None)
         assert _agree(oracle, "../opt/bin/tool", path="", cwd="/w").key() == ("../opt/bin/tool", None)
         assert _agree(oracle, "tool", path="/opt/bin", cwd="/w/bin/").path == "/opt/bin/tool"
+        fs = FS.dir("/wX").dir("/wX/bin").file("/wX/bin/there")
+        assert _agree(oracle, "there", path="bin", cwd="/wX", fs=fs).key() == ("bin/there", "ErrDot")
 
 
 def test_the_environment_reaches_go(scratch):
@@ -86,8 +89,16 @@ def test_the_environment_reaches_go(scratch):
 def test_a_scenario_that_climbs_above_its_root_is_refused(scratch, name, path, cwd):
     # "/.." is "/" on a real system; on disk it is the directory holding the scenario, so
     # Go would answer about another place than the model's. The oracle refuses instead.
+    relative = (name if "/" in name and not name.startswith("/") else
+                next((d for d in path.split(":") if d and not d.startswith("/")), None))
+    if relative is not None:
+        why = (rf"^{re.escape(repr(relative))} from cwd {re.escape(repr(cwd))} climbs above the scenario's root; "
+               r"on disk that would leave the scenario directory, so it cannot be asked$")
+    else:
+        why = "^'[^']*'" + re.escape(""" climbs above the scenario's root ("/.." is "/" on a real system, but on """
+                                     "disk it would leave the scenario directory), so it cannot be asked") + "$"
     with session("linux") as oracle:
-        with pytest.raises(Unsupported, match="climbs above the scenario's root"):
+        with pytest.raises(Unsupported, match=why):
             oracle.ask(name, path=path, fs=FS, cwd=cwd)
         assert oracle._proc.poll() is None  # refused before asking: the session goes on
         assert _agree(oracle, "tool", path="/opt/bin").path == "/opt/bin/tool"
@@ -290,3 +301,47 @@ def test_windows_questions_carry_pathext_and_the_environment():
         got = real.ask("tool", goos="windows", path="C:\\bin", fs=WIN, cwd="C:\\bin", pathext=pathext, env=env)
         assert got.key() == model.key(), (pathext, env, model, got)
     assert got.key() == ("C:\\bin\\tool.exe", None)
+
+
+def test_a_user_whose_group_is_not_their_uid_asks_as_themselves(scratch, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "getegid", lambda: 100)
+    with session("linux") as oracle:
+        assert (oracle.uid, oracle.gid) == (1000, 100)
+        assert oracle.ask("tool", path="/opt/bin", fs=FS, cwd="/").path == "/opt/bin/tool"
+    assert real.ask("tool", goos="linux", path="/opt/bin", fs=FS, cwd="/", uid=1000).path == "/opt/bin/tool"
+    assert real.ask("tool", goos="linux", path="/opt/bin", fs=FS, cwd="/", uid=1000, gid=100).error is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="asking as another user needs root")
+def test_another_user_gets_none_of_the_askers_groups():
+    # 0710 root:4242: only group 4242 may run it. The asker is put in that group for the test;
+    # uid 65534 must not keep the asker's supplementary groups.
+    fs = FS.file("/w/grouped", 0o710, uid=0, gid=4242)
+    model = lp.lookpath("/w/grouped", goos="linux", path="", fs=fs, cwd="/", uid=65534)
+    groups = os.getgroups()
+    os.setgroups([*groups, 4242])
+    try:
+        with session("linux", uid=65534) as oracle:
+            assert oracle.ask("/w/grouped", path="", fs=fs, cwd="/").key() == model.key() == ("", "EACCES")
+    finally:
+        os.setgroups(groups)
+
+
+def test_an_oracle_that_died_is_reported_with_the_end_of_its_stderr(scratch, monkeypatch):
+    said = "".join(chr(ord("a") + i % 26) for i in range(2990))
+    _stand_in(scratch, monkeypatch, f"""
+        sys.stdin.readline()
+        sys.stderr.write({said!r})
+        sys.exit(5)
+    """)
+    with session("linux") as oracle:
+        with pytest.raises(RuntimeError) as err:
+            oracle.ask("tool", path="/opt/bin", fs=FS, cwd="/")
+    assert str(err.value) == f"the linux lookpath oracle died (exit status 5); its stderr: {said[-2000:]!r}"
+
+
+def test_windows_questions_ignore_the_uid():
+    _wine_or_skip()
+    got = real.ask("tool", goos="windows", path="C:\\bin", fs=WIN, cwd="C:\\", pathext=".EXE", uid=65534)
+    assert got.key() == ("C:\\bin\\tool.exe", None)  # Windows LookPath checks no permission
