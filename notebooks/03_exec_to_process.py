@@ -731,7 +731,8 @@ if nb.live("go", "cc", "strace", "ptrace"):
     counts = {c.kind: c for c in trace_stops.stop_counts(go_traced)}
     for c in counts.values():
         print(f"{c.kind:12} predicted {c.predicted}, counted {c.counted}  ({c.note})")
-    assert all(c.counted == c.predicted for k, c in counts.items() if k != "signal")
+    off = {k: (c.predicted, c.counted) for k, c in counts.items() if k != "signal" and c.counted != c.predicted}
+    assert not off, f"(predicted, counted) differ: {off}"
     assert counts["signal"].counted >= counts["signal"].predicted >= 1, counts["signal"]
     display(ptrace_stops_graph(child_stops, title="os.StartProcess(\"/bin/sleep\") under gorun_kit.trace"))
 
