@@ -731,8 +731,12 @@ if nb.live("go", "cc", "strace", "ptrace"):
     counts = {c.kind: c for c in trace_stops.stop_counts(go_traced)}
     for c in counts.values():
         print(f"{c.kind:12} predicted {c.predicted}, counted {c.counted}  ({c.note})")
-    off = {k: (c.predicted, c.counted) for k, c in counts.items() if k != "signal" and c.counted != c.predicted}
+    off = {k: (c.predicted, c.counted) for k, c in counts.items()
+           if k not in ("signal", "initial") and c.counted != c.predicted}
     assert not off, f"(predicted, counted) differ: {off}"
+    # the pidfd probe's child (no exit signal) may be gone before its initial stop reaches us
+    probes = sum(1 for s in go_traced.spawns if not s.is_thread and not s.exit_signal)
+    assert 0 <= counts["initial"].predicted - counts["initial"].counted <= probes, (counts["initial"], probes)
     assert counts["signal"].counted >= counts["signal"].predicted >= 1, counts["signal"]
     display(ptrace_stops_graph(child_stops, title="os.StartProcess(\"/bin/sleep\") under gorun_kit.trace"))
 
@@ -744,6 +748,13 @@ if nb.live("go", "cc", "strace", "ptrace"):
 # second one, when it appears, is another signal delivered to the Go program
 # (usually the runtime's preemption signal, `SIGURG`). The probe
 # child makes no signal stop at all: it was cloned without an exit signal.
+# Its initial stop is sometimes missing from the count: on 2026-12-01
+# (go1.27.3, Linux 6.18, a loaded two-core machine) 33 of 150 runs counted
+# one initial stop fewer than predicted; in the two such runs looked at
+# closely, the probe's child had lived about 30 µs, against about 100 µs in
+# runs with the full count. Why its initial stop goes uncounted is not yet
+# known (docs/testing.md). The cell allows one stop short per probe, and
+# nothing else.
 # In the picture, follow the arrows, which give the logical order: the
 # parent's `PTRACE_EVENT_VFORK` stop (a vfork event, since `CLONE_VFORK` is
 # among the flags) and the child's initial stop come first, in either order:
