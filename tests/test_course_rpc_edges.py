@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from gorun_kit.course import rpc
 from gorun_kit.course.selfcheck import Check
+from test_grade_rpc import student  # noqa: F401  (the served student side)
 
 
 # ---------------------------------------------------------------------------
@@ -273,24 +274,8 @@ def test_messages_are_compact_json_lines():
 # the two sides
 
 
-@pytest.fixture
-def served():
-    """(Student handle, namespace) with the student's side served in a thread."""
-    ours, theirs = socket.socketpair()
-    ours.settimeout(5)  # a broken serve fails the test instead of hanging it
-    namespace: dict = {}
-    server = threading.Thread(target=rpc.serve, args=(rpc.Channel(theirs), namespace), daemon=True)
-    server.start()
-    yield rpc.Student(rpc.Channel(ours)), namespace
-    ours.shutdown(socket.SHUT_RDWR)
-    ours.close()
-    server.join(timeout=5)
-    assert not server.is_alive()
-    theirs.close()
-
-
-def test_a_value_that_cannot_cross_is_a_type_error_naming_it(served):
-    handle, ns = served
+def test_a_value_that_cannot_cross_is_a_type_error_naming_it(student):
+    handle, ns = student
     ns.update(handle_=open, ok=(1, 2))
     ns["lock"] = threading.Lock()
     with pytest.raises(TypeError, match="^lock: a value of type lock cannot be passed"):
@@ -300,8 +285,8 @@ def test_a_value_that_cannot_cross_is_a_type_error_naming_it(served):
     assert handle.describe("gone") == {"kind": "missing", "value": None}
 
 
-def test_calls_pass_keywords_records_and_callbacks_and_report_what_fails(served):
-    handle, ns = served
+def test_calls_pass_keywords_records_and_callbacks_and_report_what_fails(student):
+    handle, ns = student
     ns.update(by_keyword=lambda *, cb, check: cb(check.grade_id))
     assert handle.call("by_keyword", (), {"cb": lambda gid: gid + "!", "check": Check("k1", 1.0, "passed")}) == "k1!"
     ns.update(kw=lambda *a, **k: [list(a), sorted(k.items())], grade_id=lambda c: c.grade_id,
@@ -315,8 +300,8 @@ def test_calls_pass_keywords_records_and_callbacks_and_report_what_fails(served)
         handle.call("give", (), {})
 
 
-def test_a_callback_that_raises_raises_in_the_students_code(served):
-    handle, ns = served
+def test_a_callback_that_raises_raises_in_the_students_code(student):
+    handle, ns = student
 
     def student(peek):
         try:
@@ -330,8 +315,8 @@ def test_a_callback_that_raises_raises_in_the_students_code(served):
     assert handle.proxy("student")(peek) == "caught missing page"
 
 
-def test_the_proxy_is_named_after_the_students_function(served):
-    handle, ns = served
+def test_the_proxy_is_named_after_the_students_function(student):
+    handle, ns = student
     ns["area"] = lambda w, h: w * h
     proxy = handle.proxy("area")
     assert proxy.__name__ == proxy.__qualname__ == "area"
@@ -339,8 +324,8 @@ def test_the_proxy_is_named_after_the_students_function(served):
     assert proxy(w=3, h=4) == 12
 
 
-def test_bind_drops_a_stale_name_the_student_no_longer_defines(served):
-    handle, ns = served
+def test_bind_drops_a_stale_name_the_student_no_longer_defines(student):
+    handle, ns = student
     ns["v"] = 5
     mine = {"gone": "stale", "v": 0}
     assert handle.bind(["gone", "v"], mine) == ["gone"]

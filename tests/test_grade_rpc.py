@@ -39,6 +39,7 @@ def student():
     ours.shutdown(socket.SHUT_RDWR)  # the channel's reader keeps the socket open past close()
     ours.close()
     server.join(timeout=5)
+    assert not server.is_alive()
     theirs.close()
 
 
