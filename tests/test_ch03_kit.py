@@ -425,3 +425,17 @@ def test_pidfd_waits_hold_checks_what_the_release_does(version, pidfd):
     # the source disagreeing with the release number is an undescribed change
     other = None if pidfd else goroot.Citation("src/os/exec_posix.go", 38, "os.startProcess", "ensurePidfd(x)", version)
     assert not spawn.pidfd_waits_hold(new, other, toolchain=tc) and not spawn.pidfd_waits_hold(old, other, toolchain=tc)
+
+
+def test_disagreements_name_only_the_counts_the_records_do_not_explain():
+    base = {"seccomp": 2, "spawn_event": 2, "exec_event": 2, "initial": 2, "signal": 1}
+    assert trace_stops.disagreements(_tracer_trace(base)) == {}
+    assert trace_stops.disagreements(_tracer_trace({**base, "signal": 3})) == {}  # SIGURG and the like
+    assert trace_stops.disagreements(_tracer_trace({**base, "initial": 1})) == {}  # the probe's, uncounted
+    assert trace_stops.disagreements(_tracer_trace({**base, "initial": 0})) == {"initial": (2, 0)}
+    assert trace_stops.disagreements(_tracer_trace({**base, "initial": 3})) == {"initial": (2, 3)}
+    no_probe = {**base, "spawn_event": 1, "initial": 0}
+    assert trace_stops.disagreements(_tracer_trace(no_probe, probe=False)) == {"initial": (1, 0)}
+    assert trace_stops.disagreements(_tracer_trace({**base, "signal": 0, "seccomp": 3, "exec_event": 1,
+                                                    "spawn_event": 1})) == {
+        "signal": (1, 0), "seccomp": (2, 3), "exec_event": (2, 1), "spawn_event": (2, 1)}

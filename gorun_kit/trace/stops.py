@@ -17,7 +17,7 @@ import dataclasses
 from ..records import Record
 from .records import ExecEvent, SpawnEvent, Trace
 
-__all__ = ["PtraceStop", "StopCount", "child_stops", "stop_counts", "spawn_event_name"]
+__all__ = ["PtraceStop", "StopCount", "child_stops", "stop_counts", "disagreements", "spawn_event_name"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,3 +140,26 @@ def stop_counts(t: Trace) -> tuple[StopCount, ...]:
             StopCount("exec_event", len(t.execs), stops.get("exec_event", 0), "one per successful execve"),
             StopCount("signal", sigchld, stops.get("signal", 0),
                       "at least one SIGCHLD per child with an exit signal; more when other signals arrive"))
+
+
+def disagreements(t: Trace) -> dict[str, tuple[int, int]]:
+    """The kinds of stop whose count the records do not explain, as (predicted, counted).
+
+    Each kind must match exactly, except two: ``signal`` may count more (other
+    signals, such as ``SIGURG``), and ``initial`` may count fewer by at most
+    one per child spawned without an exit signal (Go's pidfd probe): such a
+    child, which only exits, is sometimes seen to end without its initial stop
+    having been counted (docs/testing.md, "An initial stop short"). Empty
+    when every count is explained."""
+    probes = sum(1 for s in t.spawns if not s.is_thread and not s.exit_signal)
+    out = {}
+    for c in stop_counts(t):
+        if c.kind == "signal":
+            ok = c.counted >= c.predicted
+        elif c.kind == "initial":
+            ok = 0 <= c.predicted - c.counted <= probes
+        else:
+            ok = c.counted == c.predicted
+        if not ok:
+            out[c.kind] = (c.predicted, c.counted)
+    return out
