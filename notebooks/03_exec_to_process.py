@@ -732,7 +732,7 @@ if nb.live("go", "cc", "strace", "ptrace"):
     for c in counts.values():
         print(f"{c.kind:12} predicted {c.predicted}, counted {c.counted}  ({c.note})")
     # exact, but for more signals and the pidfd probe's initial stop (see below)
-    assert not trace_stops.disagreements(go_traced), trace_stops.disagreements(go_traced)
+    assert not (off := trace_stops.disagreements(go_traced)), off
     assert counts["signal"].predicted >= 1, counts["signal"]
     display(ptrace_stops_graph(child_stops, title="os.StartProcess(\"/bin/sleep\") under gorun_kit.trace"))
 
@@ -744,13 +744,10 @@ if nb.live("go", "cc", "strace", "ptrace"):
 # second one, when it appears, is another signal delivered to the Go program
 # (usually the runtime's preemption signal, `SIGURG`). The probe
 # child makes no signal stop at all: it was cloned without an exit signal.
-# Its initial stop is sometimes missing from the count: on 2026-12-01
-# (go1.27.3, Linux 6.18, a loaded two-core machine) 33 of 150 runs counted
-# one initial stop fewer than predicted; in the two such runs looked at
-# closely, the probe's child had lived about 30 µs, against about 100 µs in
-# runs with the full count. Why its initial stop goes uncounted is not yet
-# known (docs/testing.md). The cell allows one stop short per probe, and
-# nothing else.
+# Its initial stop is sometimes missing from the count, more often on a
+# loaded machine; why is not yet known (docs/testing.md, "An initial stop
+# short", has the runs measured). `trace_stops.disagreements` allows one
+# stop short per probe, and nothing else.
 # In the picture, follow the arrows, which give the logical order: the
 # parent's `PTRACE_EVENT_VFORK` stop (a vfork event, since `CLONE_VFORK` is
 # among the flags) and the child's initial stop come first, in either order:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gorun_kit import build
-from test_build_cache_key import compiles, rebuilt, tc  # noqa: F401
+from test_build_cache_key import compiles, module, rebuilt, tc  # noqa: F401
 
 needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="header discovery needs a C compiler (cc -MM)")
 
@@ -80,7 +80,6 @@ def test_no_source_at_all_is_refused_saying_so(private_cache):
 
 
 # ------------------------------------------------------------------ what the module decides
-from test_build_cache_key import module  # noqa: E402
 
 
 @pytest.mark.parametrize("rel, text", [("go.mod", "module example.test/m\n\ngo 1.23\n"),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import subprocess
 import types
 from pathlib import Path
 
@@ -326,9 +328,6 @@ def test_wineboot_has_a_deadline(tools, tmp_path, monkeypatch):
 
 
 def test_the_shim_exports_processprng_and_takes_its_bytes_from_rtlgenrandom(private_cache):
-    import shutil
-    import subprocess
-
     objdump = shutil.which("x86_64-w64-mingw32-objdump")
     if objdump is None or shutil.which("x86_64-w64-mingw32-gcc") is None:
         pytest.skip("the shim is built with mingw-w64 (apt-get install mingw-w64)")

@@ -156,7 +156,8 @@ class Oracle:
                     req_env["PATHEXT"] = pathext
                 request = {"name": to(name), "cwd": to(cwd), "env": req_env}
             else:
-                rel = [d or "." for d in unix.split_list(path) if not unix.is_abs(d)]
+                entries = unix.split_list(path)
+                rel = [d or "." for d in entries if not unix.is_abs(d)]
                 if "/" in name and not unix.is_abs(name):
                     rel.append(name)
                 for r in rel:
@@ -164,7 +165,7 @@ class Oracle:
                         raise Unsupported(f"{r!r} from cwd {cwd!r} climbs above the scenario's root; on disk "
                                           "that would leave the scenario directory, so it cannot be asked")
                 # "/.." is "/" to the kernel, but "<tmp>/.." is the directory above the scenario.
-                absolute = [d for d in unix.split_list(path) if unix.is_abs(d)] + [cwd]
+                absolute = [d for d in entries if unix.is_abs(d)] + [cwd]
                 for a in absolute + ([name] if unix.is_abs(name) else []):
                     if _climbs_above("/", a):
                         raise Unsupported(f"{a!r} climbs above the scenario's root (\"/..\" is \"/\" on a real "
